@@ -1,0 +1,37 @@
+// Small file-system helpers that report the path and errno on failure.
+#pragma once
+
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/fd.h"
+
+namespace berth {
+
+UniqueFd open_or_throw(const std::string& path, int flags, mode_t mode = 0);
+UniqueFd openat_or_throw(int dirfd, const std::string& path, int flags, mode_t mode = 0);
+
+std::string read_file(const std::string& path);
+// Returns nullopt when the file does not exist; other errors throw.
+std::optional<std::string> read_file_if_exists(const std::string& path);
+std::string read_fd(int fd);
+void write_file(const std::string& path, std::string_view data, int flags = 0);
+// Writes to a temporary file beside `path`, fsyncs it and renames it over `path`.
+void write_file_atomic(const std::string& path, std::string_view data, mode_t mode = 0644);
+void write_all(int fd, std::string_view data);
+
+void mkdir_p(const std::string& path, mode_t mode = 0755);
+// Removes a directory tree; missing paths are not an error.
+void remove_all(const std::string& path);
+bool path_exists(const std::string& path);
+std::vector<std::string> list_dir(const std::string& path);
+
+std::string path_join(std::string_view a, std::string_view b);
+std::string trim(std::string_view s);
+std::vector<std::string> split(std::string_view s, char sep);
+
+}  // namespace berth

@@ -1,0 +1,38 @@
+// Privilege settings of a container process: capabilities, seccomp, rlimits.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "oci/spec.h"
+
+namespace berth::runtime {
+
+// Validates capability names before anything is created; throws naming the unknown one.
+void check_capabilities(const oci::Capabilities& caps);
+
+// Drops the bounding set to `caps.bounding`, then sets effective, permitted and inheritable,
+// then raises the ambient set. Called after the switch to the container user, with
+// PR_SET_KEEPCAPS set before that switch so permitted caps survive it.
+void apply_capabilities(const oci::Capabilities& caps);
+
+// A compiled seccomp filter. Building it (and so finding errors such as an unknown action or
+// architecture) happens at create time; load() is the last step before exec.
+class SeccompFilter {
+ public:
+  explicit SeccompFilter(const oci::Seccomp& profile);
+  ~SeccompFilter();
+  SeccompFilter(const SeccompFilter&) = delete;
+  SeccompFilter& operator=(const SeccompFilter&) = delete;
+  void load();
+
+ private:
+  void* ctx_ = nullptr;  // scmp_filter_ctx
+};
+
+// setrlimit for each entry; throws naming the unknown type or the limit that failed.
+void apply_rlimits(const std::vector<oci::Rlimit>& rlimits);
+int rlimit_resource(const std::string& name);
+
+}  // namespace berth::runtime
