@@ -1,12 +1,12 @@
 #include "base/log.h"
 
 #include <fcntl.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
 #include "base/error.h"
+#include "base/time.h"
 
 namespace berth::log {
 namespace {
@@ -23,17 +23,6 @@ const char* level_name(Level l) {
     case Level::kError: return "error";
   }
   return "info";
-}
-
-std::string now_rfc3339() {
-  timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  tm t;
-  gmtime_r(&ts.tv_sec, &t);
-  char buf[64];
-  size_t n = strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &t);
-  snprintf(buf + n, sizeof buf - n, ".%09ldZ", ts.tv_nsec);
-  return buf;
 }
 
 }  // namespace

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs everything berth needs to build, test and benchmark, from Debian packages.
+# Idempotent: packages already present are not fetched again.
+set -euo pipefail
+
+packages=(
+  # build
+  build-essential cmake ninja-build pkg-config clang-format
+  # libraries (DESIGN.md)
+  nlohmann-json3-dev libcli11-dev libseccomp-dev libcap-dev libspdlog-dev libfmt-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+  # offline base image: a static busybox
+  busybox-static
+  # reference peers for compatibility tests and benchmarks
+  runc crun docker.io podman hyperfine
+  # used by tests
+  iproute2 procps util-linux
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  # Package scripts must not start daemons (docker.io, containerd) on this machine.
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+    chmod +x /usr/sbin/policy-rc.d
+    trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+  fi
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+echo "setup: all dependencies present"

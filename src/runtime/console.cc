@@ -1,0 +1,138 @@
+// Terminals: a pty made inside the container's devpts, its master handed to the caller over
+// the console socket (SCM_RIGHTS, as runc does), or proxied to our own stdio.
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "base/error.h"
+#include "base/fs.h"
+#include "runtime/internal.h"
+
+namespace berth::runtime {
+
+Pty open_pty(const std::optional<oci::ConsoleSize>& size) {
+  UniqueFd master(::open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC));
+  if (!master) throw_errno("open /dev/ptmx");
+  if (::unlockpt(master.get()) < 0) throw_errno("unlockpt");
+  char name[128];
+  if (::ptsname_r(master.get(), name, sizeof name) != 0) throw_errno("ptsname");
+  if (size && size->height && size->width) {
+    winsize ws{};
+    ws.ws_row = static_cast<unsigned short>(size->height);
+    ws.ws_col = static_cast<unsigned short>(size->width);
+    if (::ioctl(master.get(), TIOCSWINSZ, &ws) < 0) throw_errno("set console size");
+  }
+  return Pty{std::move(master), name};
+}
+
+void attach_to_pty(const std::string& slave_path) {
+  if (::setsid() < 0) throw_errno("setsid");
+  int fd = ::open(slave_path.c_str(), O_RDWR | O_NOCTTY);
+  if (fd < 0) throw_errno("open " + slave_path);
+  if (::ioctl(fd, TIOCSCTTY, 0) < 0) throw_errno("set controlling terminal " + slave_path);
+  for (int i = 0; i < 3; i++)
+    if (::dup2(fd, i) < 0) throw_errno("dup2 console");
+  if (fd > 2) ::close(fd);
+}
+
+void send_fd(int sock, int fd, const std::string& name) {
+  msghdr msg{};
+  iovec iov{const_cast<char*>(name.data()), name.size()};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  cmsghdr* cm = CMSG_FIRSTHDR(&msg);
+  cm->cmsg_level = SOL_SOCKET;
+  cm->cmsg_type = SCM_RIGHTS;
+  cm->cmsg_len = CMSG_LEN(sizeof(int));
+  std::memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+  while (::sendmsg(sock, &msg, 0) < 0) {
+    if (errno != EINTR) throw_errno("send console fd");
+  }
+}
+
+UniqueFd receive_fd(int sock) {
+  msghdr msg{};
+  char buf[256];
+  iovec iov{buf, sizeof buf};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  ssize_t n;
+  while ((n = ::recvmsg(sock, &msg, MSG_CMSG_CLOEXEC)) < 0) {
+    if (errno != EINTR) throw_errno("receive console fd");
+  }
+  cmsghdr* cm = CMSG_FIRSTHDR(&msg);
+  if (n == 0 || !cm || cm->cmsg_type != SCM_RIGHTS) throw Error("receive console fd: no fd sent");
+  int fd;
+  std::memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+  return UniqueFd(fd);
+}
+
+UniqueFd connect_unix(const std::string& path) {
+  UniqueFd s(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!s) throw_errno("socket");
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof addr.sun_path) throw Error("socket path too long: " + path);
+  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  if (::connect(s.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0)
+    throw_errno("connect to console socket " + path);
+  return s;
+}
+
+void proxy_terminal(int master) {
+  termios saved{};
+  bool raw = ::isatty(STDIN_FILENO) && ::tcgetattr(STDIN_FILENO, &saved) == 0;
+  if (raw) {
+    termios t = saved;
+    ::cfmakeraw(&t);
+    ::tcsetattr(STDIN_FILENO, TCSANOW, &t);
+    winsize ws{};
+    if (::ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0) ::ioctl(master, TIOCSWINSZ, &ws);
+  }
+  pollfd fds[2] = {{master, POLLIN, 0}, {STDIN_FILENO, POLLIN, 0}};
+  char buf[16384];
+  for (;;) {
+    if (::poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+      ssize_t n = ::read(master, buf, sizeof buf);
+      if (n <= 0) break;  // EIO once the last slave fd closes
+      try {
+        write_all(STDOUT_FILENO, std::string_view(buf, static_cast<size_t>(n)));
+      } catch (const Error&) {
+        break;
+      }
+    }
+    if (fds[1].revents & (POLLIN | POLLHUP)) {
+      ssize_t n = ::read(STDIN_FILENO, buf, sizeof buf);
+      if (n <= 0) {
+        fds[1].fd = -1;  // stdin closed: keep printing the container's output
+        continue;
+      }
+      try {
+        write_all(master, std::string_view(buf, static_cast<size_t>(n)));
+      } catch (const Error&) {
+        break;
+      }
+    }
+  }
+  if (raw) ::tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+}
+
+}  // namespace berth::runtime

@@ -1,0 +1,190 @@
+// exec: a new process in a running container's namespaces and cgroup, with its privileges.
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "base/error.h"
+#include "base/fs.h"
+#include "runtime/internal.h"
+#include "runtime/sync.h"
+
+namespace berth::runtime {
+namespace {
+
+struct NsFile {
+  const char* name;
+  int flag;
+};
+// The user namespace first: the others are owned by it. pid is joined by the parent.
+const NsFile kNamespaces[] = {{"user", CLONE_NEWUSER}, {"ipc", CLONE_NEWIPC},
+                              {"uts", CLONE_NEWUTS},   {"net", CLONE_NEWNET},
+                              {"cgroup", CLONE_NEWCGROUP}, {"time", CLONE_NEWTIME},
+                              {"mnt", CLONE_NEWNS}};
+
+bool same_namespace(const std::string& a, const std::string& b) {
+  struct stat sa, sb;
+  if (::stat(a.c_str(), &sa) < 0 || ::stat(b.c_str(), &sb) < 0) return true;
+  return sa.st_ino == sb.st_ino && sa.st_dev == sb.st_dev;
+}
+
+void set_env(std::vector<std::string>& env, const std::string& entry) {
+  auto eq = entry.find('=');
+  std::string key = entry.substr(0, eq);
+  for (auto& e : env) {
+    if (e.compare(0, key.size() + 1, key + "=") == 0) {
+      e = entry;
+      return;
+    }
+  }
+  env.push_back(entry);
+}
+
+oci::Process build_process(const oci::Spec& spec, const ExecOptions& o) {
+  if (o.process) return *o.process;
+  if (o.args.empty()) throw Error("exec: no command given (args or --process)");
+  oci::Process p = *spec.process;
+  p.args = o.args;
+  p.terminal = o.tty;
+  for (auto& e : o.env) set_env(p.env, e);
+  if (!o.cwd.empty()) p.cwd = o.cwd;
+  if (o.user) {
+    auto parts = split(*o.user, ':');
+    try {
+      p.user.uid = static_cast<uid_t>(std::stoul(parts[0]));
+      p.user.gid = parts.size() > 1 ? static_cast<gid_t>(std::stoul(parts[1])) : 0;
+    } catch (const std::exception&) {
+      throw Error("exec: invalid --user \"" + *o.user + "\": expected uid[:gid]");
+    }
+  }
+  for (auto& g : o.additional_gids) {
+    try {
+      p.user.additional_gids.push_back(static_cast<gid_t>(std::stoul(g)));
+    } catch (const std::exception&) {
+      throw Error("exec: invalid --additional-gids \"" + g + "\"");
+    }
+  }
+  if (!o.caps.empty()) {
+    if (!p.capabilities) p.capabilities = oci::Capabilities{};
+    for (auto& c : o.caps) {
+      p.capabilities->bounding.push_back(c);
+      p.capabilities->effective.push_back(c);
+      p.capabilities->permitted.push_back(c);
+    }
+  }
+  if (o.no_new_privs) p.no_new_privileges = true;
+  return p;
+}
+
+}  // namespace
+
+int Runtime::exec(const std::string& id, const ExecOptions& o) {
+  Record rec = load_record(opts_, id);
+  Status st = derive_status(opts_, rec);
+  if (st == Status::kStopped) throw Error("cannot exec in a stopped container");
+  if (st == Status::kPaused) throw Error("cannot exec in a paused container");
+  oci::Spec spec = load_container_spec(opts_, id);
+  oci::Process proc = build_process(spec, o);
+  bool in_user_ns = spec.linux && spec.linux->find_namespace("user");
+  ProcessLauncher launcher(proc, spec.linux && spec.linux->seccomp ? &*spec.linux->seccomp : nullptr,
+                           in_user_ns);
+
+  UniqueFd console, console_peer;
+  if (proc.terminal) {
+    if (!o.console_socket.empty()) {
+      console = connect_unix(o.console_socket);
+    } else if (!o.detach) {
+      int sp[2];
+      if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0) throw_errno("socketpair");
+      console_peer.reset(sp[0]);
+      console.reset(sp[1]);
+    } else {
+      throw Error("cannot allocate tty if berth-runtime will detach without setting console socket");
+    }
+  }
+
+  std::string base = "/proc/" + std::to_string(rec.pid) + "/ns/";
+  std::vector<std::pair<UniqueFd, int>> joins;
+  for (auto& ns : kNamespaces) {
+    if (same_namespace(base + ns.name, std::string("/proc/self/ns/") + ns.name)) continue;
+    UniqueFd fd(::open((base + ns.name).c_str(), O_RDONLY | O_CLOEXEC));
+    if (!fd) throw_errno("open " + base + ns.name);
+    joins.emplace_back(std::move(fd), ns.flag);
+  }
+  if (!same_namespace(base + "pid", "/proc/self/ns/pid")) {
+    UniqueFd pidns(::open((base + "pid").c_str(), O_RDONLY | O_CLOEXEC));
+    if (!pidns || ::setns(pidns.get(), CLONE_NEWPID) < 0) throw_errno("join pid namespace of " + id);
+  }
+  auto cgroup = open_cgroup(rec.cgroups_path, opts_.cgroup_fs_root);
+
+  int sp[2];
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) throw_errno("socketpair");
+  UniqueFd sync(sp[0]), child_sync(sp[1]);
+  pid_t pid = ::fork();
+  if (pid < 0) throw_errno("fork");
+  if (pid == 0) {
+    try {
+      if (sync_receive(child_sync.get()).type != SyncType::kGo) _exit(1);
+      for (auto& [fd, flag] : joins)
+        if (::setns(fd.get(), flag) < 0) throw_errno("join namespace");
+      if (proc.terminal) {
+        auto pty = open_pty(proc.console_size);
+        send_fd(console.get(), pty.master.get(), pty.slave_path);
+        pty.master.reset();
+        attach_to_pty(pty.slave_path);
+      }
+      launcher.resolve_executable();
+      launcher.drop_privileges();
+      sync_send(child_sync.get(), SyncType::kCreated);
+    } catch (const std::exception& e) {
+      try {
+        sync_send(child_sync.get(), SyncType::kError, e.what());
+      } catch (const std::exception&) {
+      }
+      _exit(1);
+    }
+    try {
+      launcher.exec(o.preserve_fds);
+    } catch (const std::exception& e) {
+      std::string msg = std::string("berth-runtime: ") + e.what() + "\n";
+      [[maybe_unused]] ssize_t n = ::write(STDERR_FILENO, msg.data(), msg.size());
+      _exit(127);
+    }
+  }
+  child_sync.reset();
+  console.reset();
+  auto fail = [&](const std::string& msg) {
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+    throw Error(msg);
+  };
+  try {
+    cgroup->add_process(pid);
+    sync_send(sync.get(), SyncType::kGo);
+  } catch (const std::exception& e) {
+    fail(e.what());
+  }
+  auto m = sync_receive(sync.get());
+  if (m.type == SyncType::kError) fail(m.payload);
+  if (m.type != SyncType::kCreated) fail("exec: process exited during setup");
+  if (!o.pid_file.empty()) write_file_atomic(o.pid_file, std::to_string(pid));
+  if (o.detach) return 0;
+  if (console_peer) {
+    auto master = receive_fd(console_peer.get());
+    proxy_terminal(master.get());
+  }
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) throw_errno("wait for exec process");
+  }
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return 255;
+}
+
+}  // namespace berth::runtime

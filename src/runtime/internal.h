@@ -1,0 +1,113 @@
+// Private to the runtime module: the pieces create/start/exec/delete share.
+#pragma once
+
+#include <sys/types.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/fd.h"
+#include "oci/spec.h"
+#include "runtime/cgroups.h"
+#include "runtime/runtime.h"
+#include "runtime/security.h"
+
+namespace berth::runtime {
+
+// What the runtime keeps about a container in <root>/<id>/state.json.
+struct Record {
+  std::string id;
+  std::string oci_version;
+  pid_t pid = 0;
+  uint64_t pid_start_time = 0;  // guards against pid reuse
+  std::string bundle, rootfs, created, owner;
+  std::string cgroups_path;
+  std::map<std::string, std::string> annotations;
+};
+
+std::string container_dir(const RuntimeOptions& opts, const std::string& id);
+void save_record(const RuntimeOptions& opts, const Record& rec);
+// Throws Error("container <id> does not exist") when there is no state.
+Record load_record(const RuntimeOptions& opts, const std::string& id);
+bool container_exists(const RuntimeOptions& opts, const std::string& id);
+Status derive_status(const RuntimeOptions& opts, const Record& rec);
+// The config.json the container was created from, kept beside its state.
+oci::Spec load_container_spec(const RuntimeOptions& opts, const std::string& id);
+
+// Field 22 of /proc/<pid>/stat; 0 when the process is gone or a zombie.
+uint64_t process_start_time(pid_t pid);
+// Waits until `pid` has exited (it need not be our child).
+void wait_for_exit(pid_t pid);
+
+// The cgroup path a container gets: linux.cgroupsPath, or a default under /berth.
+std::string resolve_cgroups_path(const RuntimeOptions& opts, const oci::Spec& spec,
+                                 const std::string& id);
+
+// Hooks receive the state on stdin and are killed when their timeout passes.
+void run_hooks(const std::vector<oci::Hook>& hooks, const std::string& state_json,
+               const char* kind);
+
+// Namespaces.
+int namespace_flag(const std::string& type);
+
+// Mount option strings -> flags, propagation flags and the fs-specific data string.
+struct MountOptions {
+  unsigned long flags = 0;
+  unsigned long clear_flags = 0;  // "rw", "suid", "dev", ... clear what the source had
+  std::vector<unsigned long> propagation;
+  std::string data;
+  bool bind = false;
+  bool recursive = false;
+};
+MountOptions parse_mount_options(const std::vector<std::string>& options);
+
+// Prepares the container's root inside its (new) mount namespace, up to and including
+// pivot_root, and the paths that come after it.
+struct RootfsContext {
+  const oci::Spec* spec = nullptr;
+  std::string rootfs;  // absolute host path
+  bool no_pivot = false;
+  bool new_user_ns = false;
+  const Cgroup* cgroup = nullptr;
+};
+void prepare_rootfs(const RootfsContext& ctx);
+void enter_rootfs(const RootfsContext& ctx);
+void finish_rootfs(const RootfsContext& ctx);
+// Writes linux.sysctl through /proc/sys in the container's namespaces (before pivot_root).
+void apply_sysctl(const oci::Spec& spec);
+
+// Terminals.
+struct Pty {
+  UniqueFd master;
+  std::string slave_path;
+};
+Pty open_pty(const std::optional<oci::ConsoleSize>& size);
+// Makes `slave_path` the controlling terminal and stdio of the calling process.
+void attach_to_pty(const std::string& slave_path);
+void send_fd(int sock, int fd, const std::string& name);
+UniqueFd receive_fd(int sock);
+UniqueFd connect_unix(const std::string& path);
+// Copies between our stdio and the pty master until the master closes (foreground tty).
+void proxy_terminal(int master);
+
+// The final steps of any container process, shared by the init and by exec:
+// rlimits, user, capabilities, no_new_privs, seccomp, then execve.
+class ProcessLauncher {
+ public:
+  // Builds the seccomp filter and checks capability names, so that bad config fails early.
+  ProcessLauncher(const oci::Process& process, const oci::Seccomp* seccomp, bool in_user_ns);
+  ~ProcessLauncher();
+  // Finds args[0] in the container's PATH; call once the container's root is in place.
+  void resolve_executable();
+  void drop_privileges();
+  [[noreturn]] void exec(int preserve_fds);
+
+ private:
+  const oci::Process& process_;
+  std::unique_ptr<SeccompFilter> seccomp_;
+  bool in_user_ns_;
+  std::string executable_;
+};
+
+}  // namespace berth::runtime

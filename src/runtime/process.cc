@@ -1,0 +1,106 @@
+// The last steps before the user's program runs, in the order the kernel demands:
+// rlimits (needs privilege), groups and ids (keeping caps), capabilities, no_new_privs,
+// seccomp, exec.
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/close_range.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "base/error.h"
+#include "base/fs.h"
+#include "runtime/internal.h"
+
+namespace berth::runtime {
+namespace {
+
+std::string env_value(const std::vector<std::string>& env, const std::string& key) {
+  for (auto& e : env)
+    if (e.size() > key.size() && e.compare(0, key.size(), key) == 0 && e[key.size()] == '=')
+      return e.substr(key.size() + 1);
+  return "";
+}
+
+bool is_executable_file(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(path.c_str(), X_OK) == 0;
+}
+
+}  // namespace
+
+ProcessLauncher::ProcessLauncher(const oci::Process& process, const oci::Seccomp* seccomp,
+                                 bool in_user_ns)
+    : process_(process), in_user_ns_(in_user_ns) {
+  if (process.args.empty()) throw Error("invalid config: process.args: must not be empty");
+  if (process.capabilities) check_capabilities(*process.capabilities);
+  for (auto& r : process.rlimits) rlimit_resource(r.type);
+  if (seccomp) seccomp_ = std::make_unique<SeccompFilter>(*seccomp);
+}
+
+ProcessLauncher::~ProcessLauncher() = default;
+
+void ProcessLauncher::resolve_executable() {
+  const std::string& name = process_.args[0];
+  if (name.find('/') != std::string::npos) {
+    struct stat st;
+    if (::stat(name.c_str(), &st) < 0)
+      throw Error("exec: \"" + name + "\": stat " + name + ": " + std::strerror(errno), errno);
+    executable_ = name;
+    return;
+  }
+  std::string path = env_value(process_.env, "PATH");
+  if (path.empty()) path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+  for (auto& dir : split(path, ':')) {
+    auto candidate = path_join(dir.empty() ? "." : dir, name);
+    if (is_executable_file(candidate)) {
+      executable_ = candidate;
+      return;
+    }
+  }
+  throw Error("exec: \"" + name + "\": executable file not found in $PATH", ENOENT);
+}
+
+void ProcessLauncher::drop_privileges() {
+  apply_rlimits(process_.rlimits);
+  if (seccomp_ && !process_.no_new_privileges) {
+    // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN, which the switch below
+    // may drop: load it now, as runc does.
+    seccomp_->load();
+    seccomp_.reset();
+  }
+  const auto& u = process_.user;
+  // setgroups is denied in a user namespace whose gid_map was written with setgroups=deny.
+  if (::setgroups(u.additional_gids.size(), u.additional_gids.data()) < 0 &&
+      !(in_user_ns_ && errno == EPERM))
+    throw_errno("setgroups");
+  if (::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) throw_errno("prctl keepcaps");
+  if (::setresgid(u.gid, u.gid, u.gid) < 0) throw_errno("setgid " + std::to_string(u.gid));
+  if (::setresuid(u.uid, u.uid, u.uid) < 0) throw_errno("setuid " + std::to_string(u.uid));
+  if (::prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0) throw_errno("prctl keepcaps");
+  ::umask(u.umask.value_or(0022));
+  if (::chdir(process_.cwd.c_str()) < 0) throw_errno("chdir to cwd (\"" + process_.cwd + "\")");
+  if (process_.capabilities) apply_capabilities(*process_.capabilities);
+  if (process_.no_new_privileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+    throw_errno("prctl no_new_privs");
+}
+
+void ProcessLauncher::exec(int preserve_fds) {
+  if (seccomp_) seccomp_->load();
+  // Nothing of ours may leak into the container: every fd past stdio and the preserved
+  // ones is closed at exec.
+  ::syscall(SYS_close_range, 3 + preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC);
+  std::vector<char*> argv, envp;
+  for (auto& a : process_.args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  for (auto& e : process_.env) envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
+  ::execve(executable_.c_str(), argv.data(), envp.data());
+  throw_errno("exec " + process_.args[0]);
+}
+
+}  // namespace berth::runtime

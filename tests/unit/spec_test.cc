@@ -1,0 +1,114 @@
+#include <gtest/gtest.h>
+#include <sys/mount.h>
+
+#include <nlohmann/json.hpp>
+
+#include "base/error.h"
+#include "oci/spec.h"
+#include "runtime/internal.h"
+
+namespace berth {
+namespace {
+
+std::string error_of(const std::string& text) {
+  try {
+    oci::parse_spec(text);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(Spec, DefaultSpecParses) {
+  auto spec = oci::parse_spec(oci::default_spec(false).dump());
+  ASSERT_TRUE(spec.process);
+  EXPECT_EQ(spec.process->args, std::vector<std::string>{"sh"});
+  EXPECT_TRUE(spec.root.readonly);
+  ASSERT_TRUE(spec.linux);
+  EXPECT_NE(spec.linux->find_namespace("pid"), nullptr);
+  EXPECT_EQ(spec.linux->find_namespace("user"), nullptr);
+  auto rootless = oci::parse_spec(oci::default_spec(true).dump());
+  EXPECT_NE(rootless.linux->find_namespace("user"), nullptr);
+  EXPECT_EQ(rootless.linux->uid_mappings.size(), 1u);
+}
+
+TEST(Spec, ErrorsNameTheField) {
+  EXPECT_NE(error_of("{not json").find("malformed JSON"), std::string::npos);
+  EXPECT_NE(error_of("{}").find("ociVersion: required"), std::string::npos);
+  EXPECT_NE(error_of(R"({"ociVersion":"1.0.2"})").find("root: required"), std::string::npos);
+  EXPECT_NE(error_of(R"({"ociVersion":"1.0.2","root":{"path":"r"},"process":{"args":"sh"}})")
+                .find("process.args: expected an array of strings"),
+            std::string::npos);
+  EXPECT_NE(error_of(R"({"ociVersion":"1.0.2","root":{"path":"r"},
+      "linux":{"namespaces":[{"type":"pid"},{"type":"bogus"}]}})")
+                .find("linux.namespaces[1].type: unknown namespace type"),
+            std::string::npos);
+  EXPECT_NE(error_of(R"({"ociVersion":"1.0.2","root":{"path":"r"},
+      "mounts":[{"destination":"relative"}]})")
+                .find("mounts[0].destination: must be an absolute path"),
+            std::string::npos);
+  EXPECT_NE(error_of(R"({"ociVersion":"1.0.2","root":{"path":"r"},
+      "process":{"args":["a"],"cwd":"/","oomScoreAdj":5000}})")
+                .find("process.oomScoreAdj"),
+            std::string::npos);
+  EXPECT_NE(error_of(R"({"ociVersion":"1.0.2","root":{"path":"r"},
+      "linux":{"resources":{"memory":{"limit":"lots"}}}})")
+                .find("linux.resources.memory.limit: expected a number"),
+            std::string::npos);
+}
+
+TEST(Spec, FullLinuxSection) {
+  auto spec = oci::parse_spec(R"({"ociVersion":"1.0.2","root":{"path":"rootfs"},
+    "hooks":{"prestart":[{"path":"/bin/true","timeout":3}],"poststop":[{"path":"/bin/false"}]},
+    "linux":{"uidMappings":[{"containerID":0,"hostID":1000,"size":10}],
+      "devices":[{"type":"c","path":"/dev/fuse","major":10,"minor":229,"fileMode":438}],
+      "resources":{"memory":{"limit":1048576,"swap":2097152},"cpu":{"shares":512,"quota":50000,
+        "period":100000,"cpus":"0"},"pids":{"limit":10},
+        "blockIO":{"weight":300,"throttleReadBpsDevice":[{"major":8,"minor":0,"rate":1000}]},
+        "devices":[{"allow":false,"access":"rwm"}]},
+      "sysctl":{"net.ipv4.ip_forward":"1"},
+      "seccomp":{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir"],
+        "action":"SCMP_ACT_ERRNO","errnoRet":1,"args":[{"index":0,"value":1,"op":"SCMP_CMP_EQ"}]}]},
+      "rootfsPropagation":"rslave","maskedPaths":["/proc/kcore"],"readonlyPaths":["/proc/sys"]}})");
+  ASSERT_EQ(spec.hooks.prestart.size(), 1u);
+  EXPECT_EQ(spec.hooks.prestart[0].timeout, 3);
+  auto& l = *spec.linux;
+  EXPECT_EQ(l.uid_mappings[0].host_id, 1000u);
+  EXPECT_EQ(l.devices[0].file_mode, 438u);
+  EXPECT_EQ(l.resources->memory.limit, 1048576);
+  EXPECT_EQ(l.resources->cpu.quota, 50000);
+  EXPECT_EQ(l.resources->pids_limit, 10);
+  EXPECT_EQ(l.resources->block_io.throttle_read_bps[0].rate, 1000u);
+  EXPECT_FALSE(l.resources->devices[0].allow);
+  EXPECT_EQ(l.seccomp->syscalls[0].args[0].op, "SCMP_CMP_EQ");
+  EXPECT_EQ(l.sysctl.at("net.ipv4.ip_forward"), "1");
+}
+
+TEST(MountOptions, FlagsPropagationAndData) {
+  auto o = runtime::parse_mount_options({"nosuid", "ro", "rbind", "rslave", "mode=755", "size=64k", "rw"});
+  EXPECT_TRUE(o.bind);
+  EXPECT_TRUE(o.recursive);
+  EXPECT_EQ(o.data, "mode=755,size=64k");
+  EXPECT_EQ(o.propagation.size(), 1u);
+  EXPECT_FALSE(o.flags & MS_RDONLY);
+  EXPECT_TRUE(o.flags & MS_NOSUID);
+}
+
+TEST(Signals, NamesAndNumbers) {
+  EXPECT_EQ(runtime::parse_signal("KILL"), 9);
+  EXPECT_EQ(runtime::parse_signal("SIGTERM"), 15);
+  EXPECT_EQ(runtime::parse_signal("sigusr1"), 10);
+  EXPECT_EQ(runtime::parse_signal("9"), 9);
+  EXPECT_THROW(runtime::parse_signal("NOPE"), Error);
+  EXPECT_THROW(runtime::parse_signal("0"), Error);
+}
+
+TEST(ContainerId, Validation) {
+  EXPECT_NO_THROW(runtime::check_container_id("abc-1_2.3+x"));
+  EXPECT_THROW(runtime::check_container_id("../etc"), Error);
+  EXPECT_THROW(runtime::check_container_id(""), Error);
+  EXPECT_THROW(runtime::check_container_id(".."), Error);
+}
+
+}  // namespace
+}  // namespace berth
