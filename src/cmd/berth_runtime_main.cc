@@ -254,7 +254,7 @@ int main(int argc, char** argv) {
     } else if (name == "list") {
       auto all = rt.list();
       if (format == "json") {
-        json arr = json::array();
+        auto arr = nlohmann::ordered_json::array();
         for (auto& s : all) arr.push_back(s.to_json());
         std::cout << arr.dump() << "\n";
       } else if (quiet) {

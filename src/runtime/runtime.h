@@ -44,7 +44,7 @@ struct ContainerState {
   std::string owner;
   std::map<std::string, std::string> annotations;
 
-  nlohmann::json to_json() const;
+  nlohmann::ordered_json to_json() const;  // keys in the order runc prints them
 };
 
 struct ExecOptions {

@@ -25,10 +25,11 @@ const char* status_name(Status s) {
   return "unknown";
 }
 
-nlohmann::json ContainerState::to_json() const {
-  nlohmann::json j = {{"ociVersion", oci_version}, {"id", id},         {"pid", pid},
-                      {"status", status_name(status)},                 {"bundle", bundle},
-                      {"rootfs", rootfs},          {"created", created}, {"owner", owner}};
+nlohmann::ordered_json ContainerState::to_json() const {
+  nlohmann::ordered_json j = {{"ociVersion", oci_version}, {"id", id},
+                              {"pid", pid},                {"status", status_name(status)},
+                              {"bundle", bundle},          {"rootfs", rootfs},
+                              {"created", created},        {"owner", owner}};
   if (!annotations.empty()) j["annotations"] = annotations;
   return j;
 }

@@ -1,0 +1,132 @@
+// Isolation checked from inside the container: capabilities, seccomp, read-only and masked
+// paths, user namespaces, joining namespaces by path, devices.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "harness.h"
+
+namespace berth::test {
+namespace {
+
+TEST(Isolation, DroppedCapabilityDeniesItsOperation) {
+  Bundle b;
+  // The default spec keeps only AUDIT_WRITE, KILL and NET_BIND_SERVICE: no CAP_CHOWN.
+  auto denied = b.run(unique_name("t"), {"sh", "-c", "touch /tmp/f && chown 65534 /tmp/f"});
+  EXPECT_NE(denied.status, 0);
+  EXPECT_NE(denied.err.find("Operation not permitted"), std::string::npos) << denied.err;
+  for (auto set : {"bounding", "effective", "permitted"})
+    b.config()["process"]["capabilities"][set].push_back("CAP_CHOWN");
+  auto allowed = b.run(unique_name("t"), {"sh", "-c", "touch /tmp/f && chown 65534 /tmp/f"});
+  EXPECT_EQ(allowed.status, 0) << allowed.err;
+  auto status = b.run(unique_name("t"), {"grep", "CapBnd", "/proc/self/status"});
+  // CAP_CHOWN (bit 0) + KILL (5) + NET_BIND_SERVICE (10) + AUDIT_WRITE (29)
+  EXPECT_NE(status.out.find("0000000020000421"), std::string::npos) << status.out;
+}
+
+TEST(Isolation, UnknownCapabilityIsAnError) {
+  Bundle b;
+  b.config()["process"]["capabilities"]["bounding"].push_back("CAP_NOT_A_CAP");
+  std::string id = unique_name("t");
+  auto r = b.run(id, {"true"});
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.err.find("CAP_NOT_A_CAP"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(b.state_root() + "/" + id));
+}
+
+TEST(Isolation, SeccompDeniesAListedSyscall) {
+  Bundle b;
+  b.config()["linux"]["seccomp"] = {
+      {"defaultAction", "SCMP_ACT_ALLOW"},
+      {"architectures", {"SCMP_ARCH_X86_64", "SCMP_ARCH_X86"}},
+      {"syscalls",
+       {{{"names", {"mkdir", "mkdirat"}}, {"action", "SCMP_ACT_ERRNO"}, {"errnoRet", 1}}}}};
+  auto r = b.run(unique_name("t"), {"sh", "-c", "echo ok; mkdir /tmp/x"});
+  EXPECT_EQ(r.out, "ok\n");
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.err.find("Operation not permitted"), std::string::npos) << r.err;
+}
+
+TEST(Isolation, ReadonlyRootAndPaths) {
+  Bundle b;
+  b.config()["root"]["readonly"] = true;
+  auto r = b.run(unique_name("t"),
+                 {"sh", "-c",
+                  "touch /x 2>&1; echo 1 > /proc/sys/kernel/domainname 2>&1; "
+                  "wc -c < /proc/kcore; ls /sys/firmware | wc -l; touch /tmp/ok 2>&1"});
+  EXPECT_NE(r.out.find("touch: /x: Read-only file system"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Read-only file system"), r.out.rfind("Read-only file system")) << r.out;
+  // /proc/kcore is masked by /dev/null, /sys/firmware by an empty tmpfs.
+  EXPECT_NE(r.out.find("\n0\n0\n"), std::string::npos) << r.out;
+}
+
+TEST(Isolation, UserNamespaceMapsIds) {
+  Bundle b;
+  auto& linux = b.config()["linux"];
+  linux["namespaces"].push_back({{"type", "user"}});
+  linux["uidMappings"] = {{{"containerID", 0}, {"hostID", 100000}, {"size", 65536}}};
+  linux["gidMappings"] = {{{"containerID", 0}, {"hostID", 100000}, {"size", 65536}}};
+  auto& mounts = b.config()["mounts"];
+  for (auto it = mounts.begin(); it != mounts.end(); ++it)
+    if ((*it)["destination"] == "/sys/fs/cgroup") {
+      mounts.erase(it);
+      break;
+    }
+  auto r = b.run(unique_name("t"), {"sh", "-c", "cat /proc/self/uid_map; id -u; ls -l /dev/null"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("100000"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\n0\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("/dev/null"), std::string::npos) << r.out;
+}
+
+TEST(Isolation, JoinsANamespaceByPath) {
+  Bundle a;
+  std::string id = unique_name("t");
+  a.set_args({"sleep", "1000"});
+  ASSERT_EQ(a.runtime({"run", "-d", "--bundle", a.dir(), id}).status, 0);
+  int pid = nlohmann::json::parse(a.runtime({"state", id}).out)["pid"];
+  auto inside_a = a.runtime({"exec", id, "readlink", "/proc/self/ns/net"}).out;
+
+  Bundle b;
+  for (auto& ns : b.config()["linux"]["namespaces"])
+    if (ns["type"] == "network") ns["path"] = "/proc/" + std::to_string(pid) + "/ns/net";
+  auto r = b.run(unique_name("t"), {"readlink", "/proc/self/ns/net"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, inside_a);
+
+  for (auto& ns : b.config()["linux"]["namespaces"])
+    if (ns["type"] == "network") ns["path"] = "/proc/999999999/ns/net";
+  std::string bad = unique_name("t");
+  auto e = b.run(bad, {"true"});
+  EXPECT_NE(e.status, 0);
+  EXPECT_NE(e.err.find("/proc/999999999/ns/net"), std::string::npos) << e.err;
+  EXPECT_FALSE(std::filesystem::exists(b.state_root() + "/" + bad));
+}
+
+TEST(Isolation, DevicesAndDevLinks) {
+  Bundle b;
+  b.config()["linux"]["devices"] = {
+      {{"type", "c"}, {"path", "/dev/fuse"}, {"major", 10}, {"minor", 229}, {"fileMode", 0600}}};
+  auto r = b.run(unique_name("t"),
+                 {"sh", "-c",
+                  "ls -l /dev/null /dev/zero /dev/urandom /dev/fuse | cut -c1-10; "
+                  "readlink /dev/fd /dev/ptmx; echo x > /dev/null && echo wrote"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("crw-------"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("crw-rw-rw-"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("/proc/self/fd\npts/ptmx\nwrote"), std::string::npos) << r.out;
+}
+
+TEST(Isolation, SysctlAndRlimits) {
+  Bundle b;
+  b.config()["linux"]["sysctl"] = {{"net.ipv4.ip_forward", "1"}, {"kernel.msgmax", "4096"}};
+  b.config()["process"]["rlimits"] = {{{"type", "RLIMIT_NOFILE"}, {"hard", 200}, {"soft", 100}}};
+  auto r = b.run(unique_name("t"), {"sh", "-c",
+                                    "cat /proc/sys/net/ipv4/ip_forward /proc/sys/kernel/msgmax; "
+                                    "ulimit -n"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "1\n4096\n100\n");
+}
+
+}  // namespace
+}  // namespace berth::test
