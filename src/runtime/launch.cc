@@ -110,6 +110,7 @@ void join_session_keyring() {
 
 [[noreturn]] void container_init(const InitContext& c) {
   std::string state;
+  int fifo = -1;
   try {
     auto go = sync_receive(c.sync_fd);
     if (go.type != SyncType::kGo) _exit(1);
@@ -146,10 +147,8 @@ void join_session_keyring() {
       if (sync_receive(c.sync_fd).type != SyncType::kStart) _exit(1);
     } else {
       // Blocks until `start` opens the fifo for reading.
-      int fifo = ::openat(c.state_dirfd, "exec.fifo", O_WRONLY | O_CLOEXEC);
+      fifo = ::openat(c.state_dirfd, "exec.fifo", O_WRONLY | O_CLOEXEC);
       if (fifo < 0) throw_errno("open exec fifo");
-      write_all(fifo, "0");
-      ::close(fifo);
     }
     ::close(c.sync_fd);
   } catch (const std::exception& e) {
@@ -162,6 +161,9 @@ void join_session_keyring() {
   // From here the parent is gone: errors can only be told on the container's stderr.
   try {
     run_hooks(c.spec->hooks.start_container, state, "startContainer");
+    // `start` reads this byte, then waits for the fifo to close, which the exec below does
+    // (close-on-exec): so start returns, and poststart hooks run, once the program runs.
+    if (fifo >= 0) write_all(fifo, "0");
     c.launcher->exec(c.opts->preserve_fds);
   } catch (const std::exception& e) {
     std::string msg = std::string("berth-runtime: ") + e.what() + "\n";
@@ -192,13 +194,17 @@ class CreateGuard {
     }
   }
   void set_pid(pid_t pid) { pid_ = pid; }
-  void set_cgroup(Cgroup* cg) { cgroup_ = cg; }
+  // The guard owns the cgroup so that it is still there when the guard cleans up.
+  Cgroup* adopt_cgroup(std::unique_ptr<Cgroup> cg) {
+    cgroup_ = std::move(cg);
+    return cgroup_.get();
+  }
   void commit() { committed_ = true; }
 
  private:
   std::string dir_;
   pid_t pid_ = -1;
-  Cgroup* cgroup_ = nullptr;
+  std::unique_ptr<Cgroup> cgroup_;
   bool committed_ = false;
 };
 
@@ -272,9 +278,8 @@ Launched launch_container(const RuntimeOptions& ropts, const std::string& id,
   if (!dirfd) throw_errno("open " + dir);
 
   rec.cgroups_path = resolve_cgroups_path(ropts, spec, id);
-  auto cgroup = open_cgroup(rec.cgroups_path, ropts.cgroup_fs_root);
+  Cgroup* cgroup = guard.adopt_cgroup(open_cgroup(rec.cgroups_path, ropts.cgroup_fs_root));
   cgroup->create();
-  guard.set_cgroup(cgroup.get());
   oci::Resources resources = spec.linux->resources.value_or(oci::Resources{});
   for (auto& r : default_device_rules(*spec.linux)) resources.devices.push_back(r);
   try {
@@ -296,7 +301,7 @@ Launched launch_container(const RuntimeOptions& ropts, const std::string& id,
   if (pid < 0) throw_errno("clone container process");
   if (pid == 0) {
     InitContext c{&spec,       &opts,         rec.rootfs,    run_mode, child_sync.get(),
-                  dirfd.get(), console.get(), cgroup.get(), &plan,    &launcher};
+                  dirfd.get(), console.get(), cgroup,       &plan,    &launcher};
     container_init(c);
   }
   guard.set_pid(pid);

@@ -88,6 +88,14 @@ void Runtime::start(const std::string& id) {
   char c;
   if (::read(fifo.get(), &c, 1) != 1) throw_errno("read exec fifo");
   ::unlink(fifo_path.c_str());
+  // End of file comes when the process has exec'd its program (or died trying).
+  int flags = ::fcntl(fifo.get(), F_GETFL);
+  ::fcntl(fifo.get(), F_SETFL, flags & ~O_NONBLOCK);
+  for (;;) {
+    ssize_t n = ::read(fifo.get(), &c, 1);
+    if (n > 0 || (n < 0 && errno == EINTR)) continue;
+    break;
+  }
   run_poststart(opts_, load_container_spec(opts_, id), rec);
 }
 

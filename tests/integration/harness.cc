@@ -40,24 +40,33 @@ Result run_program(const std::vector<std::string>& argv, const std::string& inpu
   close(in[1]);
   Result r;
   pollfd fds[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
-  int open_fds = 2;
   char buf[4096];
-  while (open_fds > 0) {
-    if (poll(fds, 2, -1) < 0) break;
+  int status = 0;
+  bool exited = false;
+  // `create` and `run -d` leave the container holding our pipes: stop reading once the
+  // program itself has exited and its pipes are drained, not at EOF.
+  for (;;) {
+    int ready = poll(fds, 2, exited ? 0 : 20);
+    if (ready < 0) break;
+    bool got = false;
     for (int i = 0; i < 2; i++) {
       if (fds[i].fd < 0 || !fds[i].revents) continue;
       ssize_t n = read(fds[i].fd, buf, sizeof buf);
       if (n <= 0) {
         close(fds[i].fd);
         fds[i].fd = -1;
-        open_fds--;
         continue;
       }
+      got = true;
       (i == 0 ? r.out : r.err).append(buf, static_cast<size_t>(n));
     }
+    if (fds[0].fd < 0 && fds[1].fd < 0) break;
+    if (exited && !got) break;
+    if (!exited && waitpid(pid, &status, WNOHANG) == pid) exited = true;
   }
-  int status = 0;
-  waitpid(pid, &status, 0);
+  for (auto& f : fds)
+    if (f.fd >= 0) close(f.fd);
+  if (!exited) waitpid(pid, &status, 0);
   r.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   return r;
 }
@@ -83,6 +92,8 @@ Bundle::Bundle() {
   char tmpl[] = "/tmp/berth-it-XXXXXX";
   if (!mkdtemp(tmpl)) throw std::runtime_error("mkdtemp");
   dir_ = tmpl;
+  // Reachable by the ids a user namespace maps root to.
+  chmod(dir_.c_str(), 0755);
   namespace fs = std::filesystem;
   fs::create_directories(rootfs() + "/bin");
   for (auto d : {"proc", "sys", "dev", "tmp", "etc", "root", "var"})

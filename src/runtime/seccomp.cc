@@ -1,0 +1,152 @@
+// seccomp filters through libseccomp, read from the OCI profile the way runc reads it.
+#include <seccomp.h>
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <cerrno>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "base/error.h"
+#include "runtime/security.h"
+
+namespace berth::runtime {
+namespace {
+
+[[noreturn]] void bad(const std::string& field, const std::string& what) {
+  throw Error("invalid config: linux.seccomp." + field + ": " + what);
+}
+
+// errnoRet is the errno for SCMP_ACT_ERRNO and the tracer's value for SCMP_ACT_TRACE; EPERM
+// when missing, as in runc.
+uint32_t parse_action(const std::string& field, const std::string& name,
+                      std::optional<unsigned> errno_ret) {
+  if (name == "SCMP_ACT_ALLOW") return SCMP_ACT_ALLOW;
+  if (name == "SCMP_ACT_ERRNO") return SCMP_ACT_ERRNO(errno_ret.value_or(EPERM));
+  if (name == "SCMP_ACT_KILL" || name == "SCMP_ACT_KILL_THREAD") return SCMP_ACT_KILL_THREAD;
+  if (name == "SCMP_ACT_KILL_PROCESS") return SCMP_ACT_KILL_PROCESS;
+  if (name == "SCMP_ACT_TRAP") return SCMP_ACT_TRAP;
+  if (name == "SCMP_ACT_TRACE") return SCMP_ACT_TRACE(errno_ret.value_or(EPERM));
+  if (name == "SCMP_ACT_LOG") return SCMP_ACT_LOG;
+  // Allowing instead would silently lift the restriction the profile asks for.
+  if (name == "SCMP_ACT_NOTIFY")
+    bad(field, "SCMP_ACT_NOTIFY needs a listenerPath, which is not supported");
+  bad(field, "unknown action \"" + name + "\"");
+}
+
+scmp_compare parse_op(const std::string& field, const std::string& op) {
+  static constexpr std::pair<const char*, scmp_compare> kOps[] = {
+      {"SCMP_CMP_NE", SCMP_CMP_NE},
+      {"SCMP_CMP_LT", SCMP_CMP_LT},
+      {"SCMP_CMP_LE", SCMP_CMP_LE},
+      {"SCMP_CMP_EQ", SCMP_CMP_EQ},
+      {"SCMP_CMP_GE", SCMP_CMP_GE},
+      {"SCMP_CMP_GT", SCMP_CMP_GT},
+      {"SCMP_CMP_MASKED_EQ", SCMP_CMP_MASKED_EQ}};
+  for (const auto& [n, v] : kOps)
+    if (op == n) return v;
+  bad(field, "unknown operator \"" + op + "\"");
+}
+
+// OCI names are libseccomp's with a SCMP_ARCH_ prefix, upper case: SCMP_ARCH_X86_64 is
+// "x86_64", SCMP_ARCH_AARCH64 is "aarch64".
+uint32_t parse_arch(const std::string& name) {
+  static constexpr std::string_view kPrefix = "SCMP_ARCH_";
+  uint32_t arch = 0;
+  if (name.starts_with(kPrefix)) {
+    std::string lower = name.substr(kPrefix.size());
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](unsigned char c) { return std::tolower(c); });
+    arch = seccomp_arch_resolve_name(lower.c_str());
+  }
+  if (arch == 0) bad("architectures", "unknown architecture \"" + name + "\"");
+  return arch;
+}
+
+scmp_filter_attr parse_flag(const std::string& flag) {
+  if (flag == "SECCOMP_FILTER_FLAG_TSYNC") return SCMP_FLTATR_CTL_TSYNC;
+  if (flag == "SECCOMP_FILTER_FLAG_LOG") return SCMP_FLTATR_CTL_LOG;
+  if (flag == "SECCOMP_FILTER_FLAG_SPEC_ALLOW") return SCMP_FLTATR_CTL_SSB;
+  bad("flags", "unknown or unsupported flag \"" + flag + "\"");
+}
+
+void set_attr(scmp_filter_ctx ctx, scmp_filter_attr attr, uint32_t value, const std::string& what) {
+  if (int rc = seccomp_attr_set(ctx, attr, value); rc < 0) throw_errno("seccomp: " + what, -rc);
+}
+
+// Adds the rules of one syscalls[] entry. Everything in it is checked even when none of its
+// names is known here, so a bad profile fails on every machine alike.
+void add_rules(scmp_filter_ctx ctx, uint32_t default_action, const oci::SeccompSyscall& sc,
+               const std::string& field) {
+  uint32_t action = parse_action(field + ".action", sc.action, sc.errno_ret);
+  std::vector<scmp_arg_cmp> conds;
+  std::array<unsigned, 6> per_index{};
+  for (size_t j = 0; j < sc.args.size(); j++) {
+    const auto& a = sc.args[j];
+    std::string arg_field = field + ".args[" + std::to_string(j) + "]";
+    if (a.index >= per_index.size())
+      bad(arg_field + ".index", std::to_string(a.index) + " is past the 6 syscall arguments");
+    per_index[a.index]++;
+    conds.push_back({a.index, parse_op(arg_field + ".op", a.op), a.value, a.value_two});
+  }
+  // libseccomp refuses a rule whose action is the default one; it would change nothing.
+  if (action == default_action) return;
+  // libseccomp cannot AND two comparisons of the same argument: as in runc, each condition
+  // then becomes a rule of its own, so any one of them matching applies the action.
+  bool split = std::any_of(per_index.begin(), per_index.end(), [](unsigned n) { return n > 1; });
+  for (const auto& name : sc.names) {
+    int nr = seccomp_syscall_resolve_name(name.c_str());
+    // Names this libseccomp does not know (newer syscalls) are skipped, as runc and crun do.
+    if (nr == __NR_SCMP_ERROR) continue;
+    auto add = [&](unsigned n, const scmp_arg_cmp* c) {
+      if (int rc = seccomp_rule_add_array(ctx, action, nr, n, c); rc < 0)
+        throw_errno("seccomp: add rule for syscall \"" + name + "\" (" + field + ")", -rc);
+    };
+    if (split) {
+      for (const auto& c : conds) add(1, &c);
+    } else {
+      add(static_cast<unsigned>(conds.size()), conds.data());
+    }
+  }
+}
+
+}  // namespace
+
+SeccompFilter::SeccompFilter(const oci::Seccomp& profile) {
+  uint32_t default_action =
+      parse_action("defaultAction", profile.default_action, profile.default_errno_ret);
+  std::unique_ptr<std::remove_pointer_t<scmp_filter_ctx>, decltype(&seccomp_release)> ctx(
+      seccomp_init(default_action), &seccomp_release);
+  if (!ctx)
+    throw Error("seccomp: cannot create a filter with default action " + profile.default_action);
+  // The runtime sets no_new_privs itself when process.noNewPrivileges asks for it.
+  set_attr(ctx.get(), SCMP_FLTATR_CTL_NNP, 0, "clear the no_new_privs attribute");
+  // Without this, every load error is reported as ECANCELED.
+  set_attr(ctx.get(), SCMP_FLTATR_API_SYSRAWRC, 1, "ask for raw error codes");
+  for (const auto& name : profile.architectures) {
+    int rc = seccomp_arch_add(ctx.get(), parse_arch(name));
+    if (rc < 0 && rc != -EEXIST) throw_errno("seccomp: add architecture " + name, -rc);
+  }
+  for (const auto& flag : profile.flags) set_attr(ctx.get(), parse_flag(flag), 1, "set " + flag);
+  for (size_t i = 0; i < profile.syscalls.size(); i++)
+    add_rules(ctx.get(), default_action, profile.syscalls[i],
+              "syscalls[" + std::to_string(i) + "]");
+  ctx_ = ctx.release();
+}
+
+SeccompFilter::~SeccompFilter() {
+  seccomp_release(static_cast<scmp_filter_ctx>(ctx_));
+}
+
+void SeccompFilter::load() {
+  if (int rc = seccomp_load(static_cast<scmp_filter_ctx>(ctx_)); rc < 0)
+    throw_errno("load the seccomp filter", -rc);
+}
+
+}  // namespace berth::runtime
