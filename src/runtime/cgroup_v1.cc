@@ -65,10 +65,13 @@ class CgroupV1 : public Cgroup {
     std::string unified;
     hierarchies_ = find_hierarchies(fs_root, &unified);
     if (hierarchies_.empty()) throw Error("cgroup: no cgroup v1 hierarchy mounted under " + fs_root);
-    for (auto& h : hierarchies_) {
-      h.dir = path_join(h.mount, resolve_cgroup_path(cgroups_path, own_cgroup(h.controllers[0])));
-    }
-    if (!unified.empty()) unified_dir_ = path_join(unified, resolve_cgroup_path(cgroups_path, own_cgroup("")));
+    // The caller's own cgroup matters only to relative paths: skip reading it otherwise.
+    bool relative = !cgroups_path.empty() && cgroups_path[0] != '/' &&
+                    split(cgroups_path, ':').size() != 3;
+    auto own = [&](const std::string& c) { return relative ? own_cgroup(c) : std::string("/"); };
+    for (auto& h : hierarchies_)
+      h.dir = path_join(h.mount, resolve_cgroup_path(cgroups_path, own(h.controllers[0])));
+    if (!unified.empty()) unified_dir_ = path_join(unified, resolve_cgroup_path(cgroups_path, own("")));
   }
 
   void create() override {
@@ -101,6 +104,22 @@ class CgroupV1 : public Cgroup {
     if (!unified_dir_.empty()) {
       try {
         write_control(unified_dir_, "cgroup.procs", p);
+      } catch (const Error&) {
+      }
+    }
+  }
+
+  void join_self() const override {
+    for (auto& h : hierarchies_) {
+      try {
+        write_control(h.dir, "tasks", "0");
+      } catch (const Error&) {
+        if (!h.named()) throw;
+      }
+    }
+    if (!unified_dir_.empty()) {
+      try {
+        write_control(unified_dir_, "cgroup.procs", "0");
       } catch (const Error&) {
       }
     }

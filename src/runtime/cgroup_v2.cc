@@ -34,6 +34,7 @@ class CgroupV2 : public Cgroup {
   }
 
   void add_process(pid_t pid) override { write_control(dir_, "cgroup.procs", std::to_string(pid)); }
+  void join_self() const override { write_control(dir_, "cgroup.procs", "0"); }
 
   void apply(const oci::Resources& r) override {
     // Device rules need an eBPF program attached to the cgroup on v2 (BPF_CGROUP_DEVICE).

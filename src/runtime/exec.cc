@@ -130,6 +130,7 @@ int Runtime::exec(const std::string& id, const ExecOptions& o) {
   if (pid == 0) {
     try {
       if (sync_receive(child_sync.get()).type != SyncType::kGo) _exit(1);
+      cgroup->join_self();
       for (auto& [fd, flag] : joins)
         if (::setns(fd.get(), flag) < 0) throw_errno("join namespace");
       if (proc.terminal) {
@@ -164,7 +165,6 @@ int Runtime::exec(const std::string& id, const ExecOptions& o) {
     throw Error(msg);
   };
   try {
-    cgroup->add_process(pid);
     sync_send(sync.get(), SyncType::kGo);
   } catch (const std::exception& e) {
     fail(e.what());

@@ -117,13 +117,16 @@ void join_session_keyring() {
     state = go.payload;
     const auto& spec = *c.spec;
     bool new_user = c.plan->new_flags & CLONE_NEWUSER;
+    // Joining itself is the fast way in; a process in a new user namespace may no longer
+    // write the host's cgroup files, so the parent moves that one.
+    if (!new_user) c.cgroup->join_self();
     join_namespaces(*c.plan, false);
     if (new_user) {
       if (::setresgid(0, 0, 0) < 0 || ::setresuid(0, 0, 0) < 0)
         throw_errno("become root in the user namespace (is uid 0 mapped?)");
     }
-    // The cgroup namespace comes after the parent moved us into our cgroup, so that the
-    // container sees that cgroup as its root.
+    // The cgroup namespace comes after joining our cgroup, so that the container sees that
+    // cgroup as its root.
     int unshare_flags = c.plan->new_flags & ~(CLONE_NEWPID | CLONE_NEWUSER);
     if (unshare_flags && ::unshare(unshare_flags) < 0) throw_errno("unshare namespaces");
     set_names(spec);
@@ -309,8 +312,10 @@ Launched launch_container(const RuntimeOptions& ropts, const std::string& id,
   console.reset();
   rec.pid = pid;
 
-  if (plan.new_flags & CLONE_NEWUSER) write_id_mappings(pid, *spec.linux);
-  cgroup->add_process(pid);
+  if (plan.new_flags & CLONE_NEWUSER) {
+    write_id_mappings(pid, *spec.linux);
+    cgroup->add_process(pid);
+  }
   if (spec.process->oom_score_adj)
     write_file("/proc/" + std::to_string(pid) + "/oom_score_adj",
                std::to_string(*spec.process->oom_score_adj));
