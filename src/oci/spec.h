@@ -174,6 +174,8 @@ struct Linux {
   std::string rootfs_propagation;
   std::vector<std::string> masked_paths, readonly_paths;
   std::string mount_label;
+  // linux.timeOffsets: clock name ("monotonic", "boottime") -> offset in nanoseconds.
+  std::map<std::string, int64_t> time_offsets;
 
   const Namespace* find_namespace(const std::string& type) const;
 };

@@ -306,6 +306,13 @@ Linux parse_linux(const Obj& l) {
   lx.masked_paths = l.strings("maskedPaths");
   lx.readonly_paths = l.strings("readonlyPaths");
   lx.mount_label = l.str("mountLabel");
+  if (auto t = l.sub("timeOffsets")) {
+    for (auto* clock : {"monotonic", "boottime"}) {
+      if (auto o = t->sub(clock))
+        lx.time_offsets[clock] = o->num<int64_t>("secs").value_or(0) * 1000000000 +
+                                 o->num<int64_t>("nanosecs").value_or(0);
+    }
+  }
   return lx;
 }
 

@@ -32,6 +32,9 @@ std::unique_ptr<Cgroup> make_cgroup_v1(const std::string& cgroups_path,
 std::unique_ptr<Cgroup> make_cgroup_v2(const std::string& cgroups_path,
                                        const std::string& fs_root);
 
+// Device rules on v2: an eBPF program attached to the cgroup directory.
+void attach_device_filter(const std::string& cgroup_dir, const std::vector<oci::DeviceRule>& rules);
+
 // Conversions runc uses between the OCI (v1-shaped) values and v2 files.
 uint64_t cpu_shares_to_weight(uint64_t shares);
 uint64_t blkio_weight_to_io_weight(uint64_t weight);

@@ -37,9 +37,7 @@ class CgroupV2 : public Cgroup {
   void join_self() const override { write_control(dir_, "cgroup.procs", "0"); }
 
   void apply(const oci::Resources& r) override {
-    // Device rules need an eBPF program attached to the cgroup on v2 (BPF_CGROUP_DEVICE).
-    // It is not built yet: on v2 hosts the container relies on its device nodes and
-    // capabilities alone. Said plainly in README.md.
+    if (!r.devices.empty()) attach_device_filter(dir_, r.devices);
     const auto& m = r.memory;
     if (m.limit && *m.limit != 0) write_control(dir_, "memory.max", limit(*m.limit));
     if (m.reservation && *m.reservation != 0) write_control(dir_, "memory.low", limit(*m.reservation));

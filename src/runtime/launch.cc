@@ -99,6 +99,27 @@ void setup_terminal(const InitContext& c) {
   }
 }
 
+// A new time namespace only takes in the children of whoever made it, and its offsets must
+// be set before any process is in it: so the runtime makes it, sets the offsets, then clones.
+void enter_time_namespace(const oci::Linux& linux) {
+  if (::unshare(CLONE_NEWTIME) < 0) throw_errno("unshare time namespace");
+  std::string offsets;
+  for (auto& [clock, ns] : linux.time_offsets) {
+    int64_t secs = ns / 1000000000, nanos = ns % 1000000000;
+    if (nanos < 0) {
+      secs -= 1;
+      nanos += 1000000000;
+    }
+    offsets += clock + " " + std::to_string(secs) + " " + std::to_string(nanos) + "\n";
+  }
+  if (offsets.empty()) return;
+  try {
+    write_file("/proc/self/timens_offsets", offsets);
+  } catch (const std::exception& e) {
+    rethrow_with_context(e, "linux.timeOffsets");
+  }
+}
+
 void join_session_keyring() {
   // A fresh session keyring keeps the container away from the host's keys; kernels or
   // seccomp profiles without keyctl are not an error, as with runc.
@@ -127,7 +148,7 @@ void join_session_keyring() {
     }
     // The cgroup namespace comes after joining our cgroup, so that the container sees that
     // cgroup as its root.
-    int unshare_flags = c.plan->new_flags & ~(CLONE_NEWPID | CLONE_NEWUSER);
+    int unshare_flags = c.plan->new_flags & ~(CLONE_NEWPID | CLONE_NEWUSER | CLONE_NEWTIME);
     if (unshare_flags && ::unshare(unshare_flags) < 0) throw_errno("unshare namespaces");
     set_names(spec);
     ::umask(0);
@@ -292,6 +313,7 @@ Launched launch_container(const RuntimeOptions& ropts, const std::string& id,
   }
 
   join_namespaces(plan, true);
+  if (plan.new_flags & CLONE_NEWTIME) enter_time_namespace(*spec.linux);
   int sp[2];
   if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) throw_errno("socketpair");
   out.sync.reset(sp[0]);

@@ -111,3 +111,19 @@ TEST(Options, SpecAndFeatures) {
 
 }  // namespace
 }  // namespace berth::test
+
+namespace berth::test {
+namespace {
+
+TEST(Options, TimeNamespaceWithOffsets) {
+  if (!std::filesystem::exists("/proc/self/ns/time")) GTEST_SKIP() << "no time namespaces";
+  Bundle b;
+  b.config()["linux"]["namespaces"].push_back({{"type", "time"}});
+  b.config()["linux"]["timeOffsets"] = {{"boottime", {{"secs", 86400 * 365}, {"nanosecs", 0}}}};
+  auto r = b.run(unique_name("t"), {"cut", "-d.", "-f1", "/proc/uptime"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_GT(std::stol(r.out), 86400L * 365) << r.out;
+}
+
+}  // namespace
+}  // namespace berth::test
