@@ -12,9 +12,17 @@ enum class Format { kText, kJson };
 void configure(const std::string& path, Format format, Level min_level);
 void write(Level level, const std::string& msg);
 
-inline void debug(const std::string& m) { write(Level::kDebug, m); }
-inline void info(const std::string& m) { write(Level::kInfo, m); }
-inline void warn(const std::string& m) { write(Level::kWarn, m); }
-inline void error(const std::string& m) { write(Level::kError, m); }
+inline void debug(const std::string& m) {
+  write(Level::kDebug, m);
+}
+inline void info(const std::string& m) {
+  write(Level::kInfo, m);
+}
+inline void warn(const std::string& m) {
+  write(Level::kWarn, m);
+}
+inline void error(const std::string& m) {
+  write(Level::kError, m);
+}
 
 }  // namespace berth::log

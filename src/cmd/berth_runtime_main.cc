@@ -61,14 +61,14 @@ json features() {
   return {
       {"ociVersionMin", "1.0.0"},
       {"ociVersionMax", "1.2.0"},
-      {"hooks", {"prestart", "createRuntime", "createContainer", "startContainer", "poststart",
-                 "poststop"}},
+      {"hooks",
+       {"prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"}},
       {"mountOptions",
-       {"async", "atime", "bind", "defaults", "dev", "diratime", "dirsync", "exec", "mand",
-        "noatime", "nodev", "nodiratime", "noexec", "nomand", "norelatime", "nostrictatime",
-        "nosuid", "private", "rbind", "relatime", "remount", "ro", "rprivate", "rshared",
-        "rslave", "runbindable", "rw", "shared", "slave", "strictatime", "suid", "sync",
-        "unbindable"}},
+       {"async",      "atime",         "bind",    "defaults", "dev",         "diratime", "dirsync",
+        "exec",       "mand",          "noatime", "nodev",    "nodiratime",  "noexec",   "nomand",
+        "norelatime", "nostrictatime", "nosuid",  "private",  "rbind",       "relatime", "remount",
+        "ro",         "rprivate",      "rshared", "rslave",   "runbindable", "rw",       "shared",
+        "slave",      "strictatime",   "suid",    "sync",     "unbindable"}},
       {"linux",
        {{"namespaces", {"cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts"}},
         {"cgroup", {{"v1", true}, {"v2", true}, {"systemd", false}, {"systemdUser", false}}},
@@ -80,10 +80,12 @@ json features() {
           {"operators",
            {"SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_LE", "SCMP_CMP_LT",
             "SCMP_CMP_MASKED_EQ", "SCMP_CMP_NE"}},
-          {"archs", {"SCMP_ARCH_X86", "SCMP_ARCH_X86_64", "SCMP_ARCH_X32", "SCMP_ARCH_AARCH64",
-                     "SCMP_ARCH_ARM"}},
-          {"knownFlags", {"SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_LOG",
-                          "SECCOMP_FILTER_FLAG_SPEC_ALLOW"}}}},
+          {"archs",
+           {"SCMP_ARCH_X86", "SCMP_ARCH_X86_64", "SCMP_ARCH_X32", "SCMP_ARCH_AARCH64",
+            "SCMP_ARCH_ARM"}},
+          {"knownFlags",
+           {"SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_LOG",
+            "SECCOMP_FILTER_FLAG_SPEC_ALLOW"}}}},
         {"apparmor", {{"enabled", false}}},
         {"selinux", {{"enabled", false}}}}},
       {"annotations",
@@ -102,7 +104,8 @@ int main(int argc, char** argv) {
   bool debug = false, version = false;
   app.add_option("--root", ropts.root, "where container state is kept");
   app.add_option("--log", log_path, "log file (default stderr)");
-  app.add_option("--log-format", log_format, "text or json")->check(CLI::IsMember({"text", "json"}));
+  app.add_option("--log-format", log_format, "text or json")
+      ->check(CLI::IsMember({"text", "json"}));
   app.add_flag("--debug", debug, "log debug messages");
   app.add_flag("--systemd-cgroup", ropts.systemd_cgroup, "cgroupsPath in slice:prefix:name form");
   app.add_option("--rootless", rootless, "accepted for runc compatibility");
@@ -112,7 +115,8 @@ int main(int argc, char** argv) {
   berth::runtime::CreateOptions copts;
   auto add_create_flags = [&](CLI::App* c) {
     c->add_option("-b,--bundle", copts.bundle, "path to the bundle directory");
-    c->add_option("--console-socket", copts.console_socket, "unix socket that receives the pty master");
+    c->add_option("--console-socket", copts.console_socket,
+                  "unix socket that receives the pty master");
     c->add_option("--pid-file", copts.pid_file, "file to write the process id to");
     c->add_flag("--no-pivot", copts.no_pivot, "use MS_MOVE and chroot instead of pivot_root");
     c->add_flag("--no-new-keyring", copts.no_new_keyring, "keep the caller's session keyring");
@@ -185,7 +189,8 @@ int main(int argc, char** argv) {
 
   auto* ps = app.add_subcommand("ps", "list the processes of a container");
   std::string ps_format = "table";
-  ps->add_option("-f,--format", ps_format, "table or json")->check(CLI::IsMember({"table", "json"}));
+  ps->add_option("-f,--format", ps_format, "table or json")
+      ->check(CLI::IsMember({"table", "json"}));
   ps->prefix_command();
 
   auto* pause = app.add_subcommand("pause", "freeze a container's processes");
@@ -225,9 +230,9 @@ int main(int argc, char** argv) {
   }
 
   try {
-    berth::log::configure(log_path, log_format == "json" ? berth::log::Format::kJson
-                                                         : berth::log::Format::kText,
-                          debug ? berth::log::Level::kDebug : berth::log::Level::kWarn);
+    berth::log::configure(
+        log_path, log_format == "json" ? berth::log::Format::kJson : berth::log::Format::kText,
+        debug ? berth::log::Level::kDebug : berth::log::Level::kWarn);
     if (version) {
       std::cout << "berth-runtime version " << BERTH_VERSION << "\nspec: 1.2.0\n";
       return 0;
@@ -260,7 +265,8 @@ int main(int argc, char** argv) {
       } else if (quiet) {
         for (auto& s : all) std::cout << s.id << "\n";
       } else {
-        std::vector<std::vector<std::string>> rows = {{"ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"}};
+        std::vector<std::vector<std::string>> rows = {
+            {"ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER"}};
         for (auto& s : all)
           rows.push_back({s.id, std::to_string(s.pid), berth::runtime::status_name(s.status),
                           s.bundle, s.created, s.owner.empty() ? "root" : s.owner});
@@ -326,8 +332,8 @@ int main(int argc, char** argv) {
     } else if (name == "update") {
       berth::oci::Resources r;
       if (!resources_file.empty()) {
-        std::string text = resources_file == "-" ? berth::read_fd(STDIN_FILENO)
-                                                 : berth::read_file(resources_file);
+        std::string text =
+            resources_file == "-" ? berth::read_fd(STDIN_FILENO) : berth::read_file(resources_file);
         r = berth::oci::parse_resources(json::parse(text));
       }
       auto num = [](const std::string& s, const char* flag) -> int64_t {

@@ -14,7 +14,8 @@ nlohmann::json default_spec(bool rootless) {
        {{"terminal", true},
         {"user", {{"uid", 0}, {"gid", 0}}},
         {"args", {"sh"}},
-        {"env", {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm"}},
+        {"env",
+         {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm"}},
         {"cwd", "/"},
         {"capabilities",
          {{"bounding", caps}, {"effective", caps}, {"permitted", caps}, {"ambient", caps}}},
@@ -51,8 +52,12 @@ nlohmann::json default_spec(bool rootless) {
       {"linux",
        {{"resources", {{"devices", {{{"allow", false}, {"access", "rwm"}}}}}},
         {"namespaces",
-         {{{"type", "pid"}}, {{"type", "network"}}, {{"type", "ipc"}}, {{"type", "uts"}},
-          {{"type", "mount"}}, {{"type", "cgroup"}}}},
+         {{{"type", "pid"}},
+          {{"type", "network"}},
+          {{"type", "ipc"}},
+          {{"type", "uts"}},
+          {{"type", "mount"}},
+          {{"type", "cgroup"}}}},
         {"maskedPaths",
          {"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
           "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware",
@@ -71,7 +76,8 @@ nlohmann::json default_spec(bool rootless) {
         it = mounts.erase(it);
         continue;
       }
-      if ((*it)["destination"] == "/dev/pts") (*it)["options"] = {"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"};
+      if ((*it)["destination"] == "/dev/pts")
+        (*it)["options"] = {"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"};
       if ((*it)["destination"] == "/sys")
         *it = {{"destination", "/sys"},
                {"type", "none"},

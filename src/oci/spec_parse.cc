@@ -204,7 +204,8 @@ Resources parse_resources_obj(const Obj& r) {
     res.block_io.throttle_write_iops = parse_throttle(*b, "throttleWriteIOPSDevice");
   }
   r.each("hugepageLimits", [&](const Obj& h) {
-    res.hugepage_limits.push_back({h.required_str("pageSize"), h.num<uint64_t>("limit").value_or(0)});
+    res.hugepage_limits.push_back(
+        {h.required_str("pageSize"), h.num<uint64_t>("limit").value_or(0)});
   });
   res.unified = r.string_map("unified");
   return res;
@@ -224,7 +225,8 @@ Process parse_process_obj(const Obj& p) {
     if (auto* ag = u->find("additionalGids")) {
       if (!ag->is_array()) bad(u->field("additionalGids"), "expected an array of numbers");
       for (auto& g : *ag) {
-        if (!g.is_number_unsigned()) bad(u->field("additionalGids"), "expected an array of numbers");
+        if (!g.is_number_unsigned())
+          bad(u->field("additionalGids"), "expected an array of numbers");
         proc.user.additional_gids.push_back(g.get<gid_t>());
       }
     }
@@ -258,7 +260,7 @@ Process parse_process_obj(const Obj& p) {
   return proc;
 }
 
-const char* const kNamespaceTypes[] = {"pid", "network", "mount", "ipc",
+const char* const kNamespaceTypes[] = {"pid", "network", "mount",  "ipc",
                                        "uts", "user",    "cgroup", "time"};
 
 Linux parse_linux(const Obj& l) {
@@ -297,11 +299,12 @@ Linux parse_linux(const Obj& l) {
   if (auto s = l.sub("seccomp")) lx.seccomp = parse_seccomp(*s);
   lx.rootfs_propagation = l.str("rootfsPropagation");
   if (!lx.rootfs_propagation.empty()) {
-    static const char* const kProp[] = {"private", "rprivate", "slave", "rslave",
+    static const char* const kProp[] = {"private", "rprivate", "slave",      "rslave",
                                         "shared",  "rshared",  "unbindable", "runbindable"};
     bool ok = false;
     for (auto* p : kProp) ok |= lx.rootfs_propagation == p;
-    if (!ok) bad(l.field("rootfsPropagation"), "unknown propagation \"" + lx.rootfs_propagation + "\"");
+    if (!ok)
+      bad(l.field("rootfsPropagation"), "unknown propagation \"" + lx.rootfs_propagation + "\"");
   }
   lx.masked_paths = l.strings("maskedPaths");
   lx.readonly_paths = l.strings("readonlyPaths");
@@ -324,8 +327,12 @@ const Namespace* Linux::find_namespace(const std::string& type) const {
   return nullptr;
 }
 
-Process parse_process(const json& j) { return parse_process_obj(Obj(j, "process")); }
-Resources parse_resources(const json& j) { return parse_resources_obj(Obj(j, "resources")); }
+Process parse_process(const json& j) {
+  return parse_process_obj(Obj(j, "process"));
+}
+Resources parse_resources(const json& j) {
+  return parse_resources_obj(Obj(j, "resources"));
+}
 
 Spec parse_spec_json(const json& j) {
   Obj top(j, "");

@@ -27,10 +27,8 @@ nlohmann::json parse_flat_keyed(const std::string& text);
 // "MAJ:MIN" or "*" for a missing or negative number.
 std::string device_numbers(std::optional<int64_t> major, std::optional<int64_t> minor);
 
-std::unique_ptr<Cgroup> make_cgroup_v1(const std::string& cgroups_path,
-                                       const std::string& fs_root);
-std::unique_ptr<Cgroup> make_cgroup_v2(const std::string& cgroups_path,
-                                       const std::string& fs_root);
+std::unique_ptr<Cgroup> make_cgroup_v1(const std::string& cgroups_path, const std::string& fs_root);
+std::unique_ptr<Cgroup> make_cgroup_v2(const std::string& cgroups_path, const std::string& fs_root);
 
 // Device rules on v2: an eBPF program attached to the cgroup directory.
 void attach_device_filter(const std::string& cgroup_dir, const std::vector<oci::DeviceRule>& rules);

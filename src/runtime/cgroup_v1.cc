@@ -26,10 +26,9 @@ struct Hierarchy {
   bool named() const { return controllers.size() == 1 && controllers[0].rfind("name=", 0) == 0; }
 };
 
-const char* const kKnownControllers[] = {"cpu",     "cpuacct", "cpuset",   "memory",
-                                         "devices", "freezer", "blkio",    "pids",
-                                         "hugetlb", "net_cls", "net_prio", "perf_event",
-                                         "rdma",    "misc"};
+const char* const kKnownControllers[] = {"cpu",      "cpuacct",    "cpuset", "memory",  "devices",
+                                         "freezer",  "blkio",      "pids",   "hugetlb", "net_cls",
+                                         "net_prio", "perf_event", "rdma",   "misc"};
 
 // The v1 hierarchies mounted under fs_root, from /proc/self/mountinfo.
 std::vector<Hierarchy> find_hierarchies(const std::string& fs_root, std::string* unified) {
@@ -64,14 +63,16 @@ class CgroupV1 : public Cgroup {
   CgroupV1(const std::string& cgroups_path, const std::string& fs_root) {
     std::string unified;
     hierarchies_ = find_hierarchies(fs_root, &unified);
-    if (hierarchies_.empty()) throw Error("cgroup: no cgroup v1 hierarchy mounted under " + fs_root);
+    if (hierarchies_.empty())
+      throw Error("cgroup: no cgroup v1 hierarchy mounted under " + fs_root);
     // The caller's own cgroup matters only to relative paths: skip reading it otherwise.
-    bool relative = !cgroups_path.empty() && cgroups_path[0] != '/' &&
-                    split(cgroups_path, ':').size() != 3;
+    bool relative =
+        !cgroups_path.empty() && cgroups_path[0] != '/' && split(cgroups_path, ':').size() != 3;
     auto own = [&](const std::string& c) { return relative ? own_cgroup(c) : std::string("/"); };
     for (auto& h : hierarchies_)
       h.dir = path_join(h.mount, resolve_cgroup_path(cgroups_path, own(h.controllers[0])));
-    if (!unified.empty()) unified_dir_ = path_join(unified, resolve_cgroup_path(cgroups_path, own("")));
+    if (!unified.empty())
+      unified_dir_ = path_join(unified, resolve_cgroup_path(cgroups_path, own("")));
   }
 
   void create() override {
@@ -129,7 +130,8 @@ class CgroupV1 : public Cgroup {
     apply_devices(r.devices);
     apply_memory(r.memory);
     if (auto* h = find("cpu")) {
-      if (r.cpu.shares && *r.cpu.shares) write_control(h->dir, "cpu.shares", std::to_string(*r.cpu.shares));
+      if (r.cpu.shares && *r.cpu.shares)
+        write_control(h->dir, "cpu.shares", std::to_string(*r.cpu.shares));
       if (r.cpu.period && *r.cpu.period)
         write_control(h->dir, "cpu.cfs_period_us", std::to_string(*r.cpu.period));
       if (r.cpu.quota && *r.cpu.quota)
@@ -145,12 +147,14 @@ class CgroupV1 : public Cgroup {
     }
     if (r.pids_limit) {
       if (auto* h = find("pids"))
-        write_control(h->dir, "pids.max", *r.pids_limit > 0 ? std::to_string(*r.pids_limit) : "max");
+        write_control(h->dir, "pids.max",
+                      *r.pids_limit > 0 ? std::to_string(*r.pids_limit) : "max");
     }
     apply_blkio(r.block_io);
     for (auto& hp : r.hugepage_limits) {
       if (auto* h = find("hugetlb"))
-        write_control(h->dir, "hugetlb." + hp.page_size + ".limit_in_bytes", std::to_string(hp.limit));
+        write_control(h->dir, "hugetlb." + hp.page_size + ".limit_in_bytes",
+                      std::to_string(hp.limit));
       else if (!unified_dir_.empty())
         write_control(unified_dir_, "hugetlb." + hp.page_size + ".max", std::to_string(hp.limit));
     }
@@ -206,7 +210,8 @@ class CgroupV1 : public Cgroup {
       if (auto pc = read_file_if_exists(path_join(h->dir, "cpuacct.usage_percpu")))
         for (auto& v : split(trim(*pc), ' '))
           if (!v.empty()) percpu.push_back(std::stoull(v));
-      auto st = parse_flat_keyed(read_file_if_exists(path_join(h->dir, "cpuacct.stat")).value_or(""));
+      auto st =
+          parse_flat_keyed(read_file_if_exists(path_join(h->dir, "cpuacct.stat")).value_or(""));
       // cpuacct.stat counts USER_HZ ticks; runc reports nanoseconds.
       uint64_t tick_ns = 1000000000ull / static_cast<uint64_t>(::sysconf(_SC_CLK_TCK));
       s["cpu"]["usage"] = {{"total", num(h->dir, "cpuacct.usage")},
@@ -227,10 +232,12 @@ class CgroupV1 : public Cgroup {
                               {"max", num(h->dir, (prefix + "max_usage_in_bytes").c_str())},
                               {"failcnt", num(h->dir, (prefix + "failcnt").c_str())}};
       };
-      s["memory"] = {{"usage", entry("memory.")},
-                     {"swap", entry("memory.memsw.")},
-                     {"kernel", entry("memory.kmem.")},
-                     {"raw", parse_flat_keyed(read_file_if_exists(path_join(h->dir, "memory.stat")).value_or(""))}};
+      s["memory"] = {
+          {"usage", entry("memory.")},
+          {"swap", entry("memory.memsw.")},
+          {"kernel", entry("memory.kmem.")},
+          {"raw",
+           parse_flat_keyed(read_file_if_exists(path_join(h->dir, "memory.stat")).value_or(""))}};
     }
     if (auto* h = find("pids")) {
       auto max = read_file_if_exists(path_join(h->dir, "pids.max")).value_or("max");
@@ -245,8 +252,10 @@ class CgroupV1 : public Cgroup {
         if (f.size() != 3) continue;
         auto mm = split(f[0], ':');
         if (mm.size() != 2) continue;
-        entries.push_back({{"major", std::stoull(mm[0])}, {"minor", std::stoull(mm[1])},
-                           {"op", f[1]}, {"value", std::stoull(f[2])}});
+        entries.push_back({{"major", std::stoull(mm[0])},
+                           {"minor", std::stoull(mm[1])},
+                           {"op", f[1]},
+                           {"value", std::stoull(f[2])}});
       }
       s["blkio"]["ioServiceBytesRecursive"] = entries;
     }
@@ -281,13 +290,15 @@ class CgroupV1 : public Cgroup {
       if (h.controllers.size() > 1) {
         for (auto& c : h.controllers) {
           auto link = path_join(target, c);
-          if (::symlink(name.c_str(), link.c_str()) < 0 && errno != EEXIST) throw_errno("symlink " + link);
+          if (::symlink(name.c_str(), link.c_str()) < 0 && errno != EEXIST)
+            throw_errno("symlink " + link);
         }
       }
     }
     if (!unified_dir_.empty()) bind(unified_dir_, "unified");
     if (flags & MS_RDONLY) {
-      if (::mount(nullptr, target.c_str(), nullptr, MS_REMOUNT | MS_RDONLY | common, "mode=755") < 0)
+      if (::mount(nullptr, target.c_str(), nullptr, MS_REMOUNT | MS_RDONLY | common, "mode=755") <
+          0)
         throw_errno("remount " + target + " read-only");
     }
   }
@@ -360,24 +371,32 @@ class CgroupV1 : public Cgroup {
       write_control(h->dir, "memory.soft_limit_in_bytes", val(*m.reservation));
     if (m.swappiness && *m.swappiness <= 100)
       write_control(h->dir, "memory.swappiness", std::to_string(*m.swappiness));
-    if (m.disable_oom_killer && *m.disable_oom_killer) write_control(h->dir, "memory.oom_control", "1");
+    if (m.disable_oom_killer && *m.disable_oom_killer)
+      write_control(h->dir, "memory.oom_control", "1");
   }
 
   void apply_blkio(const oci::BlockIoResources& b) {
     auto* h = find("blkio");
     if (!h) return;
-    auto weight_file = path_exists(path_join(h->dir, "blkio.weight")) ? "blkio.weight" : "blkio.bfq.weight";
+    auto weight_file =
+        path_exists(path_join(h->dir, "blkio.weight")) ? "blkio.weight" : "blkio.bfq.weight";
     if (b.weight && *b.weight) write_control(h->dir, weight_file, std::to_string(*b.weight));
     if (b.leaf_weight && *b.leaf_weight)
       write_control(h->dir, "blkio.leaf_weight", std::to_string(*b.leaf_weight));
     for (auto& d : b.weight_device) {
       auto dev = std::to_string(d.major) + ":" + std::to_string(d.minor);
-      if (d.weight) write_control(h->dir, std::string(weight_file) + "_device", dev + " " + std::to_string(*d.weight));
-      if (d.leaf_weight) write_control(h->dir, "blkio.leaf_weight_device", dev + " " + std::to_string(*d.leaf_weight));
+      if (d.weight)
+        write_control(h->dir, std::string(weight_file) + "_device",
+                      dev + " " + std::to_string(*d.weight));
+      if (d.leaf_weight)
+        write_control(h->dir, "blkio.leaf_weight_device",
+                      dev + " " + std::to_string(*d.leaf_weight));
     }
     auto throttle = [&](const std::vector<oci::BlockIoDevice>& devs, const char* file) {
       for (auto& d : devs)
-        write_control(h->dir, file, std::to_string(d.major) + ":" + std::to_string(d.minor) + " " + std::to_string(d.rate));
+        write_control(
+            h->dir, file,
+            std::to_string(d.major) + ":" + std::to_string(d.minor) + " " + std::to_string(d.rate));
     };
     throttle(b.throttle_read_bps, "blkio.throttle.read_bps_device");
     throttle(b.throttle_write_bps, "blkio.throttle.write_bps_device");
@@ -391,7 +410,8 @@ class CgroupV1 : public Cgroup {
 
 }  // namespace
 
-std::unique_ptr<Cgroup> make_cgroup_v1(const std::string& cgroups_path, const std::string& fs_root) {
+std::unique_ptr<Cgroup> make_cgroup_v1(const std::string& cgroups_path,
+                                       const std::string& fs_root) {
   return std::make_unique<CgroupV1>(cgroups_path, fs_root);
 }
 

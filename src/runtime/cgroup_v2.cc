@@ -40,7 +40,8 @@ class CgroupV2 : public Cgroup {
     if (!r.devices.empty()) attach_device_filter(dir_, r.devices);
     const auto& m = r.memory;
     if (m.limit && *m.limit != 0) write_control(dir_, "memory.max", limit(*m.limit));
-    if (m.reservation && *m.reservation != 0) write_control(dir_, "memory.low", limit(*m.reservation));
+    if (m.reservation && *m.reservation != 0)
+      write_control(dir_, "memory.low", limit(*m.reservation));
     if (m.swap && *m.swap != 0) {
       // OCI's swap is memory+swap; memory.swap.max is swap alone.
       std::string value = "max";
@@ -57,7 +58,8 @@ class CgroupV2 : public Cgroup {
     if (m.disable_oom_killer && *m.disable_oom_killer)
       throw Error("cgroup: disableOOMKiller is not available on cgroup v2");
     const auto& c = r.cpu;
-    if (c.shares && *c.shares) write_control(dir_, "cpu.weight", std::to_string(cpu_shares_to_weight(*c.shares)));
+    if (c.shares && *c.shares)
+      write_control(dir_, "cpu.weight", std::to_string(cpu_shares_to_weight(*c.shares)));
     if ((c.quota && *c.quota) || (c.period && *c.period)) {
       std::string period = c.period && *c.period ? std::to_string(*c.period) : "100000";
       std::string quota = c.quota && *c.quota > 0 ? std::to_string(*c.quota) : "max";
@@ -65,18 +67,22 @@ class CgroupV2 : public Cgroup {
     }
     if (!c.cpus.empty()) write_control(dir_, "cpuset.cpus", c.cpus);
     if (!c.mems.empty()) write_control(dir_, "cpuset.mems", c.mems);
-    if (r.pids_limit) write_control(dir_, "pids.max", *r.pids_limit > 0 ? std::to_string(*r.pids_limit) : "max");
+    if (r.pids_limit)
+      write_control(dir_, "pids.max", *r.pids_limit > 0 ? std::to_string(*r.pids_limit) : "max");
     const auto& b = r.block_io;
     if (b.weight && *b.weight)
-      write_control(dir_, "io.weight", "default " + std::to_string(blkio_weight_to_io_weight(*b.weight)));
+      write_control(dir_, "io.weight",
+                    "default " + std::to_string(blkio_weight_to_io_weight(*b.weight)));
     for (auto& d : b.weight_device)
       if (d.weight)
-        write_control(dir_, "io.weight", std::to_string(d.major) + ":" + std::to_string(d.minor) + " " +
-                                             std::to_string(blkio_weight_to_io_weight(*d.weight)));
+        write_control(dir_, "io.weight",
+                      std::to_string(d.major) + ":" + std::to_string(d.minor) + " " +
+                          std::to_string(blkio_weight_to_io_weight(*d.weight)));
     auto io_max = [&](const std::vector<oci::BlockIoDevice>& devs, const char* key) {
       for (auto& d : devs)
-        write_control(dir_, "io.max", std::to_string(d.major) + ":" + std::to_string(d.minor) + " " +
-                                          key + "=" + std::to_string(d.rate));
+        write_control(dir_, "io.max",
+                      std::to_string(d.major) + ":" + std::to_string(d.minor) + " " + key + "=" +
+                          std::to_string(d.rate));
     };
     io_max(b.throttle_read_bps, "rbps");
     io_max(b.throttle_write_bps, "wbps");
@@ -129,10 +135,14 @@ class CgroupV2 : public Cgroup {
         return 0;
       }
     };
-    s["memory"] = {{"usage", {{"usage", num("memory.current")}, {"limit", num("memory.max")},
-                              {"max", num("memory.peak")}}},
-                   {"swap", {{"usage", num("memory.swap.current")}, {"limit", num("memory.swap.max")}}},
-                   {"raw", parse_flat_keyed(read_file_if_exists(path_join(dir_, "memory.stat")).value_or(""))}};
+    s["memory"] = {
+        {"usage",
+         {{"usage", num("memory.current")},
+          {"limit", num("memory.max")},
+          {"max", num("memory.peak")}}},
+        {"swap", {{"usage", num("memory.swap.current")}, {"limit", num("memory.swap.max")}}},
+        {"raw",
+         parse_flat_keyed(read_file_if_exists(path_join(dir_, "memory.stat")).value_or(""))}};
     s["pids"] = {{"current", num("pids.current")}, {"limit", num("pids.max")}};
     return s;
   }
@@ -174,7 +184,8 @@ class CgroupV2 : public Cgroup {
 
 }  // namespace
 
-std::unique_ptr<Cgroup> make_cgroup_v2(const std::string& cgroups_path, const std::string& fs_root) {
+std::unique_ptr<Cgroup> make_cgroup_v2(const std::string& cgroups_path,
+                                       const std::string& fs_root) {
   return std::make_unique<CgroupV2>(cgroups_path, fs_root);
 }
 

@@ -33,7 +33,10 @@ std::vector<bpf_insn> rule_block(const oci::DeviceRule& r) {
   std::vector<bpf_insn> body;  // conditional jumps skip to the block's end when not matching
   int32_t access = 0;
   for (char c : r.access)
-    access |= c == 'r' ? BPF_DEVCG_ACC_READ : c == 'w' ? BPF_DEVCG_ACC_WRITE : c == 'm' ? BPF_DEVCG_ACC_MKNOD : 0;
+    access |= c == 'r'   ? BPF_DEVCG_ACC_READ
+              : c == 'w' ? BPF_DEVCG_ACC_WRITE
+              : c == 'm' ? BPF_DEVCG_ACC_MKNOD
+                         : 0;
   if (r.type == "c" || r.type == "b")
     body.push_back(insn(BPF_JMP | BPF_JNE | BPF_K, 2, 0, 0,
                         r.type == "c" ? BPF_DEVCG_DEV_CHAR : BPF_DEVCG_DEV_BLOCK));
@@ -82,7 +85,8 @@ std::vector<bpf_insn> device_filter_program(const std::vector<oci::DeviceRule>& 
 
 }  // namespace
 
-void attach_device_filter(const std::string& cgroup_dir, const std::vector<oci::DeviceRule>& rules) {
+void attach_device_filter(const std::string& cgroup_dir,
+                          const std::vector<oci::DeviceRule>& rules) {
   auto prog = device_filter_program(rules);
   char log[4096] = {};
   bpf_attr load{};

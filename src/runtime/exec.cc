@@ -22,8 +22,8 @@ struct NsFile {
   int flag;
 };
 // The user namespace first: the others are owned by it. pid is joined by the parent.
-const NsFile kNamespaces[] = {{"user", CLONE_NEWUSER}, {"ipc", CLONE_NEWIPC},
-                              {"uts", CLONE_NEWUTS},   {"net", CLONE_NEWNET},
+const NsFile kNamespaces[] = {{"user", CLONE_NEWUSER},     {"ipc", CLONE_NEWIPC},
+                              {"uts", CLONE_NEWUTS},       {"net", CLONE_NEWNET},
                               {"cgroup", CLONE_NEWCGROUP}, {"time", CLONE_NEWTIME},
                               {"mnt", CLONE_NEWNS}};
 
@@ -91,8 +91,8 @@ int Runtime::exec(const std::string& id, const ExecOptions& o) {
   oci::Spec spec = load_container_spec(opts_, id);
   oci::Process proc = build_process(spec, o);
   bool in_user_ns = spec.linux && spec.linux->find_namespace("user");
-  ProcessLauncher launcher(proc, spec.linux && spec.linux->seccomp ? &*spec.linux->seccomp : nullptr,
-                           in_user_ns);
+  ProcessLauncher launcher(
+      proc, spec.linux && spec.linux->seccomp ? &*spec.linux->seccomp : nullptr, in_user_ns);
 
   UniqueFd console, console_peer;
   if (proc.terminal) {
@@ -104,7 +104,8 @@ int Runtime::exec(const std::string& id, const ExecOptions& o) {
       console_peer.reset(sp[0]);
       console.reset(sp[1]);
     } else {
-      throw Error("cannot allocate tty if berth-runtime will detach without setting console socket");
+      throw Error(
+          "cannot allocate tty if berth-runtime will detach without setting console socket");
     }
   }
 
@@ -118,7 +119,8 @@ int Runtime::exec(const std::string& id, const ExecOptions& o) {
   }
   if (!same_namespace(base + "pid", "/proc/self/ns/pid")) {
     UniqueFd pidns(::open((base + "pid").c_str(), O_RDONLY | O_CLOEXEC));
-    if (!pidns || ::setns(pidns.get(), CLONE_NEWPID) < 0) throw_errno("join pid namespace of " + id);
+    if (!pidns || ::setns(pidns.get(), CLONE_NEWPID) < 0)
+      throw_errno("join pid namespace of " + id);
   }
   auto cgroup = open_cgroup(rec.cgroups_path, opts_.cgroup_fs_root);
 

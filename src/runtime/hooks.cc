@@ -26,7 +26,8 @@ void run_hook(const oci::Hook& hook, const std::string& state_json, const char* 
   int p[2];
   if (::pipe2(p, O_CLOEXEC) < 0) throw_errno("pipe");
   UniqueFd rd(p[0]), wr(p[1]);
-  std::vector<std::string> args = hook.args.empty() ? std::vector<std::string>{hook.path} : hook.args;
+  std::vector<std::string> args =
+      hook.args.empty() ? std::vector<std::string>{hook.path} : hook.args;
   std::vector<std::string> env = hook.env;
   auto argv = c_strings(args);
   auto envp = c_strings(env);

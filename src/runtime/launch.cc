@@ -39,14 +39,21 @@ std::vector<oci::DeviceRule> default_device_rules(const oci::Linux& linux) {
     r.access = access;
     return r;
   };
-  std::vector<oci::DeviceRule> rules = {
-      rule("c", std::nullopt, std::nullopt, "m"), rule("b", std::nullopt, std::nullopt, "m"),
-      rule("c", 1, 3, "rwm"),   rule("c", 1, 5, "rwm"),  rule("c", 1, 7, "rwm"),
-      rule("c", 1, 8, "rwm"),   rule("c", 1, 9, "rwm"),  rule("c", 5, 0, "rwm"),
-      rule("c", 5, 1, "rwm"),   rule("c", 5, 2, "rwm"),  rule("c", 136, std::nullopt, "rwm"),
-      rule("c", 10, 200, "rwm")};
+  std::vector<oci::DeviceRule> rules = {rule("c", std::nullopt, std::nullopt, "m"),
+                                        rule("b", std::nullopt, std::nullopt, "m"),
+                                        rule("c", 1, 3, "rwm"),
+                                        rule("c", 1, 5, "rwm"),
+                                        rule("c", 1, 7, "rwm"),
+                                        rule("c", 1, 8, "rwm"),
+                                        rule("c", 1, 9, "rwm"),
+                                        rule("c", 5, 0, "rwm"),
+                                        rule("c", 5, 1, "rwm"),
+                                        rule("c", 5, 2, "rwm"),
+                                        rule("c", 136, std::nullopt, "rwm"),
+                                        rule("c", 10, 200, "rwm")};
   for (auto& d : linux.devices) {
-    if (d.type == "c" || d.type == "b") rules.push_back(rule(d.type.c_str(), d.major, d.minor, "rwm"));
+    if (d.type == "c" || d.type == "b")
+      rules.push_back(rule(d.type.c_str(), d.major, d.minor, "rwm"));
   }
   return rules;
 }
@@ -271,9 +278,9 @@ Launched launch_container(const RuntimeOptions& ropts, const std::string& id,
     throw Error("invalid config: linux.namespaces: a mount namespace is required");
   rec.oci_version = spec.oci_version;
   rec.annotations = spec.annotations;
-  rec.rootfs = real_path(spec.root.path[0] == '/' ? spec.root.path
-                                                  : path_join(rec.bundle, spec.root.path),
-                         "root.path");
+  rec.rootfs =
+      real_path(spec.root.path[0] == '/' ? spec.root.path : path_join(rec.bundle, spec.root.path),
+                "root.path");
   write_file(path_join(dir, "config.json"), config_text, O_CREAT | O_TRUNC);
 
   ProcessLauncher launcher(*spec.process, spec.linux->seccomp ? &*spec.linux->seccomp : nullptr,
@@ -290,7 +297,8 @@ Launched launch_container(const RuntimeOptions& ropts, const std::string& id,
       console_peer.reset(sp[0]);
       console.reset(sp[1]);
     } else {
-      throw Error("cannot allocate tty if berth-runtime will detach without setting console socket");
+      throw Error(
+          "cannot allocate tty if berth-runtime will detach without setting console socket");
     }
   }
 
@@ -325,8 +333,8 @@ Launched launch_container(const RuntimeOptions& ropts, const std::string& id,
                   : ::fork();
   if (pid < 0) throw_errno("clone container process");
   if (pid == 0) {
-    InitContext c{&spec,       &opts,         rec.rootfs,    run_mode, child_sync.get(),
-                  dirfd.get(), console.get(), cgroup,       &plan,    &launcher};
+    InitContext c{&spec,       &opts,         rec.rootfs, run_mode, child_sync.get(),
+                  dirfd.get(), console.get(), cgroup,     &plan,    &launcher};
     container_init(c);
   }
   guard.set_pid(pid);
@@ -349,8 +357,7 @@ Launched launch_container(const RuntimeOptions& ropts, const std::string& id,
     auto m = sync_receive(out.sync.get());
     if (m.type == SyncType::kCreated) break;
     if (m.type == SyncType::kError) throw Error(m.payload);
-    if (m.type != SyncType::kHooksReady)
-      throw Error("container process exited during create");
+    if (m.type != SyncType::kHooksReady) throw Error("container process exited during create");
     run_hooks(spec.hooks.prestart, creating, "prestart");
     run_hooks(spec.hooks.create_runtime, creating, "createRuntime");
     sync_send(out.sync.get(), SyncType::kHooksDone);

@@ -68,8 +68,7 @@ void Runtime::start(const std::string& id) {
   Record rec = load_record(opts_, id);
   Status st = derive_status(opts_, rec);
   if (st == Status::kStopped) throw Error("cannot start a container that has stopped");
-  if (st != Status::kCreated)
-    throw Error("cannot start an already running container");
+  if (st != Status::kCreated) throw Error("cannot start an already running container");
   auto fifo_path = path_join(container_dir(opts_, id), "exec.fifo");
   UniqueFd fifo(::open(fifo_path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
   if (!fifo) throw_errno("open " + fifo_path);

@@ -104,7 +104,8 @@ void mount_entry(const RootfsContext& ctx, int rootfd, const oci::Mount& m) {
   if (bind) {
     struct stat st;
     if (::stat(m.source.c_str(), &st) < 0) throw_errno("bind mount source " + m.source);
-    auto target = make_target(rootfd, m.destination, S_ISDIR(st.st_mode) ? Leaf::kDir : Leaf::kFile);
+    auto target =
+        make_target(rootfd, m.destination, S_ISDIR(st.st_mode) ? Leaf::kDir : Leaf::kFile);
     do_mount(m.source, target, nullptr, MS_BIND | (opts.recursive ? MS_REC : 0), "");
     unsigned long extra = opts.flags & ~(MS_REMOUNT);
     if (extra) remount_bind(target, extra);

@@ -5,11 +5,10 @@
 #include <sys/types.h>
 
 #include <map>
+#include <nlohmann/json_fwd.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json_fwd.hpp>
 
 #include "oci/spec.h"
 

@@ -16,20 +16,29 @@ namespace berth::runtime {
 
 const char* status_name(Status s) {
   switch (s) {
-    case Status::kCreating: return "creating";
-    case Status::kCreated: return "created";
-    case Status::kRunning: return "running";
-    case Status::kPaused: return "paused";
-    case Status::kStopped: return "stopped";
+    case Status::kCreating:
+      return "creating";
+    case Status::kCreated:
+      return "created";
+    case Status::kRunning:
+      return "running";
+    case Status::kPaused:
+      return "paused";
+    case Status::kStopped:
+      return "stopped";
   }
   return "unknown";
 }
 
 nlohmann::ordered_json ContainerState::to_json() const {
-  nlohmann::ordered_json j = {{"ociVersion", oci_version}, {"id", id},
-                              {"pid", pid},                {"status", status_name(status)},
-                              {"bundle", bundle},          {"rootfs", rootfs},
-                              {"created", created},        {"owner", owner}};
+  nlohmann::ordered_json j = {{"ociVersion", oci_version},
+                              {"id", id},
+                              {"pid", pid},
+                              {"status", status_name(status)},
+                              {"bundle", bundle},
+                              {"rootfs", rootfs},
+                              {"created", created},
+                              {"owner", owner}};
   if (!annotations.empty()) j["annotations"] = annotations;
   return j;
 }

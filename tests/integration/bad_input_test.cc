@@ -44,25 +44,41 @@ TEST(BadInput, EachBrokenField) {
   std::vector<Case> cases = {
       {"no process", [](auto& j) { j.erase("process"); }, "process: required"},
       {"args not array", [](auto& j) { j["process"]["args"] = "sh"; }, "process.args"},
-      {"empty args", [](auto& j) { j["process"]["args"] = nlohmann::json::array(); }, "process.args"},
+      {"empty args", [](auto& j) { j["process"]["args"] = nlohmann::json::array(); },
+       "process.args"},
       {"missing rootfs", [](auto& j) { j["root"]["path"] = "nope"; }, "root.path"},
-      {"bad namespace", [](auto& j) { j["linux"]["namespaces"].push_back({{"type", "bogus"}}); },
+      {"bad namespace",
+       [](auto& j) {
+         j["linux"]["namespaces"].push_back({{"type", "bogus"}});
+       },
        "linux.namespaces[6].type"},
       {"bad mount source",
        [](auto& j) {
-         j["mounts"].push_back({{"destination", "/data"}, {"type", "bind"}, {"source", "/no/such/dir"},
+         j["mounts"].push_back({{"destination", "/data"},
+                                {"type", "bind"},
+                                {"source", "/no/such/dir"},
                                 {"options", {"rbind"}}});
        },
        "/no/such/dir"},
       {"bad mount type",
-       [](auto& j) { j["mounts"].push_back({{"destination", "/x"}, {"type", "nosuchfs"}, {"source", "x"}}); },
+       [](auto& j) {
+         j["mounts"].push_back({{"destination", "/x"}, {"type", "nosuchfs"}, {"source", "x"}});
+       },
        "mounts[/x]"},
       {"bad cgroup value",
-       [](auto& j) { j["linux"]["resources"]["cpu"] = {{"cpus", "9999"}}; }, "cpuset"},
+       [](auto& j) {
+         j["linux"]["resources"]["cpu"] = {{"cpus", "9999"}};
+       },
+       "cpuset"},
       {"bad seccomp action",
-       [](auto& j) { j["linux"]["seccomp"] = {{"defaultAction", "SCMP_ACT_EXPLODE"}}; },
+       [](auto& j) {
+         j["linux"]["seccomp"] = {{"defaultAction", "SCMP_ACT_EXPLODE"}};
+       },
        "SCMP_ACT_EXPLODE"},
-      {"bad rlimit", [](auto& j) { j["process"]["rlimits"] = {{{"type", "RLIMIT_BOGUS"}, {"hard", 1}, {"soft", 1}}}; },
+      {"bad rlimit",
+       [](auto& j) {
+         j["process"]["rlimits"] = {{{"type", "RLIMIT_BOGUS"}, {"hard", 1}, {"soft", 1}}};
+       },
        "RLIMIT_BOGUS"},
       {"hostname without uts",
        [](auto& j) {

@@ -105,7 +105,8 @@ Bundle::Bundle() {
     if (name.empty() || name == "busybox") continue;
     symlink("busybox", (rootfs() + "/bin/" + name).c_str());
   }
-  std::ofstream(rootfs() + "/etc/passwd") << "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n";
+  std::ofstream(rootfs() + "/etc/passwd")
+      << "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n";
   std::ofstream(rootfs() + "/etc/group") << "root:x:0:\nnogroup:x:65534:\n";
   auto spec = run_program({BERTH_RUNTIME_BIN, "spec", "--bundle", dir_});
   if (spec.status != 0) throw std::runtime_error("berth-runtime spec failed: " + spec.err);
@@ -116,7 +117,8 @@ Bundle::Bundle() {
 }
 
 Bundle::~Bundle() {
-  for (auto& id : ids_) run_program({BERTH_RUNTIME_BIN, "--root", state_root(), "delete", "-f", id});
+  for (auto& id : ids_)
+    run_program({BERTH_RUNTIME_BIN, "--root", state_root(), "delete", "-f", id});
   std::error_code ec;
   std::filesystem::remove_all(dir_, ec);
 }
@@ -127,7 +129,9 @@ void Bundle::set_args(const std::vector<std::string>& args) {
   save();
 }
 
-void Bundle::save() const { std::ofstream(dir_ + "/config.json") << config_.dump(2); }
+void Bundle::save() const {
+  std::ofstream(dir_ + "/config.json") << config_.dump(2);
+}
 
 Result Bundle::runtime(const std::vector<std::string>& args, const std::string& input) {
   std::vector<std::string> argv = {BERTH_RUNTIME_BIN, "--root", state_root()};

@@ -2,10 +2,9 @@
 // its own state root and bundle, all removed even when the test fails.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace berth::test {
 

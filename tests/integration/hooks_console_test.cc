@@ -42,7 +42,8 @@ TEST(Hooks, AllSixRunInOrderWithTheState) {
   b.set_args({"true"});
   ASSERT_EQ(b.runtime({"create", "--bundle", b.dir(), id}).status, 0);
   ASSERT_EQ(b.runtime({"start", id}).status, 0);
-  for (int i = 0; i < 200 && nlohmann::json::parse(b.runtime({"state", id}).out)["status"] != "stopped"; i++)
+  for (int i = 0;
+       i < 200 && nlohmann::json::parse(b.runtime({"state", id}).out)["status"] != "stopped"; i++)
     usleep(10000);
   ASSERT_EQ(b.runtime({"delete", id}).status, 0);
   EXPECT_EQ(slurp(log),
@@ -102,7 +103,8 @@ TEST(Console, PtyMasterGoesToTheConsoleSocket) {
   b.config()["process"]["terminal"] = true;
   b.config()["process"]["consoleSize"] = {{"height", 30}, {"width", 100}};
   b.save();
-  auto c = b.runtime({"create", "--bundle", b.dir(), "--console-socket", b.dir() + "/console.sock", id});
+  auto c =
+      b.runtime({"create", "--bundle", b.dir(), "--console-socket", b.dir() + "/console.sock", id});
   ASSERT_EQ(c.status, 0) << c.err;
   auto master = sock.take_master();
   ASSERT_TRUE(master);

@@ -50,10 +50,9 @@ TEST(Isolation, SeccompDeniesAListedSyscall) {
 TEST(Isolation, ReadonlyRootAndPaths) {
   Bundle b;
   b.config()["root"]["readonly"] = true;
-  auto r = b.run(unique_name("t"),
-                 {"sh", "-c",
-                  "touch /x; echo 1 > /proc/sys/kernel/domainname; "
-                  "wc -c < /proc/keys; ls /sys/firmware | wc -l"});
+  auto r = b.run(unique_name("t"), {"sh", "-c",
+                                    "touch /x; echo 1 > /proc/sys/kernel/domainname; "
+                                    "wc -c < /proc/keys; ls /sys/firmware | wc -l"});
   EXPECT_NE(r.err.find("touch: /x: Read-only file system"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("/proc/sys/kernel/domainname: Read-only file system"), std::string::npos)
       << r.err;

@@ -93,7 +93,9 @@ TEST(Lifecycle, ForceDeleteKillsARunningContainer) {
   EXPECT_EQ(st["status"], "running");
   int pid = st["pid"];
   ASSERT_EQ(b.runtime({"delete", "--force", id}).status, 0);
-  EXPECT_NE(kill(pid, 0) == 0 && slurp("/proc/" + std::to_string(pid) + "/stat").find(" Z ") == std::string::npos, true);
+  EXPECT_NE(kill(pid, 0) == 0 &&
+                slurp("/proc/" + std::to_string(pid) + "/stat").find(" Z ") == std::string::npos,
+            true);
   EXPECT_FALSE(std::filesystem::exists(b.state_root() + "/" + id));
 }
 

@@ -68,7 +68,8 @@ TEST(Options, KillAllAndExecDetached) {
   EXPECT_NE(table.out.find("PID"), std::string::npos) << table.out;
   EXPECT_NE(table.out.find("sleep 1000"), std::string::npos) << table.out;
   ASSERT_EQ(b.runtime({"kill", "--all", id, "KILL"}).status, 0);
-  for (int i = 0; i < 300 && nlohmann::json::parse(b.runtime({"state", id}).out)["status"] != "stopped"; i++)
+  for (int i = 0;
+       i < 300 && nlohmann::json::parse(b.runtime({"state", id}).out)["status"] != "stopped"; i++)
     usleep(10000);
   EXPECT_EQ(nlohmann::json::parse(b.runtime({"state", id}).out)["status"], "stopped");
   EXPECT_EQ(b.runtime({"delete", id}).status, 0);
@@ -79,7 +80,8 @@ TEST(Options, JsonLogAndAnnotations) {
   b.config()["annotations"] = {{"org.example.key", "value"}};
   b.set_args({"nope"});
   std::string log = b.dir() + "/log.json";
-  auto r = b.runtime({"--log", log, "--log-format", "json", "create", "--bundle", b.dir(), unique_name("t")});
+  auto r = b.runtime(
+      {"--log", log, "--log-format", "json", "create", "--bundle", b.dir(), unique_name("t")});
   EXPECT_NE(r.status, 0);
   auto line = nlohmann::json::parse(slurp(log));
   EXPECT_EQ(line["level"], "error");

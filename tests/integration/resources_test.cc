@@ -18,9 +18,10 @@ bool cgroup_dir_exists(const std::string& path) {
 TEST(Resources, MemoryLimitKillsAHog) {
   Bundle b;
   b.config()["linux"]["resources"]["memory"] = {{"limit", 32 << 20}, {"swap", 32 << 20}};
-  auto r = b.run(unique_name("t"),
-                 {"sh", "-c",
-                  "a=$(dd if=/dev/zero bs=1M count=128 2>/dev/null | tr '\\000' x); echo survived"});
+  auto r =
+      b.run(unique_name("t"),
+            {"sh", "-c",
+             "a=$(dd if=/dev/zero bs=1M count=128 2>/dev/null | tr '\\000' x); echo survived"});
   EXPECT_EQ(r.out.find("survived"), std::string::npos);
   EXPECT_NE(r.status, 0);
 }
@@ -67,7 +68,8 @@ TEST(Resources, UpdateAndStats) {
   b.config()["linux"]["cgroupsPath"] = "/berth-test/" + id;
   b.set_args({"sleep", "1000"});
   ASSERT_EQ(b.runtime({"run", "-d", "--bundle", b.dir(), id}).status, 0);
-  auto u = b.runtime({"update", "--memory", "100m", "--pids-limit", "50", "--cpu-shares", "256", id});
+  auto u =
+      b.runtime({"update", "--memory", "100m", "--pids-limit", "50", "--cpu-shares", "256", id});
   ASSERT_EQ(u.status, 0) << u.err;
   auto base = "/sys/fs/cgroup/";
   EXPECT_EQ(slurp(base + std::string("memory/berth-test/") + id + "/memory.limit_in_bytes"),

@@ -24,7 +24,8 @@ std::string cgroup2_root() {
   return "";
 }
 
-oci::DeviceRule rule(bool allow, const char* type, int64_t major, int64_t minor, const char* access) {
+oci::DeviceRule rule(bool allow, const char* type, int64_t major, int64_t minor,
+                     const char* access) {
   oci::DeviceRule r;
   r.allow = allow;
   r.type = type;
@@ -52,8 +53,8 @@ TEST(DeviceFilter, DeniesWhatTheRulesDoNotAllow) {
     if (fd < 0 || write(fd, "0", 1) != 1) _exit(10);
     close(fd);
     int code = 0;
-    if (open("/dev/zero", O_RDWR) < 0) code |= 1;              // allowed rwm
-    if (open("/dev/null", O_RDONLY) < 0) code |= 2;            // allowed r
+    if (open("/dev/zero", O_RDWR) < 0) code |= 1;                       // allowed rwm
+    if (open("/dev/null", O_RDONLY) < 0) code |= 2;                     // allowed r
     if (open("/dev/null", O_WRONLY) >= 0 || errno != EPERM) code |= 4;  // w not allowed
     if (open("/dev/full", O_RDONLY) >= 0 || errno != EPERM) code |= 8;  // not listed
     _exit(code);

@@ -1,10 +1,11 @@
+#include "oci/spec.h"
+
 #include <gtest/gtest.h>
 #include <sys/mount.h>
 
 #include <nlohmann/json.hpp>
 
 #include "base/error.h"
-#include "oci/spec.h"
 #include "runtime/internal.h"
 
 namespace berth {
@@ -85,7 +86,8 @@ TEST(Spec, FullLinuxSection) {
 }
 
 TEST(MountOptions, FlagsPropagationAndData) {
-  auto o = runtime::parse_mount_options({"nosuid", "ro", "rbind", "rslave", "mode=755", "size=64k", "rw"});
+  auto o = runtime::parse_mount_options(
+      {"nosuid", "ro", "rbind", "rslave", "mode=755", "size=64k", "rw"});
   EXPECT_TRUE(o.bind);
   EXPECT_TRUE(o.recursive);
   EXPECT_EQ(o.data, "mode=755,size=64k");
