@@ -43,6 +43,14 @@ void attach_to_pty(const std::string& slave_path) {
   if (fd > 2) ::close(fd);
 }
 
+std::string take_terminal(int channel, const std::optional<oci::ConsoleSize>& size) {
+  auto pty = open_pty(size);
+  send_fd(channel, pty.master.get(), pty.slave_path);
+  pty.master.reset();
+  attach_to_pty(pty.slave_path);
+  return pty.slave_path;
+}
+
 void send_fd(int sock, int fd, const std::string& name) {
   msghdr msg{};
   iovec iov{const_cast<char*>(name.data()), name.size()};
@@ -91,6 +99,21 @@ UniqueFd connect_unix(const std::string& path) {
   if (::connect(s.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0)
     throw_errno("connect to console socket " + path);
   return s;
+}
+
+ConsoleChannel open_console_channel(const std::string& console_socket, bool foreground) {
+  ConsoleChannel ch;
+  if (!console_socket.empty()) {
+    ch.child = connect_unix(console_socket);
+  } else if (foreground) {
+    int sp[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0) throw_errno("socketpair");
+    ch.peer.reset(sp[0]);
+    ch.child.reset(sp[1]);
+  } else {
+    throw Error("cannot allocate tty if berth-runtime will detach without setting console socket");
+  }
+  return ch;
 }
 
 void proxy_terminal(int master) {

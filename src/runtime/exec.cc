@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -43,6 +44,37 @@ void set_env(std::vector<std::string>& env, const std::string& entry) {
     }
   }
   env.push_back(entry);
+}
+
+// Joining a pid namespace only affects the children of whoever joins, and would follow the
+// runtime into every later fork (and confuse tools that fork helpers, such as LeakSanitizer):
+// an intermediate process joins it and forks the exec'd process, which we, as subreaper,
+// wait for as our own child. Returns 0 in that process, its pid in the caller.
+pid_t fork_into_pid_namespace(int pidns) {
+  if (pidns < 0) {
+    pid_t pid = ::fork();
+    if (pid < 0) throw_errno("fork");
+    return pid;
+  }
+  if (::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0) throw_errno("become subreaper");
+  int p[2];
+  if (::pipe2(p, O_CLOEXEC) < 0) throw_errno("pipe");
+  UniqueFd rd(p[0]), wr(p[1]);
+  pid_t mid = ::fork();
+  if (mid < 0) throw_errno("fork");
+  if (mid == 0) {
+    pid_t child = ::setns(pidns, CLONE_NEWPID) == 0 ? ::fork() : -1;
+    if (child == 0) return 0;
+    [[maybe_unused]] ssize_t n = ::write(wr.get(), &child, sizeof child);
+    _exit(child < 0 ? 1 : 0);
+  }
+  wr.reset();
+  pid_t child = -1;
+  ssize_t n = ::read(rd.get(), &child, sizeof child);
+  ::waitpid(mid, nullptr, 0);
+  if (n != sizeof child || child <= 0)
+    throw Error("exec: could not join the container's pid namespace");
+  return child;
 }
 
 oci::Process build_process(const oci::Spec& spec, const ExecOptions& o) {
@@ -94,20 +126,8 @@ int Runtime::exec(const std::string& id, const ExecOptions& o) {
   ProcessLauncher launcher(
       proc, spec.linux && spec.linux->seccomp ? &*spec.linux->seccomp : nullptr, in_user_ns);
 
-  UniqueFd console, console_peer;
-  if (proc.terminal) {
-    if (!o.console_socket.empty()) {
-      console = connect_unix(o.console_socket);
-    } else if (!o.detach) {
-      int sp[2];
-      if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0) throw_errno("socketpair");
-      console_peer.reset(sp[0]);
-      console.reset(sp[1]);
-    } else {
-      throw Error(
-          "cannot allocate tty if berth-runtime will detach without setting console socket");
-    }
-  }
+  ConsoleChannel console;
+  if (proc.terminal) console = open_console_channel(o.console_socket, !o.detach);
 
   std::string base = "/proc/" + std::to_string(rec.pid) + "/ns/";
   std::vector<std::pair<UniqueFd, int>> joins;
@@ -117,30 +137,24 @@ int Runtime::exec(const std::string& id, const ExecOptions& o) {
     if (!fd) throw_errno("open " + base + ns.name);
     joins.emplace_back(std::move(fd), ns.flag);
   }
+  UniqueFd pidns;
   if (!same_namespace(base + "pid", "/proc/self/ns/pid")) {
-    UniqueFd pidns(::open((base + "pid").c_str(), O_RDONLY | O_CLOEXEC));
-    if (!pidns || ::setns(pidns.get(), CLONE_NEWPID) < 0)
-      throw_errno("join pid namespace of " + id);
+    pidns.reset(::open((base + "pid").c_str(), O_RDONLY | O_CLOEXEC));
+    if (!pidns) throw_errno("open " + base + "pid");
   }
   auto cgroup = open_cgroup(rec.cgroups_path, opts_.cgroup_fs_root);
 
   int sp[2];
   if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) throw_errno("socketpair");
   UniqueFd sync(sp[0]), child_sync(sp[1]);
-  pid_t pid = ::fork();
-  if (pid < 0) throw_errno("fork");
+  pid_t pid = fork_into_pid_namespace(pidns.get());
   if (pid == 0) {
     try {
       if (sync_receive(child_sync.get()).type != SyncType::kGo) _exit(1);
       cgroup->join_self();
       for (auto& [fd, flag] : joins)
         if (::setns(fd.get(), flag) < 0) throw_errno("join namespace");
-      if (proc.terminal) {
-        auto pty = open_pty(proc.console_size);
-        send_fd(console.get(), pty.master.get(), pty.slave_path);
-        pty.master.reset();
-        attach_to_pty(pty.slave_path);
-      }
+      if (proc.terminal) take_terminal(console.child.get(), proc.console_size);
       launcher.resolve_executable();
       launcher.drop_privileges();
       sync_send(child_sync.get(), SyncType::kCreated);
@@ -160,7 +174,7 @@ int Runtime::exec(const std::string& id, const ExecOptions& o) {
     }
   }
   child_sync.reset();
-  console.reset();
+  console.child.reset();
   auto fail = [&](const std::string& msg) {
     ::kill(pid, SIGKILL);
     ::waitpid(pid, nullptr, 0);
@@ -176,8 +190,8 @@ int Runtime::exec(const std::string& id, const ExecOptions& o) {
   if (m.type != SyncType::kCreated) fail("exec: process exited during setup");
   if (!o.pid_file.empty()) write_file_atomic(o.pid_file, std::to_string(pid));
   if (o.detach) return 0;
-  if (console_peer) {
-    auto master = receive_fd(console_peer.get());
+  if (console.peer) {
+    auto master = receive_fd(console.peer.get());
     proxy_terminal(master.get());
   }
   int status = 0;

@@ -85,9 +85,19 @@ struct Pty {
 Pty open_pty(const std::optional<oci::ConsoleSize>& size);
 // Makes `slave_path` the controlling terminal and stdio of the calling process.
 void attach_to_pty(const std::string& slave_path);
+// In the container process: makes a pty, sends its master on `channel` and makes the slave
+// its controlling terminal and stdio. Returns the slave's path.
+std::string take_terminal(int channel, const std::optional<oci::ConsoleSize>& size);
 void send_fd(int sock, int fd, const std::string& name);
 UniqueFd receive_fd(int sock);
 UniqueFd connect_unix(const std::string& path);
+// Where the container's pty master goes: `child` is the socket its process sends it on;
+// `peer` is where a foreground runtime receives it to proxy, empty when it goes to the
+// caller's console socket. Without a console socket only a foreground caller can proxy.
+struct ConsoleChannel {
+  UniqueFd child, peer;
+};
+ConsoleChannel open_console_channel(const std::string& console_socket, bool foreground);
 // Copies between our stdio and the pty master until the master closes (foreground tty).
 void proxy_terminal(int master);
 

@@ -91,17 +91,14 @@ void set_names(const oci::Spec& spec) {
 }
 
 void setup_terminal(const InitContext& c) {
-  auto pty = open_pty(c.spec->process->console_size);
-  send_fd(c.console_fd, pty.master.get(), pty.slave_path);
-  pty.master.reset();
-  attach_to_pty(pty.slave_path);
+  std::string slave = take_terminal(c.console_fd, c.spec->process->console_size);
   // Programs that open /dev/console expect the container's terminal there.
   if (path_exists("/dev")) {
     int fd = ::open("/dev/console", O_CREAT | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd >= 0) {
       ::close(fd);
-      if (::mount(pty.slave_path.c_str(), "/dev/console", nullptr, MS_BIND, nullptr) < 0)
-        throw_errno("bind " + pty.slave_path + " on /dev/console");
+      if (::mount(slave.c_str(), "/dev/console", nullptr, MS_BIND, nullptr) < 0)
+        throw_errno("bind " + slave + " on /dev/console");
     }
   }
 }
@@ -287,20 +284,9 @@ Launched launch_container(const RuntimeOptions& ropts, const std::string& id,
                            spec.linux->find_namespace("user") != nullptr);
   NamespacePlan plan = plan_namespaces(*spec.linux);
 
-  UniqueFd console, console_peer;
-  if (spec.process->terminal) {
-    if (!opts.console_socket.empty()) {
-      console = connect_unix(opts.console_socket);
-    } else if (run_mode && foreground) {
-      int sp[2];
-      if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0) throw_errno("socketpair");
-      console_peer.reset(sp[0]);
-      console.reset(sp[1]);
-    } else {
-      throw Error(
-          "cannot allocate tty if berth-runtime will detach without setting console socket");
-    }
-  }
+  ConsoleChannel console;
+  if (spec.process->terminal)
+    console = open_console_channel(opts.console_socket, run_mode && foreground);
 
   if (!run_mode) {
     auto fifo = path_join(dir, "exec.fifo");
@@ -333,13 +319,14 @@ Launched launch_container(const RuntimeOptions& ropts, const std::string& id,
                   : ::fork();
   if (pid < 0) throw_errno("clone container process");
   if (pid == 0) {
-    InitContext c{&spec,       &opts,         rec.rootfs, run_mode, child_sync.get(),
-                  dirfd.get(), console.get(), cgroup,     &plan,    &launcher};
+    InitContext c{
+        &spec,  &opts, rec.rootfs, run_mode, child_sync.get(), dirfd.get(), console.child.get(),
+        cgroup, &plan, &launcher};
     container_init(c);
   }
   guard.set_pid(pid);
   child_sync.reset();
-  console.reset();
+  console.child.reset();
   rec.pid = pid;
 
   if (plan.new_flags & CLONE_NEWUSER) {
@@ -362,7 +349,7 @@ Launched launch_container(const RuntimeOptions& ropts, const std::string& id,
     run_hooks(spec.hooks.create_runtime, creating, "createRuntime");
     sync_send(out.sync.get(), SyncType::kHooksDone);
   }
-  if (console_peer) out.tty_master = receive_fd(console_peer.get());
+  if (console.peer) out.tty_master = receive_fd(console.peer.get());
   rec.pid_start_time = process_start_time(pid);
   save_record(ropts, rec);
   if (!opts.pid_file.empty()) write_file_atomic(opts.pid_file, std::to_string(pid));
