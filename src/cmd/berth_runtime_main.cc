@@ -1,5 +1,7 @@
 // berth-runtime: the runc command line over berth's runtime library.
+#include <fcntl.h>
 #include <seccomp.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -53,6 +55,50 @@ void print_table(const std::vector<std::vector<std::string>>& rows) {
       if (i + 1 < r.size()) line += std::string(width[i] - r[i].size() + 3, ' ');
     }
     std::cout << line << "\n";
+  }
+}
+
+// Runs ps(1) with the caller's options (default -ef) and keeps the header and the lines of
+// the container's processes. ps gets its arguments directly, never through a shell.
+void print_ps_table(const std::vector<pid_t>& pids, std::vector<std::string> ps_args) {
+  if (ps_args.empty()) ps_args = {"-ef"};
+  ps_args.insert(ps_args.begin(), "ps");
+  int p[2];
+  if (::pipe2(p, O_CLOEXEC) < 0) berth::throw_errno("pipe");
+  berth::UniqueFd rd(p[0]), wr(p[1]);
+  pid_t child = ::fork();
+  if (child < 0) berth::throw_errno("fork ps");
+  if (child == 0) {
+    ::dup2(wr.get(), STDOUT_FILENO);
+    std::vector<char*> argv;
+    for (auto& a : ps_args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execvp("ps", argv.data());
+    _exit(127);
+  }
+  wr.reset();
+  std::string out = berth::read_fd(rd.get());
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    throw Error("ps failed (is procps installed?)");
+  int pid_col = -1;
+  bool header = true;
+  for (auto& line : berth::split(out, '\n')) {
+    std::vector<std::string> words;
+    for (auto& w : berth::split(line, ' '))
+      if (!w.empty()) words.push_back(w);
+    if (header) {
+      for (size_t i = 0; i < words.size(); i++)
+        if (words[i] == "PID") pid_col = static_cast<int>(i);
+      if (pid_col < 0) throw Error("ps output has no PID column");
+      std::cout << line << "\n";
+      header = false;
+      continue;
+    }
+    if (static_cast<size_t>(pid_col) >= words.size()) continue;
+    pid_t pid = std::atoi(words[pid_col].c_str());
+    if (std::find(pids.begin(), pids.end(), pid) != pids.end()) std::cout << line << "\n";
   }
 }
 
@@ -292,31 +338,7 @@ int main(int argc, char** argv) {
       if (ps_format == "json") {
         std::cout << json(pids).dump() << "\n";
       } else {
-        std::string args;
-        for (size_t i = 1; i < rest.size(); i++) args += " '" + rest[i] + "'";
-        std::string cmdline = "ps" + (args.empty() ? std::string(" -ef") : args);
-        FILE* p = ::popen(cmdline.c_str(), "r");
-        if (!p) berth::throw_errno("run ps");
-        char line[4096];
-        int pid_col = -1;
-        bool header = true;
-        while (fgets(line, sizeof line, p)) {
-          auto cols = berth::split(berth::trim(line), ' ');
-          std::vector<std::string> words;
-          for (auto& c : cols)
-            if (!c.empty()) words.push_back(c);
-          if (header) {
-            for (size_t i = 0; i < words.size(); i++)
-              if (words[i] == "PID") pid_col = static_cast<int>(i);
-            std::cout << line;
-            header = false;
-            continue;
-          }
-          if (pid_col < 0 || static_cast<size_t>(pid_col) >= words.size()) continue;
-          pid_t pid = std::atoi(words[pid_col].c_str());
-          if (std::find(pids.begin(), pids.end(), pid) != pids.end()) std::cout << line;
-        }
-        ::pclose(p);
+        print_ps_table(pids, std::vector<std::string>(rest.begin() + 1, rest.end()));
       }
     } else if (name == "pause") {
       rt.pause(id);

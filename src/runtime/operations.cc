@@ -34,7 +34,7 @@ ContainerState to_state(const RuntimeOptions& opts, const Record& rec) {
   return s;
 }
 
-void run_poststart(const RuntimeOptions& opts, const oci::Spec& spec, const Record& rec) {
+void run_poststart(const oci::Spec& spec, const Record& rec) {
   if (spec.hooks.poststart.empty()) return;
   try {
     run_hooks(spec.hooks.poststart, state_json(rec, Status::kRunning), "poststart");
@@ -42,7 +42,6 @@ void run_poststart(const RuntimeOptions& opts, const oci::Spec& spec, const Reco
     // The spec says a failing poststart hook is only logged.
     log::warn(e.what());
   }
-  (void)opts;
 }
 
 pid_t g_forward_to = 0;
@@ -95,14 +94,14 @@ void Runtime::start(const std::string& id) {
     if (n > 0 || (n < 0 && errno == EINTR)) continue;
     break;
   }
-  run_poststart(opts_, load_container_spec(opts_, id), rec);
+  run_poststart(load_container_spec(opts_, id), rec);
 }
 
 int Runtime::run(const std::string& id, const CreateOptions& opts, bool detach) {
   Launched l = launch_container(opts_, id, opts, true, !detach);
   sync_send(l.sync.get(), SyncType::kStart);
   l.sync.reset();
-  run_poststart(opts_, l.spec, l.record);
+  run_poststart(l.spec, l.record);
   if (detach) return 0;
 
   g_forward_to = l.pid;
