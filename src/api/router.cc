@@ -1,0 +1,109 @@
+#include "api/router.h"
+
+#include <nlohmann/json.hpp>
+
+#include "base/error.h"
+#include "base/fs.h"
+
+namespace berth::api {
+
+Response error_response(int status, const std::string& message) {
+  return json_response(nlohmann::json{{"message", message}}.dump(), status);
+}
+
+Response json_response(const std::string& json_text, int status) {
+  Response r;
+  r.status = status;
+  r.body = json_text + "\n";
+  return r;
+}
+
+int compare_api_versions(const std::string& a, const std::string& b) {
+  auto pa = split(a, '.'), pb = split(b, '.');
+  for (size_t i = 0; i < std::max(pa.size(), pb.size()); i++) {
+    long x = i < pa.size() ? std::atol(pa[i].c_str()) : 0;
+    long y = i < pb.size() ? std::atol(pb[i].c_str()) : 0;
+    if (x != y) return x < y ? -1 : 1;
+  }
+  return 0;
+}
+
+std::string url_decode(const std::string& s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); i++) {
+    if (s[i] == '%' && i + 2 < s.size() && isxdigit(s[i + 1]) && isxdigit(s[i + 2])) {
+      out.push_back(static_cast<char>(std::stoi(s.substr(i + 1, 2), nullptr, 16)));
+      i += 2;
+    } else {
+      out.push_back(s[i] == '+' ? ' ' : s[i]);
+    }
+  }
+  return out;
+}
+
+std::map<std::string, std::string> parse_query(const std::string& query) {
+  std::map<std::string, std::string> out;
+  for (auto& pair : split(query, '&')) {
+    if (pair.empty()) continue;
+    auto eq = pair.find('=');
+    out[url_decode(pair.substr(0, eq))] = eq == std::string::npos ? "" : url_decode(pair.substr(eq + 1));
+  }
+  return out;
+}
+
+void Router::add(const std::string& method, const std::string& pattern, Handler handler) {
+  std::vector<std::string> segs;
+  for (auto& s : split(pattern, '/'))
+    if (!s.empty()) segs.push_back(s);
+  routes_.push_back({method, std::move(segs), std::move(handler)});
+}
+
+Response Router::handle(Request req) const {
+  auto q = req.path.find('?');
+  if (q != std::string::npos) {
+    req.query = parse_query(req.path.substr(q + 1));
+    req.path.resize(q);
+  }
+  std::vector<std::string> segs;
+  for (auto& s : split(req.path, '/'))
+    if (!s.empty()) segs.push_back(url_decode(s));
+  req.api_version = kApiVersion;
+  if (!segs.empty() && segs[0].size() > 1 && segs[0][0] == 'v' && isdigit(segs[0][1])) {
+    std::string v = segs[0].substr(1);
+    if (compare_api_versions(v, kMinApiVersion) < 0)
+      return error_response(400, "client version " + v + " is too old. Minimum supported API version is " +
+                                     kMinApiVersion + ", please upgrade your client to a newer version");
+    if (compare_api_versions(v, kApiVersion) > 0)
+      return error_response(400, "client version " + v + " is too new. Maximum supported API version is " +
+                                     kApiVersion);
+    req.api_version = v;
+    segs.erase(segs.begin());
+  }
+  bool path_matched = false;
+  for (auto& r : routes_) {
+    if (r.segments.size() != segs.size()) continue;
+    std::map<std::string, std::string> params;
+    bool ok = true;
+    for (size_t i = 0; i < segs.size() && ok; i++) {
+      const auto& p = r.segments[i];
+      if (p.size() > 2 && p.front() == '{' && p.back() == '}')
+        params[p.substr(1, p.size() - 2)] = segs[i];
+      else
+        ok = p == segs[i];
+    }
+    if (!ok) continue;
+    path_matched = true;
+    // HEAD is answered by the GET handler; the server drops the body.
+    if (r.method != req.method && !(req.method == "HEAD" && r.method == "GET")) continue;
+    req.params = std::move(params);
+    try {
+      return r.handler(req);
+    } catch (const Error& e) {
+      return error_response(500, e.what());
+    }
+  }
+  if (path_matched) return error_response(405, "method " + req.method + " not allowed");
+  return error_response(404, "page not found");
+}
+
+}  // namespace berth::api

@@ -1,0 +1,38 @@
+// Engine API routing: versioned (/v1.44/...) and unversioned paths, Docker's version checks,
+// {name} path parameters.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "api/http.h"
+
+namespace berth::api {
+
+inline constexpr const char* kMinApiVersion = "1.24";
+inline constexpr const char* kApiVersion = "1.44";
+
+// "1.44" < "1.9"? No: versions compare by their numbers.
+int compare_api_versions(const std::string& a, const std::string& b);
+
+class Router {
+ public:
+  using Handler = std::function<Response(const Request&)>;
+  void add(const std::string& method, const std::string& pattern, Handler handler);
+  // Splits off the version prefix and query, checks the version, dispatches.
+  Response handle(Request req) const;
+
+ private:
+  struct Route {
+    std::string method;
+    std::vector<std::string> segments;
+    Handler handler;
+  };
+  std::vector<Route> routes_;
+};
+
+std::map<std::string, std::string> parse_query(const std::string& query);
+std::string url_decode(const std::string& s);
+
+}  // namespace berth::api

@@ -1,0 +1,167 @@
+// berthd: the engine daemon. Flags and daemon.json as dockerd's where they mean the same.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <climits>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "api/router.h"
+#include "api/server.h"
+#include "api/system_routes.h"
+#include "base/error.h"
+#include "base/fs.h"
+#include "base/log.h"
+
+namespace {
+
+using berth::Error;
+
+struct Options {
+  std::string data_root = "/var/lib/berth";
+  std::string exec_root = "/run/berth";
+  std::vector<std::string> hosts;
+  std::string config_file = "/etc/berth/daemon.json";
+  std::string log_level = "info";
+  std::string pidfile;
+};
+
+// daemon.json fills what the command line left unset, as dockerd does; a key given in both
+// places is an error there too.
+void apply_config_file(Options& o, const CLI::App& app) {
+  auto text = berth::read_file_if_exists(o.config_file);
+  if (!text) {
+    if (app.count("--config-file")) throw Error("config file " + o.config_file + " does not exist");
+    return;
+  }
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(*text);
+  } catch (const nlohmann::json::parse_error& e) {
+    throw Error("config file " + o.config_file + ": malformed JSON: " + e.what());
+  }
+  if (!j.is_object()) throw Error("config file " + o.config_file + ": expected an object");
+  auto take = [&](const char* key, const char* flag, std::string& field) {
+    if (!j.contains(key)) return;
+    if (app.count(flag))
+      throw Error(std::string("the following directives are specified both as a flag and in the "
+                              "configuration file: ") + key);
+    if (!j[key].is_string()) throw Error(o.config_file + ": " + key + ": expected a string");
+    field = j[key];
+  };
+  take("data-root", "--data-root", o.data_root);
+  take("exec-root", "--exec-root", o.exec_root);
+  take("log-level", "--log-level", o.log_level);
+  take("pidfile", "--pidfile", o.pidfile);
+  if (j.contains("hosts") && !app.count("--host")) o.hosts = j["hosts"].get<std::vector<std::string>>();
+}
+
+std::string engine_id(const std::string& data_root) {
+  auto path = berth::path_join(data_root, "engine-id");
+  if (auto id = berth::read_file_if_exists(path)) return berth::trim(*id);
+  unsigned char raw[16];
+  auto fd = berth::open_or_throw("/dev/urandom", O_RDONLY);
+  if (::read(fd.get(), raw, sizeof raw) != sizeof raw) berth::throw_errno("read /dev/urandom");
+  static const char kHex[] = "0123456789abcdef";
+  std::string id;
+  for (auto b : raw) {
+    id.push_back(kHex[b >> 4]);
+    id.push_back(kHex[b & 0xf]);
+  }
+  berth::write_file_atomic(path, id + "\n", 0600);
+  return id;
+}
+
+std::string runtime_path() {
+  char buf[PATH_MAX];
+  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+  std::string self = n > 0 ? std::string(buf, static_cast<size_t>(n)) : "berthd";
+  return self.substr(0, self.rfind('/') + 1) + "berth-runtime";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"berthd: the berth engine daemon, speaking the Docker Engine API"};
+  Options o;
+  app.add_option("--data-root", o.data_root, "root of persisted state");
+  app.add_option("--exec-root", o.exec_root, "root of runtime state (sockets)");
+  app.add_option("-H,--host", o.hosts, "socket to listen on (unix://PATH)");
+  app.add_option("--config-file", o.config_file, "daemon configuration file");
+  app.add_option("-l,--log-level", o.log_level, "debug, info, warn, error")
+      ->check(CLI::IsMember({"debug", "info", "warn", "error", "fatal"}));
+  app.add_option("-p,--pidfile", o.pidfile, "path of the pid file");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+
+  try {
+    apply_config_file(o, app);
+    using berth::log::Level;
+    berth::log::configure("", berth::log::Format::kText,
+                          o.log_level == "debug" ? Level::kDebug
+                          : o.log_level == "info" ? Level::kInfo
+                          : o.log_level == "warn" ? Level::kWarn
+                                                  : Level::kError);
+    if (o.hosts.empty()) o.hosts = {"unix://" + berth::path_join(o.exec_root, "berth.sock")};
+    if (o.hosts.size() != 1 || o.hosts[0].rfind("unix://", 0) != 0)
+      throw Error("only one unix:// host is supported, got " + o.hosts[0]);
+    std::string socket_path = o.hosts[0].substr(7);
+    if (o.pidfile.empty()) o.pidfile = berth::path_join(o.exec_root, "berthd.pid");
+
+    berth::mkdir_p(o.data_root, 0711);
+    berth::mkdir_p(o.exec_root, 0711);
+    // One daemon per data root: the lock lives as long as this process.
+    auto lock_path = berth::path_join(o.data_root, "berthd.lock");
+    auto lock = berth::open_or_throw(lock_path, O_RDWR | O_CREAT, 0600);
+    if (::flock(lock.get(), LOCK_EX | LOCK_NB) < 0) {
+      auto other = berth::trim(berth::read_file(lock_path));
+      throw Error("another berthd (pid " + (other.empty() ? "?" : other) + ") is using data root " +
+                  o.data_root);
+    }
+    ::ftruncate(lock.get(), 0);
+    berth::write_all(lock.get(), std::to_string(::getpid()));
+
+    berth::api::Router router;
+    berth::api::add_system_routes(router, {engine_id(o.data_root), o.data_root, o.exec_root,
+                                           runtime_path()});
+
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    for (int s : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&sigs, s);
+    // Every thread inherits the mask; only the signal thread below takes them.
+    pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+    ::signal(SIGPIPE, SIG_IGN);
+
+    berth::mkdir_p(socket_path.substr(0, socket_path.rfind('/')), 0711);
+    berth::api::Server server(router, socket_path, 0660);
+    berth::write_file_atomic(o.pidfile, std::to_string(::getpid()) + "\n");
+    std::thread signals([&] {
+      for (;;) {
+        int sig = 0;
+        sigwait(&sigs, &sig);
+        if (sig == SIGHUP) {
+          berth::log::info("SIGHUP: nothing to reload yet");
+          continue;
+        }
+        berth::log::info(std::string("shutting down on ") + sigabbrev_np(sig));
+        server.stop();
+        return;
+      }
+    });
+    berth::log::info("API listening on " + socket_path);
+    server.run();
+    signals.join();
+    ::unlink(o.pidfile.c_str());
+    return 0;
+  } catch (const std::exception& e) {
+    std::cerr << "berthd: " << e.what() << "\n";
+    return 1;
+  }
+}
