@@ -1,19 +1,35 @@
 // The HTTP exchange as the Engine API routes see it, independent of the server library.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <string>
+#include <string_view>
 
 namespace berth::api {
 
+// Pulls the request body in pieces; returns 0 at its end.
+using BodyReader = std::function<size_t(char* buf, size_t len)>;
+// Sends one piece of a streamed response; returns false once the client has gone. An empty
+// piece sends nothing and only checks that the client is still there.
+using ChunkWriter = std::function<bool(std::string_view data)>;
+
 struct Request {
-  std::string method;  // "GET", "HEAD", ...
-  std::string path;    // without the /vX.Y prefix and the query
+  std::string method;       // "GET", "HEAD", ...
+  std::string path;         // without the /vX.Y prefix and the query
   std::string api_version;  // negotiated: the prefix's version, or the newest we speak
-  std::map<std::string, std::string> query;
-  std::map<std::string, std::string> params;  // {name} segments of the route
+  std::multimap<std::string, std::string> query;
+  std::map<std::string, std::string> params;   // {name} segments of the route
   std::map<std::string, std::string> headers;  // lower-case names
+  // The whole body, for routes that do not stream it.
   std::string body;
+  // For streaming routes (load, import): read the body piece by piece.
+  BodyReader read_body;
+
+  // The last value of a query parameter, or `def`.
+  std::string q(const std::string& name, const std::string& def = "") const;
+  // Docker's boolean query values: "1", "true", "True" are true; absent is `def`.
+  bool flag(const std::string& name, bool def = false) const;
 };
 
 struct Response {
@@ -21,6 +37,8 @@ struct Response {
   std::string content_type = "application/json";
   std::map<std::string, std::string> headers;
   std::string body;
+  // When set, the body is sent with chunked encoding by this function instead.
+  std::function<void(const ChunkWriter&)> stream;
 };
 
 // {"message": "..."} with Docker's status codes.

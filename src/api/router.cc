@@ -41,24 +41,39 @@ std::string url_decode(const std::string& s) {
   return out;
 }
 
-std::map<std::string, std::string> parse_query(const std::string& query) {
-  std::map<std::string, std::string> out;
+std::string Request::q(const std::string& name, const std::string& def) const {
+  auto range = query.equal_range(name);
+  if (range.first == range.second) return def;
+  return std::prev(range.second)->second;
+}
+
+bool Request::flag(const std::string& name, bool def) const {
+  auto it = query.find(name);
+  if (it == query.end()) return def;
+  const std::string& v = it->second;
+  return v == "1" || v == "true" || v == "True" || v == "TRUE";
+}
+
+std::multimap<std::string, std::string> parse_query(const std::string& query) {
+  std::multimap<std::string, std::string> out;
   for (auto& pair : split(query, '&')) {
     if (pair.empty()) continue;
     auto eq = pair.find('=');
-    out[url_decode(pair.substr(0, eq))] = eq == std::string::npos ? "" : url_decode(pair.substr(eq + 1));
+    out.emplace(url_decode(pair.substr(0, eq)),
+                eq == std::string::npos ? "" : url_decode(pair.substr(eq + 1)));
   }
   return out;
 }
 
-void Router::add(const std::string& method, const std::string& pattern, Handler handler) {
+void Router::add(const std::string& method, const std::string& pattern, Handler handler,
+                 bool streams_body) {
   std::vector<std::string> segs;
   for (auto& s : split(pattern, '/'))
     if (!s.empty()) segs.push_back(s);
-  routes_.push_back({method, std::move(segs), std::move(handler)});
+  routes_.push_back({method, std::move(segs), std::move(handler), streams_body});
 }
 
-Response Router::handle(Request req) const {
+Response Router::handle(Request req, const BodyReader& body) const {
   auto q = req.path.find('?');
   if (q != std::string::npos) {
     req.query = parse_query(req.path.substr(q + 1));
@@ -71,11 +86,13 @@ Response Router::handle(Request req) const {
   if (!segs.empty() && segs[0].size() > 1 && segs[0][0] == 'v' && isdigit(segs[0][1])) {
     std::string v = segs[0].substr(1);
     if (compare_api_versions(v, kMinApiVersion) < 0)
-      return error_response(400, "client version " + v + " is too old. Minimum supported API version is " +
-                                     kMinApiVersion + ", please upgrade your client to a newer version");
+      return error_response(
+          400, "client version " + v + " is too old. Minimum supported API version is " +
+                   kMinApiVersion + ", please upgrade your client to a newer version");
     if (compare_api_versions(v, kApiVersion) > 0)
-      return error_response(400, "client version " + v + " is too new. Maximum supported API version is " +
-                                     kApiVersion);
+      return error_response(
+          400,
+          "client version " + v + " is too new. Maximum supported API version is " + kApiVersion);
     req.api_version = v;
     segs.erase(segs.begin());
   }
@@ -97,8 +114,28 @@ Response Router::handle(Request req) const {
     if (r.method != req.method && !(req.method == "HEAD" && r.method == "GET")) continue;
     req.params = std::move(params);
     try {
+      if (r.streams_body) {
+        req.read_body = body;
+      } else {
+        // JSON bodies are small; a huge one is an attack or a mistake.
+        constexpr size_t kLimit = 64u << 20;
+        char buf[65536];
+        size_t n;
+        while ((n = body(buf, sizeof buf)) > 0) {
+          req.body.append(buf, n);
+          if (req.body.size() > kLimit) return error_response(413, "request body too large");
+        }
+      }
       return r.handler(req);
-    } catch (const Error& e) {
+    } catch (const NotFound& e) {
+      return error_response(404, e.what());
+    } catch (const Conflict& e) {
+      return error_response(409, e.what());
+    } catch (const InvalidArgument& e) {
+      return error_response(400, e.what());
+    } catch (const nlohmann::json::exception& e) {
+      return error_response(400, std::string("invalid JSON: ") + e.what());
+    } catch (const std::exception& e) {
       return error_response(500, e.what());
     }
   }

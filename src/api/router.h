@@ -19,20 +19,24 @@ int compare_api_versions(const std::string& a, const std::string& b);
 class Router {
  public:
   using Handler = std::function<Response(const Request&)>;
-  void add(const std::string& method, const std::string& pattern, Handler handler);
-  // Splits off the version prefix and query, checks the version, dispatches.
-  Response handle(Request req) const;
+  // A route that streams its body gets Request::read_body; the others get Request::body.
+  void add(const std::string& method, const std::string& pattern, Handler handler,
+           bool streams_body = false);
+  // Splits off the version prefix and query, checks the version, dispatches. `body` reads
+  // the request body; it is read whole (up to a limit) for routes that do not stream it.
+  Response handle(Request req, const BodyReader& body) const;
 
  private:
   struct Route {
     std::string method;
     std::vector<std::string> segments;
     Handler handler;
+    bool streams_body;
   };
   std::vector<Route> routes_;
 };
 
-std::map<std::string, std::string> parse_query(const std::string& query);
+std::multimap<std::string, std::string> parse_query(const std::string& query);
 std::string url_decode(const std::string& s);
 
 }  // namespace berth::api

@@ -1,16 +1,18 @@
 #include "api/server.h"
 
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <utility>  // before asio: Boost 1.74 uses std::exchange without including it
-
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <limits>
 #include <thread>
+#include <utility>  // before asio: Boost 1.74 uses std::exchange without including it
 
 #include "base/error.h"
 #include "base/log.h"
@@ -33,9 +35,18 @@ struct Server::Impl {
     boost::beast::flat_buffer buf;
     boost::system::error_code ec;
     for (;;) {
-      http::request<http::string_body> hreq;
-      http::read(sock, buf, hreq, ec);
-      if (ec) return;  // closed, or garbage that is not HTTP
+      http::request_parser<http::empty_body> head;
+      head.body_limit(std::numeric_limits<std::uint64_t>::max());
+      http::read_header(sock, buf, head, ec);
+      if (ec) {
+        if (ec != http::error::end_of_stream) log::debug("API connection: " + ec.message());
+        return;  // closed, or garbage that is not HTTP
+      }
+      // The body is read only when and as the route wants it: a load streams hundreds of
+      // megabytes straight into the content store.
+      http::request_parser<http::buffer_body> body_parser{std::move(head)};
+      body_parser.body_limit(std::numeric_limits<std::uint64_t>::max());
+      auto& hreq = body_parser.get();
       Request req;
       req.method = std::string(hreq.method_string());
       req.path = std::string(hreq.target());
@@ -44,30 +55,79 @@ struct Server::Impl {
         for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
         req.headers[name] = std::string(f.value());
       }
-      req.body = std::move(hreq.body());
-      Response resp = router.handle(req);
-      http::response<http::string_body> hres{static_cast<http::status>(resp.status), hreq.version()};
+      BodyReader reader = [&](char* out, size_t len) -> size_t {
+        while (!body_parser.is_done()) {
+          body_parser.get().body().data = out;
+          body_parser.get().body().size = len;
+          boost::system::error_code rec;
+          http::read(sock, buf, body_parser, rec);
+          if (rec && rec != http::error::need_buffer)
+            throw Error("read request body: " + rec.message());
+          size_t n = len - body_parser.get().body().size;
+          if (n > 0) return n;
+        }
+        return 0;
+      };
+      bool keep_alive = hreq.keep_alive();
+      unsigned version = hreq.version();
+      std::string what = req.method + " " + req.path;
+      Response resp = router.handle(std::move(req), reader);
+      log::debug("API " + what + " -> " + std::to_string(resp.status));
+      // A body left unread cannot be skipped safely: the connection ends after this reply.
+      if (!body_parser.is_done()) keep_alive = false;
+      if (!send(sock, resp, version, keep_alive, hreq.method() == http::verb::head)) return;
+      if (!keep_alive) return;
+    }
+  }
+
+  static bool send(unix_socket::socket& sock, Response& resp, unsigned version, bool keep_alive,
+                   bool head_only) {
+    boost::system::error_code ec;
+    auto headers = [&](auto& hres) {
       hres.set(http::field::server, std::string("berth/") + BERTH_VERSION + " (linux)");
       hres.set("Api-Version", kApiVersion);
       hres.set("Docker-Experimental", "false");
       hres.set("Ostype", "linux");
       hres.set(http::field::content_type, resp.content_type);
       for (auto& [k, v] : resp.headers) hres.set(k, v);
-      if (req.method == "HEAD") {
-        hres.content_length(resp.body.size());
-      } else {
-        hres.body() = std::move(resp.body);
-        hres.prepare_payload();
-      }
-      hres.keep_alive(hreq.keep_alive());
-      if (req.method == "HEAD") {
-        http::response_serializer<http::string_body> sr{hres};
-        http::write_header(sock, sr, ec);
-      } else {
-        http::write(sock, hres, ec);
-      }
-      if (ec || !hreq.keep_alive()) return;
+      hres.keep_alive(keep_alive);
+    };
+    if (resp.stream && !head_only) {
+      http::response<http::empty_body> hres{static_cast<http::status>(resp.status), version};
+      headers(hres);
+      hres.chunked(true);
+      http::response_serializer<http::empty_body> sr{hres};
+      http::write_header(sock, sr, ec);
+      if (ec) return false;
+      bool alive = true;
+      resp.stream([&](std::string_view data) {
+        if (!alive) return false;
+        if (data.empty()) {
+          // A probe: a long stream with nothing to say still notices a client that left.
+          pollfd p{sock.native_handle(), POLLRDHUP, 0};
+          if (::poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR))) alive = false;
+          return alive;
+        }
+        asio::write(sock, http::make_chunk(asio::const_buffer(data.data(), data.size())), ec);
+        alive = !ec;
+        return alive;
+      });
+      if (!alive) return false;
+      asio::write(sock, http::make_chunk_last(), ec);
+      return !ec;
     }
+    http::response<http::string_body> hres{static_cast<http::status>(resp.status), version};
+    headers(hres);
+    if (head_only) {
+      hres.content_length(resp.body.size());
+      http::response_serializer<http::string_body> sr{hres};
+      http::write_header(sock, sr, ec);
+    } else {
+      hres.body() = std::move(resp.body);
+      hres.prepare_payload();
+      http::write(sock, hres, ec);
+    }
+    return !ec;
   }
 };
 
@@ -82,7 +142,9 @@ Server::Server(const Router& router, const std::string& socket_path, mode_t mode
   if (::chmod(socket_path.c_str(), mode) < 0) throw_errno("chmod " + socket_path);
 }
 
-Server::~Server() { ::unlink(impl_->path.c_str()); }
+Server::~Server() {
+  ::unlink(impl_->path.c_str());
+}
 
 void Server::run() {
   for (;;) {

@@ -37,7 +37,7 @@ std::string go_arch(const utsname& u) {
 
 }  // namespace
 
-void add_system_routes(Router& router, const DaemonFacts& facts) {
+void add_system_routes(Router& router, const DaemonFacts& facts, Services& services) {
   auto ping = [](const Request&) {
     Response r;
     r.content_type = "text/plain; charset=utf-8";
@@ -51,9 +51,12 @@ void add_system_routes(Router& router, const DaemonFacts& facts) {
   router.add("GET", "/version", [](const Request&) {
     utsname u{};
     ::uname(&u);
-    nlohmann::json details = {{"ApiVersion", kApiVersion}, {"Arch", go_arch(u)},
-                              {"GitCommit", ""},           {"GoVersion", ""},
-                              {"KernelVersion", u.release}, {"MinAPIVersion", kMinApiVersion},
+    nlohmann::json details = {{"ApiVersion", kApiVersion},
+                              {"Arch", go_arch(u)},
+                              {"GitCommit", ""},
+                              {"GoVersion", ""},
+                              {"KernelVersion", u.release},
+                              {"MinAPIVersion", kMinApiVersion},
                               {"Os", "linux"}};
     nlohmann::json j = {
         {"Platform", {{"Name", "berth"}}},
@@ -70,7 +73,7 @@ void add_system_routes(Router& router, const DaemonFacts& facts) {
     return json_response(j.dump());
   });
 
-  router.add("GET", "/info", [facts](const Request&) {
+  router.add("GET", "/info", [facts, &services](const Request&) {
     utsname u{};
     ::uname(&u);
     struct sysinfo si {};
@@ -79,50 +82,56 @@ void add_system_routes(Router& router, const DaemonFacts& facts) {
     ::gethostname(host, sizeof host - 1);
     bool v2 = path_exists("/sys/fs/cgroup/cgroup.controllers");
     nlohmann::json runtimes = {{"berth", {{"path", facts.runtime_path}}}};
-    nlohmann::json j = {{"ID", facts.id},
-                        {"Containers", 0},
-                        {"ContainersRunning", 0},
-                        {"ContainersPaused", 0},
-                        {"ContainersStopped", 0},
-                        {"Images", 0},
-                        {"Driver", "overlay2"},
-                        {"DriverStatus", nlohmann::json::array()},
-                        {"Plugins", {{"Volume", {"local"}}, {"Network", {"bridge", "host", "none"}}, {"Log", {"json-file", "local", "none"}}}},
-                        {"MemoryLimit", true},
-                        {"SwapLimit", true},
-                        {"CpuCfsPeriod", true},
-                        {"CpuCfsQuota", true},
-                        {"CPUShares", true},
-                        {"CPUSet", true},
-                        {"PidsLimit", true},
-                        {"IPv4Forwarding", read_file_if_exists("/proc/sys/net/ipv4/ip_forward").value_or("0")[0] == '1'},
-                        {"Debug", false},
-                        {"NFd", static_cast<int>(list_dir("/proc/self/fd").size())},
-                        {"NGoroutines", 0},
-                        {"SystemTime", now_rfc3339()},
-                        {"LoggingDriver", "json-file"},
-                        {"CgroupDriver", "cgroupfs"},
-                        {"CgroupVersion", v2 ? "2" : "1"},
-                        {"KernelVersion", u.release},
-                        {"OperatingSystem", os_name()},
-                        {"OSType", "linux"},
-                        {"Architecture", architecture(u)},
-                        {"NCPU", ::sysconf(_SC_NPROCESSORS_ONLN)},
-                        {"MemTotal", static_cast<uint64_t>(si.totalram) * si.mem_unit},
-                        {"IndexServerAddress", "https://index.docker.io/v1/"},
-                        {"RegistryConfig", {{"IndexConfigs", nlohmann::json::object()}, {"InsecureRegistryCIDRs", {"127.0.0.0/8"}}}},
-                        {"DockerRootDir", facts.data_root},
-                        {"Name", host},
-                        {"Labels", nlohmann::json::array()},
-                        {"ExperimentalBuild", false},
-                        {"ServerVersion", BERTH_VERSION},
-                        {"Runtimes", runtimes},
-                        {"DefaultRuntime", "berth"},
-                        {"LiveRestoreEnabled", true},
-                        {"Isolation", ""},
-                        {"InitBinary", ""},
-                        {"SecurityOptions", {"name=seccomp,profile=builtin"}},
-                        {"Warnings", nlohmann::json::array()}};
+    nlohmann::json j = {
+        {"ID", facts.id},
+        {"Containers", 0},
+        {"ContainersRunning", 0},
+        {"ContainersPaused", 0},
+        {"ContainersStopped", 0},
+        {"Images", services.images.list().size()},
+        {"Driver", "overlay2"},
+        {"DriverStatus", nlohmann::json::array()},
+        {"Plugins",
+         {{"Volume", {"local"}},
+          {"Network", {"bridge", "host", "none"}},
+          {"Log", {"json-file", "local", "none"}}}},
+        {"MemoryLimit", true},
+        {"SwapLimit", true},
+        {"CpuCfsPeriod", true},
+        {"CpuCfsQuota", true},
+        {"CPUShares", true},
+        {"CPUSet", true},
+        {"PidsLimit", true},
+        {"IPv4Forwarding",
+         read_file_if_exists("/proc/sys/net/ipv4/ip_forward").value_or("0")[0] == '1'},
+        {"Debug", false},
+        {"NFd", static_cast<int>(list_dir("/proc/self/fd").size())},
+        {"NGoroutines", 0},
+        {"SystemTime", now_rfc3339()},
+        {"LoggingDriver", "json-file"},
+        {"CgroupDriver", "cgroupfs"},
+        {"CgroupVersion", v2 ? "2" : "1"},
+        {"KernelVersion", u.release},
+        {"OperatingSystem", os_name()},
+        {"OSType", "linux"},
+        {"Architecture", architecture(u)},
+        {"NCPU", ::sysconf(_SC_NPROCESSORS_ONLN)},
+        {"MemTotal", static_cast<uint64_t>(si.totalram) * si.mem_unit},
+        {"IndexServerAddress", "https://index.docker.io/v1/"},
+        {"RegistryConfig",
+         {{"IndexConfigs", nlohmann::json::object()}, {"InsecureRegistryCIDRs", {"127.0.0.0/8"}}}},
+        {"DockerRootDir", facts.data_root},
+        {"Name", host},
+        {"Labels", nlohmann::json::array()},
+        {"ExperimentalBuild", false},
+        {"ServerVersion", BERTH_VERSION},
+        {"Runtimes", runtimes},
+        {"DefaultRuntime", "berth"},
+        {"LiveRestoreEnabled", true},
+        {"Isolation", ""},
+        {"InitBinary", ""},
+        {"SecurityOptions", {"name=seccomp,profile=builtin"}},
+        {"Warnings", nlohmann::json::array()}};
     return json_response(j.dump());
   });
 }

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "api/router.h"
+#include "api/services.h"
 
 namespace berth::api {
 
@@ -14,6 +15,6 @@ struct DaemonFacts {
   std::string runtime_path;  // berth-runtime next to berthd
 };
 
-void add_system_routes(Router& router, const DaemonFacts& facts);
+void add_system_routes(Router& router, const DaemonFacts& facts, Services& services);
 
 }  // namespace berth::api

@@ -16,6 +16,20 @@ class Error : public std::runtime_error {
   int errno_;
 };
 
+// Kinds of failure a caller answers differently (the API maps them to 404, 409, 400).
+class NotFound : public Error {
+ public:
+  using Error::Error;
+};
+class Conflict : public Error {
+ public:
+  using Error::Error;
+};
+class InvalidArgument : public Error {
+ public:
+  using Error::Error;
+};
+
 // Throws Error("<what>: <strerror(errno)>") with the current errno.
 [[noreturn]] void throw_errno(const std::string& what);
 [[noreturn]] void throw_errno(const std::string& what, int err);

@@ -12,10 +12,15 @@
 
 #include "api/router.h"
 #include "api/server.h"
+#include "api/services.h"
 #include "api/system_routes.h"
 #include "base/error.h"
 #include "base/fs.h"
 #include "base/log.h"
+#include "base/sqlite.h"
+#include "engine/events.h"
+#include "image/content_store.h"
+#include "image/image_store.h"
 
 namespace {
 
@@ -49,7 +54,8 @@ void apply_config_file(Options& o, const CLI::App& app) {
     if (!j.contains(key)) return;
     if (app.count(flag))
       throw Error(std::string("the following directives are specified both as a flag and in the "
-                              "configuration file: ") + key);
+                              "configuration file: ") +
+                  key);
     if (!j[key].is_string()) throw Error(o.config_file + ": " + key + ": expected a string");
     field = j[key];
   };
@@ -57,7 +63,8 @@ void apply_config_file(Options& o, const CLI::App& app) {
   take("exec-root", "--exec-root", o.exec_root);
   take("log-level", "--log-level", o.log_level);
   take("pidfile", "--pidfile", o.pidfile);
-  if (j.contains("hosts") && !app.count("--host")) o.hosts = j["hosts"].get<std::vector<std::string>>();
+  if (j.contains("hosts") && !app.count("--host"))
+    o.hosts = j["hosts"].get<std::vector<std::string>>();
 }
 
 std::string engine_id(const std::string& data_root) {
@@ -105,7 +112,7 @@ int main(int argc, char** argv) {
     apply_config_file(o, app);
     using berth::log::Level;
     berth::log::configure("", berth::log::Format::kText,
-                          o.log_level == "debug" ? Level::kDebug
+                          o.log_level == "debug"  ? Level::kDebug
                           : o.log_level == "info" ? Level::kInfo
                           : o.log_level == "warn" ? Level::kWarn
                                                   : Level::kError);
@@ -128,9 +135,21 @@ int main(int argc, char** argv) {
     ::ftruncate(lock.get(), 0);
     berth::write_all(lock.get(), std::to_string(::getpid()));
 
+    berth::Db db(berth::path_join(o.data_root, "berth.db"), "");
+    berth::image::ContentStore content(berth::path_join(o.data_root, "content"));
+    berth::image::ImageStore images(db, content, berth::path_join(o.data_root, "overlay"));
+    // What a kill -9 left half done (a layer being unpacked, a blob being written) goes now.
+    content.clear_temporary();
+    images.collect_garbage();
+    berth::engine::EventBus events;
+    berth::api::Services services{images, content, events};
+
     berth::api::Router router;
-    berth::api::add_system_routes(router, {engine_id(o.data_root), o.data_root, o.exec_root,
-                                           runtime_path()});
+    berth::api::add_system_routes(
+        router, {engine_id(o.data_root), o.data_root, o.exec_root, runtime_path()}, services);
+    berth::api::add_image_routes(router, services);
+    berth::api::add_image_transfer_routes(router, services);
+    berth::api::add_event_routes(router, services);
 
     sigset_t sigs;
     sigemptyset(&sigs);

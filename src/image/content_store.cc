@@ -123,4 +123,9 @@ std::vector<std::string> ContentStore::list() const {
   return out;
 }
 
+void ContentStore::clear_temporary() {
+  for (auto& name : list_dir(path_join(root_, "tmp")))
+    ::unlink(path_join(path_join(root_, "tmp"), name).c_str());
+}
+
 }  // namespace berth::image

@@ -55,6 +55,8 @@ class ContentStore {
   // Removing a missing blob is not an error.
   void remove(const std::string& digest);
   std::vector<std::string> list() const;
+  // Removes blobs that were being written when the daemon died.
+  void clear_temporary();
 
  private:
   std::string root_;

@@ -1,5 +1,7 @@
 #include "image/manifest.h"
 
+#include <sys/utsname.h>
+
 #include "base/error.h"
 #include "image/digest.h"
 
@@ -137,6 +139,17 @@ ImageConfig parse_image_config(const std::string& text) {
 
 std::string image_id(const std::string& config_text) {
   return sha256_digest(config_text);
+}
+
+std::string host_architecture() {
+  utsname u{};
+  ::uname(&u);
+  std::string m = u.machine;
+  if (m == "x86_64") return "amd64";
+  if (m == "aarch64") return "arm64";
+  if (m == "armv7l") return "arm";
+  if (m == "i686") return "386";
+  return m;
 }
 
 }  // namespace berth::image

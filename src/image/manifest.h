@@ -70,6 +70,9 @@ Index parse_index(const std::string& text);
 // Throws Error naming the field; rootfs.diff_ids must be digests.
 ImageConfig parse_image_config(const std::string& text);
 
+// Docker's GOARCH name of this machine ("amd64", "arm64").
+std::string host_architecture();
+
 // The image ID Docker shows: the digest of the config blob.
 std::string image_id(const std::string& config_text);
 

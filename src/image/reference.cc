@@ -151,10 +151,10 @@ void validate_digest(std::string_view s) {
                                               : 0;
   // go-digest's own grammar for unknown algorithms is lowercase only.
   if (hex_length == 0)
-    throw Error(has_upper(algorithm) ? "invalid checksum digest format"
-                                     : "unsupported digest algorithm");
-  if (hex.size() != hex_length) throw Error("invalid checksum digest length");
-  if (!all_chars(hex, is_lower_hex)) throw Error("invalid checksum digest format");
+    throw InvalidArgument(has_upper(algorithm) ? "invalid checksum digest format"
+                                               : "unsupported digest algorithm");
+  if (hex.size() != hex_length) throw InvalidArgument("invalid checksum digest length");
+  if (!all_chars(hex, is_lower_hex)) throw InvalidArgument("invalid checksum digest format");
 }
 
 // Go's referenceRegexp and anchoredNameRegexp: nullopt when s does not match.
@@ -193,12 +193,12 @@ Reference parse_canonical(const std::string& s) {
     // Reachable after the caller's lowercase check when an uppercase first component was
     // taken for a domain but is no valid one, e.g. "Foo_Bar/x".
     if (has_upper(s) && match_reference(to_lower(s)))
-      throw Error("repository name must be lowercase");
-    throw Error("invalid reference format");
+      throw InvalidArgument("repository name must be lowercase");
+    throw InvalidArgument("invalid reference format");
   }
   if (ref->path.size() > kMaxPathLength)
-    throw Error("repository name must not be more than " + std::to_string(kMaxPathLength) +
-                " characters");
+    throw InvalidArgument("repository name must not be more than " +
+                          std::to_string(kMaxPathLength) + " characters");
   if (!ref->digest.empty()) validate_digest(ref->digest);
   return *ref;
 }
@@ -261,12 +261,14 @@ std::string Reference::familiar_string() const {
 
 Reference parse_reference(const std::string& s) {
   if (is_identifier(s))
-    throw Error("invalid repository name (" + s + "), cannot specify 64-byte hexadecimal strings");
+    throw InvalidArgument("invalid repository name (" + s +
+                          "), cannot specify 64-byte hexadecimal strings");
   auto [domain, remainder] = split_docker_domain(s);
   // Docker checks the case of everything up to the first ':', which may reach past an '@'.
   std::string remote = remainder.substr(0, remainder.find(':'));
   if (has_upper(remote))
-    throw Error("invalid reference format: repository name (" + remote + ") must be lowercase");
+    throw InvalidArgument("invalid reference format: repository name (" + remote +
+                          ") must be lowercase");
   return parse_canonical(domain + "/" + remainder);
 }
 
@@ -283,7 +285,7 @@ bool looks_like_full_id(const std::string& s) {
 }
 
 void check_tag(const std::string& tag) {
-  if (!is_tag(tag)) throw Error("invalid tag format");
+  if (!is_tag(tag)) throw InvalidArgument("invalid tag format");
 }
 
 }  // namespace berth::image

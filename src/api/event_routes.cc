@@ -1,0 +1,85 @@
+// GET /events: the history since `since`, then every event as it happens, filtered.
+#include <nlohmann/json.hpp>
+
+#include "api/filters.h"
+#include "api/services.h"
+#include "base/error.h"
+#include "base/time.h"
+
+namespace berth::api {
+namespace {
+
+using nlohmann::json;
+
+json event_json(const engine::Event& e, const std::string& api_version) {
+  json j = {{"Type", e.type},
+            {"Action", e.action},
+            {"Actor", {{"ID", e.id}, {"Attributes", e.attributes}}},
+            {"scope", "local"},
+            {"time", e.time_nano / 1000000000},
+            {"timeNano", e.time_nano}};
+  // The legacy fields went away in API 1.52.
+  if (compare_api_versions(api_version, "1.52") < 0) {
+    j["status"] = e.action;
+    j["id"] = e.id;
+    if (auto it = e.attributes.find("image"); it != e.attributes.end()) j["from"] = it->second;
+  }
+  return j;
+}
+
+bool matches(const Filters& f, const engine::Event& e) {
+  if (!f.match("type", e.type)) return false;
+  if (f.has("event") && !f.match("event", e.action)) return false;
+  if (f.has(e.type)) {
+    auto name = e.attributes.count("name") ? e.attributes.at("name") : "";
+    bool hit = false;
+    for (auto& want : f.get(e.type))
+      if (want == e.id || want == name || (!e.id.empty() && e.id.find(want) != std::string::npos))
+        hit = true;
+    if (!hit) return false;
+  }
+  return f.match_labels("label", e.attributes);
+}
+
+}  // namespace
+
+void publish_image_event(Services& s, const std::string& action, const std::string& id,
+                         const std::string& name) {
+  engine::Event e{"image", action, id.empty() ? name : id, {}, 0};
+  if (!name.empty()) e.attributes["name"] = name;
+  s.events.publish(std::move(e));
+}
+
+void add_event_routes(Router& router, Services& s) {
+  router.add("GET", "/events", [&s](const Request& req) {
+    auto f = Filters::parse(req.q("filters"),
+                            {"type", "event", "image", "container", "network", "volume", "daemon",
+                             "label", "scope", "plugin", "node", "service", "secret", "config"});
+    auto time_arg = [&](const char* name) -> int64_t {
+      std::string v = req.q(name);
+      if (v.empty()) return 0;
+      auto t = parse_api_time(v);
+      if (!t) throw InvalidArgument(std::string("invalid value for ") + name + ": " + v);
+      return *t;
+    };
+    int64_t since = time_arg("since"), until = time_arg("until");
+    // Without --since, only what happens from now on is sent.
+    if (!req.query.count("since")) since = engine::now_nano();
+    std::string version = req.api_version;
+    Response r;
+    r.stream = [&s, f, since, until, version](const ChunkWriter& write) {
+      // Headers first: `docker events` waits for them before it prints anything.
+      if (!write("")) return;
+      s.events.follow(
+          since, until,
+          [&](const engine::Event& e) {
+            if (!matches(f, e)) return true;
+            return write(event_json(e, version).dump() + "\n");
+          },
+          [&] { return write(""); });
+    };
+    return r;
+  });
+}
+
+}  // namespace berth::api

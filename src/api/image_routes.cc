@@ -1,0 +1,203 @@
+// /images/json, /images/{name}/json, /images/{name}/history, /images/{name}/tag,
+// DELETE /images/{name}, /images/prune and /system/df.
+#include <fnmatch.h>
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+
+#include "api/filters.h"
+#include "api/image_json.h"
+#include "api/services.h"
+#include "base/error.h"
+#include "base/time.h"
+
+namespace berth::api {
+namespace {
+
+using image::Image;
+using nlohmann::json;
+
+bool is_dangling(const Image& img) {
+  return img.tags.empty() && img.digests.empty();
+}
+
+bool has_children(const std::vector<Image>& all, const std::string& id) {
+  return std::any_of(all.begin(), all.end(), [&](const Image& i) { return i.parent == id; });
+}
+
+// Docker's reference filter: a glob over the familiar name, with or without the tag.
+bool match_reference(const Image& img, const std::vector<std::string>& patterns) {
+  for (auto& t : img.tags) {
+    auto ref = image::parse_reference(t);
+    for (auto& p : patterns) {
+      if (::fnmatch(p.c_str(), ref.familiar_name().c_str(), FNM_PATHNAME) == 0 ||
+          ::fnmatch(p.c_str(), ref.familiar_string().c_str(), FNM_PATHNAME) == 0)
+        return true;
+    }
+  }
+  return false;
+}
+
+json list_images(Services& s, const Request& req) {
+  auto f = Filters::parse(req.q("filters"),
+                          {"dangling", "reference", "before", "since", "label", "until"});
+  auto all = s.images.list();
+  auto dangling = f.boolean("dangling");
+  std::optional<int64_t> before, since, until;
+  if (f.has("before")) before = image_created(s.images.get(f.get("before").back()));
+  if (f.has("since")) since = image_created(s.images.get(f.get("since").back()));
+  if (f.has("until")) {
+    auto t = parse_api_time(f.get("until").back());
+    if (!t) throw InvalidArgument("invalid filter 'until=" + f.get("until").back() + "'");
+    until = *t / 1000000000;
+  }
+  bool show_all = req.flag("all");
+  std::vector<const Image*> shown;
+  for (auto& img : all) {
+    // Intermediate images of a build: nameless parents of other images.
+    if (!show_all && is_dangling(img) && has_children(all, img.id)) continue;
+    if (dangling && *dangling != is_dangling(img)) continue;
+    if (f.has("reference") && !match_reference(img, f.get("reference"))) continue;
+    int64_t created = image_created(img);
+    if (before && created >= *before) continue;
+    if (since && created <= *since) continue;
+    if (until && created > *until) continue;
+    if (!f.match_labels("label", image_labels(img))) continue;
+    shown.push_back(&img);
+  }
+  // Newest first, as Docker lists them.
+  std::stable_sort(shown.begin(), shown.end(), [](const Image* a, const Image* b) {
+    return image_created(*a) > image_created(*b);
+  });
+  json out = json::array();
+  for (auto* img : shown) out.push_back(image_summary(*img, req.api_version));
+  return out;
+}
+
+Response remove_image(Services& s, const Request& req) {
+  auto removed = s.images.remove(req.params.at("name"), req.flag("force"), !req.flag("noprune"));
+  json out = json::array();
+  for (auto& r : removed) {
+    if (!r.untagged.empty()) {
+      out.push_back({{"Untagged", r.untagged}});
+      publish_image_event(s, "untag", "", r.untagged);
+    } else {
+      out.push_back({{"Deleted", r.deleted}});
+      publish_image_event(s, "delete", r.deleted);
+    }
+  }
+  return json_response(out.dump());
+}
+
+Response prune_images(Services& s, const Request& req) {
+  auto f = Filters::parse(req.q("filters"), {"dangling", "until", "label", "label!"});
+  bool only_dangling = f.boolean("dangling").value_or(true);
+  std::optional<int64_t> until;
+  if (f.has("until")) {
+    auto t = parse_api_time(f.get("until").back());
+    if (!t) throw InvalidArgument("invalid filter 'until=" + f.get("until").back() + "'");
+    until = *t / 1000000000;
+  }
+  std::vector<std::string> ids;
+  for (auto& img : s.images.list()) {
+    if (only_dangling && !is_dangling(img)) continue;
+    if (until && image_created(img) > *until) continue;
+    if (!f.match_labels("label", image_labels(img))) continue;
+    if (f.has("label!")) {
+      auto labels = image_labels(img);
+      bool excluded = false;
+      for (auto& l : f.get("label!")) {
+        auto eq = l.find('=');
+        auto it = labels.find(l.substr(0, eq));
+        if (it != labels.end() && (eq == std::string::npos || it->second == l.substr(eq + 1)))
+          excluded = true;
+      }
+      if (excluded) continue;
+    }
+    ids.push_back(img.id);
+  }
+  auto [removed, reclaimed] = s.images.remove_unused(ids);
+  json deleted = json::array();
+  for (auto& r : removed) {
+    if (!r.untagged.empty()) {
+      deleted.push_back({{"Untagged", r.untagged}});
+      publish_image_event(s, "untag", "", r.untagged);
+    } else {
+      deleted.push_back({{"Deleted", r.deleted}});
+      publish_image_event(s, "delete", r.deleted);
+    }
+  }
+  engine::Event e{"image", "prune", "", {{"reclaimed", std::to_string(reclaimed)}}, 0};
+  s.events.publish(e);
+  return json_response(json{
+      {"ImagesDeleted", removed.empty() ? json(nullptr) : deleted},
+      {"SpaceReclaimed",
+       reclaimed}}.dump());
+}
+
+}  // namespace
+
+void add_image_routes(Router& router, Services& s) {
+  router.add("GET", "/images/json",
+             [&s](const Request& req) { return json_response(list_images(s, req).dump()); });
+
+  router.add("GET", "/images/{name}/json", [&s](const Request& req) {
+    auto img = s.images.get(req.params.at("name"));
+    return json_response(image_inspect(img, s.images).dump());
+  });
+
+  router.add("GET", "/images/{name}/history", [&s](const Request& req) {
+    auto img = s.images.get(req.params.at("name"));
+    return json_response(image_history(img, s.images).dump());
+  });
+
+  router.add("POST", "/images/{name}/tag", [&s](const Request& req) {
+    auto img = s.images.get(req.params.at("name"));
+    std::string repo = req.q("repo"), tag = req.q("tag");
+    if (repo.empty()) throw InvalidArgument("repository name must have at least one component");
+    if (image::looks_like_full_id(repo))
+      throw InvalidArgument("invalid repository name (" + repo +
+                            "), cannot specify 64-byte hexadecimal strings");
+    auto ref = image::parse_reference(tag.empty() ? repo : repo + ":" + tag);
+    if (!ref.digest.empty())
+      throw InvalidArgument("refusing to create a tag with a digest reference");
+    if (ref.tag.empty()) ref.tag = "latest";
+    s.images.tag(img.id, ref);
+    publish_image_event(s, "tag", img.id, ref.familiar_string());
+    Response r;
+    r.status = 201;
+    r.content_type = "text/plain; charset=utf-8";
+    return r;
+  });
+
+  router.add("DELETE", "/images/{name}", [&s](const Request& req) { return remove_image(s, req); });
+  router.add("POST", "/images/prune", [&s](const Request& req) { return prune_images(s, req); });
+
+  router.add("GET", "/system/df", [&s](const Request& req) {
+    auto all = s.images.list();
+    json images = json::array();
+    std::map<std::string, int> uses;  // chain id -> images that have it
+    for (auto& img : all)
+      for (auto& c : img.chain_ids) uses[c]++;
+    int64_t layers_size = 0;
+    for (auto& [c, n] : uses) layers_size += s.images.layer_size(c);
+    for (auto& img : all) {
+      auto j = image_summary(img, req.api_version);
+      int64_t shared = 0;
+      for (auto& c : img.chain_ids)
+        if (uses[c] > 1) shared += s.images.layer_size(c);
+      j["SharedSize"] = shared;
+      j["Containers"] = 0;
+      images.push_back(j);
+    }
+    return json_response(json{
+        {"LayersSize", layers_size},
+        {"Images", images},
+        {"Containers", json::array()},
+        {"Volumes", json::array()},
+        {"BuildCache",
+         json::array()}}.dump());
+  });
+}
+
+}  // namespace berth::api

@@ -1,0 +1,25 @@
+// What the Engine API routes call into: the daemon's stores and its event stream.
+#pragma once
+
+#include "api/router.h"
+#include "engine/events.h"
+#include "image/content_store.h"
+#include "image/image_store.h"
+
+namespace berth::api {
+
+struct Services {
+  image::ImageStore& images;
+  image::ContentStore& content;
+  engine::EventBus& events;
+};
+
+// Publishes an image event; `name` (a familiar reference) goes into its attributes.
+void publish_image_event(Services& s, const std::string& action, const std::string& id,
+                         const std::string& name = "");
+
+void add_image_routes(Router& router, Services& s);
+void add_image_transfer_routes(Router& router, Services& s);
+void add_event_routes(Router& router, Services& s);
+
+}  // namespace berth::api

@@ -1,0 +1,464 @@
+#include "image/image_store.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <ctime>
+#include <set>
+
+#include "base/error.h"
+#include "base/fs.h"
+#include "base/log.h"
+#include "image/digest.h"
+#include "image/layer.h"
+
+namespace berth::image {
+namespace {
+
+std::string hex(const std::string& digest) {
+  return digest.substr(digest.find(':') + 1);
+}
+
+std::string short_id(const std::string& id) {
+  return hex(id).substr(0, 12);
+}
+
+bool is_hex(const std::string& s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+  });
+}
+
+}  // namespace
+
+std::string chain_id(const std::string& parent_chain, const std::string& diff_id) {
+  if (parent_chain.empty()) return diff_id;
+  return sha256_digest(parent_chain + " " + diff_id);
+}
+
+ImageStore::ImageStore(Db& db, ContentStore& content, std::string overlay_root)
+    : db_(db), content_(content), overlay_root_(std::move(overlay_root)) {
+  mkdir_p(overlay_root_, 0700);
+  db_.exec(R"(
+    CREATE TABLE IF NOT EXISTS layers(
+      chain_id TEXT PRIMARY KEY, diff_id TEXT NOT NULL, parent TEXT NOT NULL,
+      size INTEGER NOT NULL);
+    CREATE TABLE IF NOT EXISTS images(
+      id TEXT PRIMARY KEY, parent TEXT NOT NULL, size INTEGER NOT NULL,
+      loaded INTEGER NOT NULL);
+    CREATE TABLE IF NOT EXISTS image_refs(
+      name TEXT PRIMARY KEY, image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE);
+  )");
+  load_index();
+}
+
+void ImageStore::set_in_use(std::function<bool(const std::string&)> in_use) {
+  std::lock_guard lk(mu_);
+  in_use_ = std::move(in_use);
+}
+
+void ImageStore::load_index() {
+  std::lock_guard lk(mu_);
+  Statement ls(db_, "SELECT chain_id, diff_id, parent, size FROM layers");
+  while (ls.step()) layers_[ls.text(0)] = Layer{ls.text(0), ls.text(1), ls.text(2), ls.integer(3)};
+  Statement is(db_, "SELECT id, parent, size, loaded FROM images");
+  while (is.step()) {
+    Image img;
+    img.id = is.text(0);
+    img.parent = is.text(1);
+    img.size = is.integer(2);
+    img.loaded = is.integer(3);
+    try {
+      img.config_text = content_.read(img.id);
+      img.config = parse_image_config(img.config_text);
+    } catch (const std::exception& e) {
+      log::error("image " + img.id + " is unusable, its config is lost: " + e.what());
+      continue;
+    }
+    std::string chain;
+    for (auto& d : img.config.diff_ids) img.chain_ids.push_back(chain = chain_id(chain, d));
+    images_[img.id] = std::move(img);
+  }
+  Statement rs(db_, "SELECT name, image_id FROM image_refs ORDER BY rowid");
+  while (rs.step()) {
+    auto it = images_.find(rs.text(1));
+    if (it == images_.end()) continue;
+    refs_[rs.text(0)] = rs.text(1);
+    (rs.text(0).find('@') == std::string::npos ? it->second.tags : it->second.digests)
+        .push_back(rs.text(0));
+  }
+}
+
+std::string ImageStore::layer_dir(const std::string& chain) const {
+  return path_join(overlay_root_, hex(chain) + "/diff");
+}
+
+std::vector<std::string> ImageStore::layer_dirs(const Image& img) const {
+  std::vector<std::string> dirs;
+  for (auto it = img.chain_ids.rbegin(); it != img.chain_ids.rend(); ++it)
+    dirs.push_back(layer_dir(*it));
+  return dirs;
+}
+
+std::string ImageStore::ensure_layer(const std::string& parent_chain, const std::string& diff_id) {
+  std::string chain = chain_id(parent_chain, diff_id);
+  {
+    std::lock_guard lk(mu_);
+    if (layers_.count(chain)) return chain;
+  }
+  std::lock_guard unpack(unpack_mu_);
+  {
+    std::lock_guard lk(mu_);
+    if (layers_.count(chain)) return chain;
+  }
+  if (!content_.has(diff_id)) throw NotFound("layer " + diff_id + " is missing from the store");
+  // Unpacked beside its final place and renamed in, so a crash never leaves a layer that
+  // looks complete but is not.
+  std::string final_dir = path_join(overlay_root_, hex(chain));
+  std::string partial = final_dir + ".partial";
+  remove_all(partial);
+  mkdir_p(partial, 0700);
+  LayerStats stats;
+  try {
+    stats = apply_layer(content_.path(diff_id), path_join(partial, "diff"));
+  } catch (const std::exception& e) {
+    remove_all(partial);
+    rethrow_with_context(e, "unpack layer " + diff_id);
+  }
+  remove_all(final_dir);
+  if (::rename(partial.c_str(), final_dir.c_str()) < 0) {
+    int err = errno;
+    remove_all(partial);
+    throw_errno("publish layer " + final_dir, err);
+  }
+  std::lock_guard lk(mu_);
+  Statement(db_, "INSERT OR REPLACE INTO layers(chain_id, diff_id, parent, size) VALUES(?,?,?,?)")
+      .bind(1, chain)
+      .bind(2, diff_id)
+      .bind(3, parent_chain)
+      .bind(4, static_cast<int64_t>(stats.bytes))
+      .run();
+  layers_[chain] = Layer{chain, diff_id, parent_chain, static_cast<int64_t>(stats.bytes)};
+  return chain;
+}
+
+Image ImageStore::add_image(const std::string& config_text, const std::string& parent) {
+  ImageConfig cfg;
+  try {
+    cfg = parse_image_config(config_text);
+  } catch (const std::exception& e) {
+    throw InvalidArgument(e.what());
+  }
+  Image img;
+  img.id = image_id(config_text);
+  {
+    std::lock_guard lk(mu_);
+    if (images_.count(img.id)) return public_image(img.id);
+  }
+  content_.put(config_text, img.id);
+  std::vector<std::string> pinned = cfg.diff_ids;
+  pinned.push_back(img.id);
+  {
+    std::string c;
+    for (auto& d : cfg.diff_ids) pinned.push_back(c = chain_id(c, d));
+  }
+  auto hold = pin(std::move(pinned));
+  std::string chain;
+  for (auto& d : cfg.diff_ids) {
+    chain = ensure_layer(chain, d);
+    img.chain_ids.push_back(chain);
+  }
+  std::lock_guard lk(mu_);
+  if (images_.count(img.id)) return public_image(img.id);
+  for (auto& c : img.chain_ids) img.size += layers_.at(c).size;
+  img.config_text = config_text;
+  img.config = std::move(cfg);
+  img.parent = parent;
+  img.loaded = ::time(nullptr);
+  Statement(db_, "INSERT INTO images(id, parent, size, loaded) VALUES(?,?,?,?)")
+      .bind(1, img.id)
+      .bind(2, img.parent)
+      .bind(3, img.size)
+      .bind(4, img.loaded)
+      .run();
+  images_[img.id] = img;
+  return img;
+}
+
+std::optional<std::string> ImageStore::resolve_locked(const std::string& name) const {
+  if (name.empty()) return std::nullopt;
+  std::string id = name.rfind("sha256:", 0) == 0 ? name.substr(7) : name;
+  if (is_hex(id)) {
+    if (id.size() == 64) {
+      if (images_.count("sha256:" + id)) return "sha256:" + id;
+    } else {
+      // A unique prefix of an id. A short hex string may also be a repository name
+      // ("deadbeef"), so references are tried when no id matches.
+      auto it = images_.lower_bound("sha256:" + id);
+      if (it != images_.end() && it->first.compare(7, id.size(), id) == 0) {
+        auto next = std::next(it);
+        if (next != images_.end() && next->first.compare(7, id.size(), id) == 0) {
+          throw InvalidArgument("image id prefix " + id + " is ambiguous");
+        }
+        return it->first;
+      }
+    }
+  }
+  if (name.rfind("sha256:", 0) == 0) return std::nullopt;
+  Reference ref;
+  try {
+    ref = parse_reference_with_default_tag(name);
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+  if (!ref.digest.empty()) {
+    // name@digest: the digest of a manifest this image was pulled by, or its id.
+    Reference by_digest = ref;
+    by_digest.tag.clear();
+    if (auto it = refs_.find(by_digest.string()); it != refs_.end()) return it->second;
+    if (images_.count(ref.digest)) return ref.digest;
+    return std::nullopt;
+  }
+  if (auto it = refs_.find(ref.string()); it != refs_.end()) return it->second;
+  return std::nullopt;
+}
+
+std::optional<Image> ImageStore::find(const std::string& name) const {
+  std::lock_guard lk(mu_);
+  auto id = resolve_locked(name);
+  if (!id) return std::nullopt;
+  return public_image(*id);
+}
+
+Image ImageStore::get(const std::string& name) const {
+  auto img = find(name);
+  if (!img) throw NotFound("No such image: " + name);
+  return *img;
+}
+
+Image ImageStore::public_image(const std::string& id) const {
+  return images_.at(id);
+}
+
+std::vector<Image> ImageStore::list() const {
+  std::lock_guard lk(mu_);
+  std::vector<Image> out;
+  out.reserve(images_.size());
+  for (auto& [id, img] : images_) out.push_back(img);
+  return out;
+}
+
+uint64_t ImageStore::layer_count() const {
+  std::lock_guard lk(mu_);
+  return layers_.size();
+}
+
+int64_t ImageStore::layer_size(const std::string& chain) const {
+  std::lock_guard lk(mu_);
+  auto it = layers_.find(chain);
+  return it == layers_.end() ? 0 : it->second.size;
+}
+
+std::string ImageStore::tag(const std::string& image_id, const Reference& ref) {
+  std::lock_guard lk(mu_);
+  auto it = images_.find(image_id);
+  if (it == images_.end()) throw NotFound("No such image: " + image_id);
+  std::string name = ref.string();
+  std::string previous;
+  if (auto old = refs_.find(name); old != refs_.end()) {
+    if (old->second == image_id) return "";
+    previous = old->second;
+  }
+  Statement(db_, "INSERT OR REPLACE INTO image_refs(name, image_id) VALUES(?,?)")
+      .bind(1, name)
+      .bind(2, image_id)
+      .run();
+  if (!previous.empty()) {
+    auto& tags = images_.at(previous).tags;
+    auto& digests = images_.at(previous).digests;
+    std::erase(tags, name);
+    std::erase(digests, name);
+  }
+  refs_[name] = image_id;
+  (ref.digest.empty() ? it->second.tags : it->second.digests).push_back(name);
+  return previous;
+}
+
+void ImageStore::untag_locked(const std::string& ref_name) {
+  auto it = refs_.find(ref_name);
+  if (it == refs_.end()) return;
+  Statement(db_, "DELETE FROM image_refs WHERE name = ?").bind(1, ref_name).run();
+  auto& img = images_.at(it->second);
+  std::erase(img.tags, ref_name);
+  std::erase(img.digests, ref_name);
+  refs_.erase(it);
+}
+
+bool ImageStore::has_children_locked(const std::string& id) const {
+  return std::any_of(images_.begin(), images_.end(),
+                     [&](const auto& kv) { return kv.second.parent == id; });
+}
+
+void ImageStore::delete_image_locked(const std::string& id, std::vector<RemovedItem>& out) {
+  Image img = images_.at(id);
+  {
+    Transaction tx(db_);
+    Statement(db_, "DELETE FROM image_refs WHERE image_id = ?").bind(1, id).run();
+    Statement(db_, "DELETE FROM images WHERE id = ?").bind(1, id).run();
+    tx.commit();
+  }
+  for (auto& t : img.tags) {
+    refs_.erase(t);
+    out.push_back({parse_reference(t).familiar_string(), ""});
+  }
+  for (auto& d : img.digests) {
+    refs_.erase(d);
+    out.push_back({parse_reference(d).familiar_string(), ""});
+  }
+  images_.erase(id);
+  out.push_back({"", id});
+  content_.remove(id);
+  release_layers_locked(img.chain_ids);
+}
+
+std::shared_ptr<void> ImageStore::pin(std::vector<std::string> digests) {
+  std::lock_guard lk(mu_);
+  for (auto& d : digests) pins_.insert(d);
+  return std::shared_ptr<void>(nullptr, [this, digests = std::move(digests)](void*) {
+    std::lock_guard lk(mu_);
+    for (auto& d : digests) pins_.erase(pins_.find(d));
+  });
+}
+
+void ImageStore::release_layers_locked(const std::vector<std::string>& chain_ids) {
+  std::set<std::string> used(pins_.begin(), pins_.end());
+  for (auto& [id, img] : images_) used.insert(img.chain_ids.begin(), img.chain_ids.end());
+  std::set<std::string> diff_ids_used(pins_.begin(), pins_.end());
+  for (auto& [c, l] : layers_)
+    if (used.count(c)) diff_ids_used.insert(l.diff_id);
+  for (auto& c : chain_ids) {
+    if (used.count(c) || !layers_.count(c)) continue;
+    std::string diff = layers_.at(c).diff_id;
+    Statement(db_, "DELETE FROM layers WHERE chain_id = ?").bind(1, c).run();
+    layers_.erase(c);
+    remove_all(path_join(overlay_root_, hex(c)));
+    if (!diff_ids_used.count(diff)) content_.remove(diff);
+  }
+}
+
+std::vector<RemovedItem> ImageStore::remove(const std::string& name, bool force,
+                                            bool prune_parents) {
+  std::lock_guard lk(mu_);
+  auto id = resolve_locked(name);
+  if (!id) throw NotFound("No such image: " + name);
+  std::vector<RemovedItem> out;
+  Image img = images_.at(*id);
+  bool by_reference = false;
+  std::string ref_name;
+  {
+    std::string hexname = name.rfind("sha256:", 0) == 0 ? name.substr(7) : name;
+    bool id_like = is_hex(hexname) && id->compare(7, hexname.size(), hexname) == 0;
+    if (!id_like) {
+      Reference ref = parse_reference_with_default_tag(name);
+      if (!ref.digest.empty()) ref.tag.clear();
+      ref_name = ref.string();
+      by_reference = refs_.count(ref_name) > 0;
+    }
+  }
+  bool used = in_use_ && in_use_(*id);
+  size_t nrefs = img.tags.size() + img.digests.size();
+  if (by_reference) {
+    // Untagging only, when other references keep the image.
+    if (nrefs > 1 || (used && !force)) {
+      if (used && nrefs == 1)
+        throw Conflict("conflict: unable to remove repository reference \"" + name +
+                       "\" (must force) - container is using its referenced image " +
+                       short_id(*id));
+      untag_locked(ref_name);
+      out.push_back({parse_reference(ref_name).familiar_string(), ""});
+      return out;
+    }
+  } else if (nrefs > 1 && !force) {
+    throw Conflict("conflict: unable to delete " + short_id(*id) +
+                   " (must be forced) - image is referenced in multiple repositories");
+  }
+  if (has_children_locked(*id))
+    throw Conflict("conflict: unable to delete " + short_id(*id) +
+                   " (cannot be forced) - image has dependent child images");
+  if (used) {
+    if (!force)
+      throw Conflict("conflict: unable to delete " + short_id(*id) +
+                     " (must be forced) - image is being used by a container");
+    // Docker keeps an image a container runs from; forcing only removes its names.
+    for (auto t : img.tags) {
+      untag_locked(t);
+      out.push_back({parse_reference(t).familiar_string(), ""});
+    }
+    for (auto d : img.digests) {
+      untag_locked(d);
+      out.push_back({parse_reference(d).familiar_string(), ""});
+    }
+    return out;
+  }
+  delete_image_locked(*id, out);
+  // Parents left without a name and without other children go too, as with Docker.
+  std::string parent = img.parent;
+  while (prune_parents && !parent.empty() && images_.count(parent)) {
+    const Image& p = images_.at(parent);
+    if (!p.tags.empty() || !p.digests.empty() || has_children_locked(parent) ||
+        (in_use_ && in_use_(parent)))
+      break;
+    std::string next = p.parent;
+    delete_image_locked(parent, out);
+    parent = next;
+  }
+  return out;
+}
+
+std::pair<std::vector<RemovedItem>, uint64_t> ImageStore::remove_unused(
+    const std::vector<std::string>& ids) {
+  std::lock_guard lk(mu_);
+  std::vector<RemovedItem> out;
+  uint64_t before = 0, after = 0;
+  for (auto& [c, l] : layers_) before += static_cast<uint64_t>(l.size);
+  for (auto& id : ids) {
+    if (!images_.count(id) || has_children_locked(id) || (in_use_ && in_use_(id))) continue;
+    delete_image_locked(id, out);
+  }
+  for (auto& [c, l] : layers_) after += static_cast<uint64_t>(l.size);
+  return {out, before - after};
+}
+
+void ImageStore::discard_blob(const std::string& digest) {
+  std::lock_guard lk(mu_);
+  if (pins_.count(digest) || images_.count(digest)) return;
+  for (auto& [c, l] : layers_)
+    if (l.diff_id == digest) return;
+  content_.remove(digest);
+}
+
+void ImageStore::collect_garbage() {
+  std::lock_guard lk(mu_);
+  std::set<std::string> used;
+  for (auto& [id, img] : images_) used.insert(img.chain_ids.begin(), img.chain_ids.end());
+  std::vector<std::string> orphans;
+  for (auto& [c, l] : layers_)
+    if (!used.count(c)) orphans.push_back(c);
+  release_layers_locked(orphans);
+  std::set<std::string> known;
+  for (auto& [c, l] : layers_) known.insert(hex(c));
+  for (auto& entry : list_dir(overlay_root_)) {
+    if (known.count(entry)) continue;
+    // Container snapshots live beside the layers under ids of their own; only what looks
+    // like a layer (64 hex, or a half-unpacked one) is the image store's to remove.
+    std::string base = entry.substr(0, entry.find('.'));
+    if (base.size() == 64 && is_hex(base)) remove_all(path_join(overlay_root_, entry));
+  }
+  std::set<std::string> blobs;
+  for (auto& [id, img] : images_) blobs.insert(id);
+  for (auto& [c, l] : layers_) blobs.insert(l.diff_id);
+  for (auto& d : content_.list())
+    if (!blobs.count(d)) content_.remove(d);
+}
+
+}  // namespace berth::image
