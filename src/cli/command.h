@@ -1,0 +1,110 @@
+// How commands plug into the CLI: each concern's file registers its commands (with all their
+// docker aliases) into a Registry; app.cc parses, validates arity and runs the chosen one.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <cstddef>
+#include <cstdio>
+#include <functional>
+#include <limits>
+#include <list>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "cli/api_client.h"
+
+namespace berth::cli {
+
+struct Globals {
+  std::string host;  // as given by -H; resolved by Context
+  std::string config_dir;
+  std::string log_level = "info";
+  bool debug = false;
+};
+
+// What every command may need; the daemon connection and config are made on first use so
+// that --help and client-only output work without a daemon.
+class Context {
+ public:
+  Globals globals;
+
+  ApiClient& api();
+  const nlohmann::json& config();
+  std::string host();
+
+ private:
+  std::unique_ptr<ApiClient> api_;
+  std::unique_ptr<nlohmann::json> config_;
+};
+
+// A command's body; returns the exit status.
+using Run = std::function<int()>;
+using Args = std::vector<std::string>;
+
+struct CommandSpec {
+  // Every path the command answers to, the canonical one first: {"image ls", "images"}.
+  std::vector<std::string> paths;
+  std::string usage;  // after the command path: "[OPTIONS] [REPOSITORY[:TAG]]"
+  std::string summary;
+  size_t min_args = 0;
+  size_t max_args = std::numeric_limits<size_t>::max();
+};
+
+// Declares flags on the command's CLI::App and returns what runs it. Called once per path,
+// so flag storage must be fresh per call.
+using Setup = std::function<Run(CLI::App& app, const Args& args)>;
+
+class Registry {
+ public:
+  struct Leaf {
+    CLI::App* app = nullptr;
+    std::string path;  // "image ls"
+    const CommandSpec* spec = nullptr;
+    Args args;
+    bool help = false;
+    Run run;
+  };
+  struct Group {
+    CLI::App* app = nullptr;
+    std::string summary;
+    bool help = false;
+  };
+
+  Registry(CLI::App& root, Context& ctx) : root_(root), ctx_(ctx) {}
+
+  // A management command such as "image" or "system" that holds subcommands.
+  void group(const std::string& name, const std::string& summary);
+  void add(CommandSpec spec, const Setup& setup);
+
+  Context& context() { return ctx_; }
+  CLI::App& root() { return root_; }
+  const std::list<Leaf>& leaves() const { return leaves_; }
+  std::list<Leaf>& leaves() { return leaves_; }
+  const std::list<Group>& groups() const { return groups_; }
+  std::list<Group>& groups() { return groups_; }
+  const Leaf* find_leaf(const CLI::App* app) const;
+  const Leaf* find_path(const std::string& path) const;
+
+ private:
+  CLI::App& root_;
+  Context& ctx_;
+  std::list<CommandSpec> specs_;
+  std::list<Leaf> leaves_;
+  std::list<Group> groups_;
+};
+
+// Each concern registers its commands here.
+void register_image_list(Registry& r);
+void register_image_commands(Registry& r);
+void register_image_transfer(Registry& r);
+void register_system_commands(Registry& r);
+
+// Adds docker's --format flag with its help text.
+void add_format_flag(CLI::App& app, std::string& target, const std::string& extra_help = "");
+// Writes all of `s` to stdout.
+void print_out(const std::string& s);
+bool stdout_is_terminal();
+
+}  // namespace berth::cli
