@@ -33,6 +33,9 @@ struct Server::Impl {
 
   void serve(unix_socket::socket sock) {
     boost::beast::flat_buffer buf;
+    // Beast reads at most what the buffer holds free (512 bytes at first): a large buffer
+    // turns a load of hundreds of megabytes into 64 KiB reads instead of 512-byte ones.
+    buf.reserve(1 << 18);
     boost::system::error_code ec;
     for (;;) {
       http::request_parser<http::empty_body> head;

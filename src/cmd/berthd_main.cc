@@ -7,7 +7,9 @@
 #include <CLI/CLI.hpp>
 #include <climits>
 #include <iostream>
+#include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <thread>
 
 #include "api/router.h"
@@ -62,9 +64,73 @@ void apply_config_file(Options& o, const CLI::App& app) {
   take("data-root", "--data-root", o.data_root);
   take("exec-root", "--exec-root", o.exec_root);
   take("log-level", "--log-level", o.log_level);
+  if (j.contains("debug") && j["debug"] == true && !app.count("--log-level")) o.log_level = "debug";
+  static const std::set<std::string> kUsed = {"data-root", "exec-root", "log-level",
+                                              "pidfile",   "hosts",     "debug"};
+  // Keys of dockerd's daemon.json that berthd does not act on (yet) are accepted with a
+  // warning, so that a Docker configuration works; anything else is a mistake.
+  static const std::set<std::string> kDockerOnly = {"bip",
+                                                    "default-address-pools",
+                                                    "dns",
+                                                    "dns-opts",
+                                                    "dns-search",
+                                                    "default-runtime",
+                                                    "runtimes",
+                                                    "log-driver",
+                                                    "log-opts",
+                                                    "live-restore",
+                                                    "registry-mirrors",
+                                                    "insecure-registries",
+                                                    "storage-driver",
+                                                    "storage-opts",
+                                                    "mtu",
+                                                    "iptables",
+                                                    "ip6tables",
+                                                    "ip-forward",
+                                                    "ip-masq",
+                                                    "default-ulimits",
+                                                    "exec-opts",
+                                                    "experimental",
+                                                    "features",
+                                                    "builder",
+                                                    "default-shm-size",
+                                                    "userland-proxy",
+                                                    "icc",
+                                                    "max-concurrent-downloads",
+                                                    "max-concurrent-uploads",
+                                                    "shutdown-timeout",
+                                                    "group",
+                                                    "tls",
+                                                    "tlsverify",
+                                                    "tlscacert",
+                                                    "tlscert",
+                                                    "tlskey"};
+  std::string unknown;
+  for (auto& [key, value] : j.items()) {
+    if (kUsed.count(key)) continue;
+    if (kDockerOnly.count(key)) {
+      berth::log::warn(o.config_file + ": " + key + " is not supported yet and is ignored");
+      continue;
+    }
+    unknown += (unknown.empty() ? "" : ", ") + key;
+  }
+  if (!unknown.empty())
+    throw Error("the following directives don't match any configuration option: " + unknown);
   take("pidfile", "--pidfile", o.pidfile);
   if (j.contains("hosts") && !app.count("--host"))
     o.hosts = j["hosts"].get<std::vector<std::string>>();
+}
+
+void apply_log_level(const std::string& level) {
+  using berth::log::Level;
+  static const std::map<std::string, Level> kLevels = {{"debug", Level::kDebug},
+                                                       {"info", Level::kInfo},
+                                                       {"warn", Level::kWarn},
+                                                       {"error", Level::kError},
+                                                       {"fatal", Level::kError}};
+  auto it = kLevels.find(level);
+  if (it == kLevels.end()) throw Error("invalid log level " + level);
+  berth::log::configure("", berth::log::Format::kText, it->second);
 }
 
 std::string engine_id(const std::string& data_root) {
@@ -110,12 +176,7 @@ int main(int argc, char** argv) {
 
   try {
     apply_config_file(o, app);
-    using berth::log::Level;
-    berth::log::configure("", berth::log::Format::kText,
-                          o.log_level == "debug"  ? Level::kDebug
-                          : o.log_level == "info" ? Level::kInfo
-                          : o.log_level == "warn" ? Level::kWarn
-                                                  : Level::kError);
+    apply_log_level(o.log_level);
     if (o.hosts.empty()) o.hosts = {"unix://" + berth::path_join(o.exec_root, "berth.sock")};
     if (o.hosts.size() != 1 || o.hosts[0].rfind("unix://", 0) != 0)
       throw Error("only one unix:// host is supported, got " + o.hosts[0]);
@@ -166,7 +227,16 @@ int main(int argc, char** argv) {
         int sig = 0;
         sigwait(&sigs, &sig);
         if (sig == SIGHUP) {
-          berth::log::info("SIGHUP: nothing to reload yet");
+          // What can change without a restart: the log level. A bad file keeps the old one.
+          try {
+            Options fresh = o;
+            if (!app.count("--log-level")) fresh.log_level = "info";
+            apply_config_file(fresh, app);
+            apply_log_level(fresh.log_level);
+            berth::log::info("reloaded " + o.config_file + ": log level " + fresh.log_level);
+          } catch (const std::exception& e) {
+            berth::log::error(std::string("reload: ") + e.what());
+          }
           continue;
         }
         berth::log::info(std::string("shutting down on ") + sigabbrev_np(sig));
