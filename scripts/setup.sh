@@ -7,7 +7,7 @@ packages=(
   # build
   build-essential cmake ninja-build pkg-config clang-format
   # libraries (DESIGN.md)
-  libboost-dev libsqlite3-dev nlohmann-json3-dev libcli11-dev libseccomp-dev libcap-dev libspdlog-dev libfmt-dev libssl-dev libarchive-dev
+  libboost-dev libsqlite3-dev libcurl4-openssl-dev nlohmann-json3-dev libcli11-dev libseccomp-dev libcap-dev libspdlog-dev libfmt-dev libssl-dev libarchive-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # offline base image: a static busybox
   busybox-static

@@ -1,11 +1,16 @@
 // Images in and out as archives: POST /images/load, GET /images/get (save),
 // POST /images/create?fromSrc= (import).
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <nlohmann/json.hpp>
 
 #include "api/services.h"
 #include "base/error.h"
+#include "base/fs.h"
 #include "image/archive_load.h"
 #include "image/archive_save.h"
+#include "image/download.h"
 #include "image/import.h"
 
 namespace berth::api {
@@ -37,10 +42,8 @@ Response save(Services& s, const std::vector<std::string>& names) {
 
 Response import(Services& s, const Request& req) {
   std::string src = req.q("fromSrc");
-  if (src != "-")
-    throw InvalidArgument("importing from " + src +
-                          " is not supported: send the archive as the request body (fromSrc=-)");
   image::ImportOptions opts;
+  opts.source = src;
   opts.message = req.q("message");
   auto range = req.query.equal_range("changes");
   for (auto it = range.first; it != range.second; ++it) opts.changes.push_back(it->second);
@@ -57,7 +60,32 @@ Response import(Services& s, const Request& req) {
     ref = image::parse_reference(tag.empty() ? repo : repo + ":" + tag);
     if (ref->tag.empty()) ref->tag = "latest";
   }
-  auto img = image::import_rootfs(s.images, s.content, req.read_body, opts);
+  image::Image img;
+  if (src == "-") {
+    img = image::import_rootfs(s.images, s.content, req.read_body, opts);
+  } else {
+    // The daemon fetches the URL itself, as dockerd does; the download is a blob only until
+    // the layer has been made from it.
+    std::string raw = image::download_blob(s.content, src);
+    auto hold = s.images.pin({raw});
+    UniqueFd fd = open_or_throw(s.content.path(raw), O_RDONLY | O_CLOEXEC);
+    try {
+      img = image::import_rootfs(
+          s.images, s.content,
+          [&](char* buf, size_t len) {
+            ssize_t n = ::read(fd.get(), buf, len);
+            if (n < 0) throw_errno("read downloaded " + src);
+            return static_cast<size_t>(n);
+          },
+          opts);
+    } catch (...) {
+      hold.reset();
+      s.images.discard_blob(raw);
+      throw;
+    }
+    hold.reset();
+    s.images.discard_blob(raw);
+  }
   publish_image_event(s, "import", img.id);
   if (ref) {
     s.images.tag(img.id, *ref);
