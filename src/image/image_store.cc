@@ -163,10 +163,22 @@ Image ImageStore::add_image(const std::string& config_text, const std::string& p
     for (auto& d : cfg.diff_ids) pinned.push_back(c = chain_id(c, d));
   }
   auto hold = pin(std::move(pinned));
-  std::string chain;
-  for (auto& d : cfg.diff_ids) {
-    chain = ensure_layer(chain, d);
-    img.chain_ids.push_back(chain);
+  try {
+    std::string chain;
+    for (auto& d : cfg.diff_ids) {
+      chain = ensure_layer(chain, d);
+      img.chain_ids.push_back(chain);
+    }
+  } catch (...) {
+    // Nothing of a failed image stays: its config blob goes, and the layers it unpacked
+    // that no other image uses.
+    hold.reset();
+    std::lock_guard lk(mu_);
+    if (!images_.count(img.id)) {
+      release_layers_locked(img.chain_ids);
+      if (!pins_.count(img.id)) content_.remove(img.id);
+    }
+    throw;
   }
   std::lock_guard lk(mu_);
   if (images_.count(img.id)) return public_image(img.id);

@@ -110,6 +110,21 @@ void write_xattrs(int fd, archive_entry* e, const std::string& path) {
   }
 }
 
+// pwrite until done: a short write (a full disk) ends in an error naming its errno.
+void write_at(int fd, const char* buf, size_t size, off_t offset, const std::string& path) {
+  while (size > 0) {
+    ssize_t n = ::pwrite(fd, buf, size, offset);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw_errno("layer: write " + path);
+    }
+    if (n == 0) throw_errno("layer: write " + path, ENOSPC);
+    buf += n;
+    size -= static_cast<size_t>(n);
+    offset += n;
+  }
+}
+
 class Unpacker {
  public:
   Unpacker(int rootfd, archive* a) : rootfd_(rootfd), a_(a) {}
@@ -164,8 +179,7 @@ class Unpacker {
         la_int64_t offset;
         int rc;
         while ((rc = archive_read_data_block(a_, &buf, &size, &offset)) == ARCHIVE_OK) {
-          if (::pwrite(f.get(), buf, size, offset) != static_cast<ssize_t>(size))
-            throw_errno("layer: write " + path);
+          write_at(f.get(), static_cast<const char*>(buf), size, offset, path);
           stats.bytes += size;
         }
         if (rc != ARCHIVE_EOF) bad(path, std::string("read: ") + archive_error_string(a_));
