@@ -70,7 +70,20 @@ json list_images(Services& s, const Request& req) {
     return image_created(*a) > image_created(*b);
   });
   json out = json::array();
-  for (auto* img : shown) out.push_back(image_summary(*img, req.api_version));
+  for (auto* img : shown) {
+    if (!f.has("reference")) {
+      out.push_back(image_summary(*img, req.api_version));
+      continue;
+    }
+    // Docker lists only the tags that match the reference filter.
+    Image matched = *img;
+    std::erase_if(matched.tags, [&](const std::string& t) {
+      Image one = *img;
+      one.tags = {t};
+      return !match_reference(one, f.get("reference"));
+    });
+    out.push_back(image_summary(matched, req.api_version));
+  }
   return out;
 }
 

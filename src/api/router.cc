@@ -98,17 +98,25 @@ Response Router::handle(Request req, const BodyReader& body) const {
   }
   bool path_matched = false;
   for (auto& r : routes_) {
-    if (r.segments.size() != segs.size()) continue;
+    if (r.segments.size() > segs.size()) continue;
+    // {name} takes several segments, as moby's {name:.*}: image names hold slashes
+    // (localhost:5000/user/app:tag).
+    size_t extra = segs.size() - r.segments.size();
     std::map<std::string, std::string> params;
     bool ok = true;
-    for (size_t i = 0; i < segs.size() && ok; i++) {
+    size_t j = 0;
+    for (size_t i = 0; i < r.segments.size() && ok; i++) {
       const auto& p = r.segments[i];
-      if (p.size() > 2 && p.front() == '{' && p.back() == '}')
-        params[p.substr(1, p.size() - 2)] = segs[i];
-      else
-        ok = p == segs[i];
+      if (p.size() > 2 && p.front() == '{' && p.back() == '}') {
+        std::string v = segs[j++];
+        if (p == "{name}")
+          for (; extra > 0; extra--) v += "/" + segs[j++];
+        params[p.substr(1, p.size() - 2)] = v;
+      } else {
+        ok = p == segs[j++];
+      }
     }
-    if (!ok) continue;
+    if (!ok || j != segs.size()) continue;
     path_matched = true;
     // HEAD is answered by the GET handler; the server drops the body.
     if (r.method != req.method && !(req.method == "HEAD" && r.method == "GET")) continue;

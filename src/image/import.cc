@@ -15,11 +15,12 @@ Image import_rootfs(ImageStore& store, ContentStore& content, const ReadFn& src,
   std::string diff_id = store_decompressed(content, src);
   auto hold = store.pin({diff_id});
   std::string created = now_rfc3339();
-  nlohmann::json history = {
-      {"created", created},
-      {"comment", opts.message.empty() ? "Imported from " + opts.source : opts.message}};
+  std::string comment = opts.message.empty() ? "Imported from " + opts.source : opts.message;
+  nlohmann::json history = {{"created", created}, {"comment", comment}};
+  // dockerd puts the message in the image's own comment too (inspect .Comment).
   nlohmann::json image = {
       {"architecture", opts.architecture.empty() ? host_architecture() : opts.architecture},
+      {"comment", comment},
       {"config", cfg},
       {"created", created},
       {"history", nlohmann::json::array({history})},

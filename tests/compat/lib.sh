@@ -9,6 +9,8 @@ cleanups=()
 on_exit() {
   local rc=$?
   for ((i = ${#cleanups[@]} - 1; i >= 0; i--)); do eval "${cleanups[$i]}" || true; done
+  # Nothing a daemon mounted under $WORK may survive it, nor be deleted through.
+  awk -v w="$WORK" 'index($2, w) == 1 {print $2}' /proc/mounts | sort -r | xargs -r -n1 umount -l || true
   rm -rf "$WORK"
   exit $rc
 }
@@ -25,3 +27,70 @@ busybox_tar() {
   tar -C "$WORK/bb/rootfs" -cf "$WORK/busybox.tar" .
   echo "$WORK/busybox.tar"
 }
+
+# ---- Checks that record a failure and keep going; finish_checks exits 1 if any failed.
+FAILED_CHECKS=()
+step() { echo "--- $*"; }
+check_fail() {
+  echo "  CHECK FAILED: $*" >&2
+  FAILED_CHECKS+=("$*")
+}
+check_eq() { [ "$1" = "$2" ] || check_fail "$3: expected '$2', got '$1'"; }
+check_contains() { [[ "$1" == *"$2"* ]] || check_fail "$3: expected to contain '$2', got '$1'"; }
+check_not_contains() { [[ "$1" != *"$2"* ]] || check_fail "$3: expected not to contain '$2', got '$1'"; }
+check_match() { [[ "$1" =~ $2 ]] || check_fail "$3: expected to match /$2/, got '$1'"; }
+finish_checks() {
+  if ((${#FAILED_CHECKS[@]})); then
+    echo "FAILED: ${#FAILED_CHECKS[@]} check(s) of $1:" >&2
+    printf '  - %s\n' "${FAILED_CHECKS[@]}" >&2
+    exit 1
+  fi
+  echo "$1: ok"
+}
+# run_capture CMD...: sets OUT (stdout+stderr) and RC without tripping set -e.
+run_capture() {
+  set +e
+  OUT=$("$@" 2>&1)
+  RC=$?
+  set -e
+}
+
+# ---- The real docker CLI, with its own config dir so it never reads or writes ~/.docker.
+DOCKER_CLI=${DOCKER_CLI:-/usr/local/bin/docker}
+[ -x "$DOCKER_CLI" ] || DOCKER_CLI=$(command -v docker)
+export DOCKER_CONFIG=$WORK/docker-config
+mkdir -p "$DOCKER_CONFIG"
+unset DOCKER_CONTEXT DOCKER_TLS_VERIFY DOCKER_CERT_PATH
+
+# ---- berthd started by a test: its own data root, exec root, socket and log under $WORK/NAME.
+BERTHD=${BERTHD:-$(dirname "$RUNTIME")/berthd}
+# stop_pid PID NAME: TERM then KILL a daemon this test started, if it is still that daemon.
+stop_pid() {
+  local pid=$1 name=$2
+  [ -r "/proc/$pid/cmdline" ] && tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q "$name" || return 0
+  kill "$pid" 2>/dev/null || true
+  for _ in $(seq 100); do [ -d "/proc/$pid" ] || break; sleep 0.1; done
+  kill -9 "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+# start_berthd NAME: sets BERTHD_PID, BERTHD_SOCK, BERTHD_DIR; waits until /_ping answers.
+start_berthd() {
+  BERTHD_DIR=$WORK/$1
+  BERTHD_SOCK=$BERTHD_DIR/berthd.sock
+  mkdir -p "$BERTHD_DIR"
+  [ -x "$BERTHD" ] || fail "berthd not found at $BERTHD (build it: ninja -C build berthd)"
+  "$BERTHD" --data-root "$BERTHD_DIR/data" --exec-root "$BERTHD_DIR/exec" \
+    -H "unix://$BERTHD_SOCK" --pidfile "$BERTHD_DIR/berthd.pid" -l info \
+    >>"$BERTHD_DIR/berthd.log" 2>&1 &
+  BERTHD_PID=$!
+  defer "stop_pid $BERTHD_PID berthd"
+  for _ in $(seq 200); do
+    curl -sf --unix-socket "$BERTHD_SOCK" http://berthd/_ping >/dev/null 2>&1 && return 0
+    [ -d "/proc/$BERTHD_PID" ] || break
+    sleep 0.05
+  done
+  cat "$BERTHD_DIR/berthd.log" >&2
+  fail "berthd ($1) did not start"
+}
+# bdocker ARGS: the docker CLI against the berthd last started.
+bdocker() { DOCKER_HOST="unix://$BERTHD_SOCK" "$DOCKER_CLI" "$@"; }
