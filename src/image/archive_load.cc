@@ -14,6 +14,7 @@
 #include "base/fs.h"
 #include "image/decompress.h"
 #include "image/digest.h"
+#include "image/speculative_unpack.h"
 
 namespace berth::image {
 namespace {
@@ -65,6 +66,7 @@ class ArchiveFiles {
  public:
   ArchiveFiles(ImageStore& store, ContentStore& content) : store_(store), content_(content) {}
   ~ArchiveFiles() {
+    for (auto& d : staged_) store_.drop_staged(d);
     pins_.clear();
     for (auto& [path, digest] : blobs_) store_.discard_blob(digest);
   }
@@ -117,26 +119,40 @@ class ArchiveFiles {
         continue;
       }
       auto w = content_.writer();
+      std::unique_ptr<SpeculativeUnpack> unpack;
       const void* block;
       size_t size;
       la_int64_t offset;
       int drc;
       uint64_t written = 0;
       std::string zeros;
+      auto put = [&](std::string_view data) {
+        w->write(data);
+        if (unpack) unpack->feed(data);
+      };
       while ((drc = archive_read_data_block(a.get(), &block, &size, &offset)) == ARCHIVE_OK) {
+        std::string_view data(static_cast<const char*>(block), size);
+        if (written == 0 && looks_like_tar(data))
+          unpack = std::make_unique<SpeculativeUnpack>(store_.make_staging_dir());
         // Sparse entries come back with holes: fill them so the hash covers real bytes.
         if (static_cast<uint64_t>(offset) > written) {
           zeros.assign(static_cast<size_t>(static_cast<uint64_t>(offset) - written), '\0');
-          w->write(zeros);
+          put(zeros);
           written = static_cast<uint64_t>(offset);
         }
-        w->write(std::string_view(static_cast<const char*>(block), size));
+        put(data);
         written += size;
       }
       if (drc != ARCHIVE_EOF) fail(path);
       std::string digest = w->commit();
       blobs_[path] = digest;
       pins_.push_back(store_.pin({digest}));
+      if (unpack) {
+        if (auto bytes = unpack->finish()) {
+          store_.stage_layer(digest, unpack->dir(), *bytes);
+          staged_.push_back(digest);
+        }
+      }
     }
     if (rc != ARCHIVE_EOF) fail("read");
     if (entries == 0) bad("the archive is empty");
@@ -220,6 +236,7 @@ class ArchiveFiles {
   std::map<std::string, std::string> blobs_;
   std::map<std::string, std::string> links_;
   std::vector<std::shared_ptr<void>> pins_;
+  std::vector<std::string> staged_;  // digests of layers unpacked while they arrived
   uint64_t small_total_ = 0;
 };
 

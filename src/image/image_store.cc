@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <ctime>
 #include <set>
 
@@ -22,6 +23,8 @@ std::string hex(const std::string& digest) {
 std::string short_id(const std::string& id) {
   return hex(id).substr(0, 12);
 }
+
+constexpr const char* kStagingPrefix = "staging-";
 
 bool is_hex(const std::string& s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
@@ -93,6 +96,33 @@ std::string ImageStore::layer_dir(const std::string& chain) const {
   return path_join(overlay_root_, hex(chain) + "/diff");
 }
 
+std::string ImageStore::make_staging_dir() {
+  std::string tmpl = path_join(overlay_root_, std::string(kStagingPrefix) + "XXXXXX");
+  if (!::mkdtemp(tmpl.data())) throw_errno("create staging directory in " + overlay_root_);
+  return tmpl;
+}
+
+void ImageStore::stage_layer(const std::string& diff_id, const std::string& dir, int64_t size) {
+  std::lock_guard lk(mu_);
+  if (staged_.count(diff_id)) {
+    remove_all(dir);
+    return;
+  }
+  staged_[diff_id] = {dir, size};
+}
+
+void ImageStore::drop_staged(const std::string& diff_id) {
+  std::string dir;
+  {
+    std::lock_guard lk(mu_);
+    auto it = staged_.find(diff_id);
+    if (it == staged_.end()) return;
+    dir = it->second.first;
+    staged_.erase(it);
+  }
+  remove_all(dir);
+}
+
 std::vector<std::string> ImageStore::layer_dirs(const Image& img) const {
   std::vector<std::string> dirs;
   for (auto it = img.chain_ids.rbegin(); it != img.chain_ids.rend(); ++it)
@@ -115,15 +145,29 @@ std::string ImageStore::ensure_layer(const std::string& parent_chain, const std:
   // Unpacked beside its final place and renamed in, so a crash never leaves a layer that
   // looks complete but is not.
   std::string final_dir = path_join(overlay_root_, hex(chain));
-  std::string partial = final_dir + ".partial";
-  remove_all(partial);
-  mkdir_p(partial, 0700);
+  std::string partial;
   LayerStats stats;
-  try {
-    stats = apply_layer(content_.path(diff_id), path_join(partial, "diff"));
-  } catch (const std::exception& e) {
+  std::optional<std::pair<std::string, int64_t>> staged;
+  {
+    std::lock_guard lk(mu_);
+    if (auto it = staged_.find(diff_id); it != staged_.end()) {
+      staged = it->second;
+      staged_.erase(it);
+    }
+  }
+  if (staged) {
+    partial = staged->first;
+    stats.bytes = static_cast<uint64_t>(staged->second);
+  } else {
+    partial = final_dir + ".partial";
     remove_all(partial);
-    rethrow_with_context(e, "unpack layer " + diff_id);
+    mkdir_p(partial, 0700);
+    try {
+      stats = apply_layer(content_.path(diff_id), path_join(partial, "diff"));
+    } catch (const std::exception& e) {
+      remove_all(partial);
+      rethrow_with_context(e, "unpack layer " + diff_id);
+    }
   }
   remove_all(final_dir);
   if (::rename(partial.c_str(), final_dir.c_str()) < 0) {
@@ -464,7 +508,8 @@ void ImageStore::collect_garbage() {
     // Container snapshots live beside the layers under ids of their own; only what looks
     // like a layer (64 hex, or a half-unpacked one) is the image store's to remove.
     std::string base = entry.substr(0, entry.find('.'));
-    if (base.size() == 64 && is_hex(base)) remove_all(path_join(overlay_root_, entry));
+    if ((base.size() == 64 && is_hex(base)) || entry.rfind(kStagingPrefix, 0) == 0)
+      remove_all(path_join(overlay_root_, entry));
   }
   std::set<std::string> blobs;
   for (auto& [id, img] : images_) blobs.insert(id);

@@ -52,6 +52,15 @@ class ImageStore {
   // diff id) when it is new. Returns the chain id.
   std::string ensure_layer(const std::string& parent_chain, const std::string& diff_id);
   std::string layer_dir(const std::string& chain_id) const;
+
+  // A layer unpacked ahead of time, while its blob was still arriving (load does this):
+  // ensure_layer() moves it into place instead of unpacking the blob again. A layer's
+  // directory does not depend on its parents, so it is keyed by diff id alone.
+  // make_staging_dir() returns a fresh directory that collect_garbage() removes after a crash.
+  std::string make_staging_dir();
+  void stage_layer(const std::string& diff_id, const std::string& dir, int64_t size);
+  // Removes a staged layer that no image took.
+  void drop_staged(const std::string& diff_id);
   // The diff directories of an image's layers, the top one first (overlay's lowerdir order).
   std::vector<std::string> layer_dirs(const Image& img) const;
 
@@ -111,6 +120,7 @@ class ImageStore {
   std::map<std::string, Layer> layers_;
   std::map<std::string, std::string> refs_;  // full reference -> image id
   std::multiset<std::string> pins_;
+  std::map<std::string, std::pair<std::string, int64_t>> staged_;  // diff id -> (dir, size)
 };
 
 }  // namespace berth::image

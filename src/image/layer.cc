@@ -12,6 +12,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -220,9 +221,9 @@ class Unpacker {
   archive* a_;
 };
 
-}  // namespace
-
-LayerStats apply_layer(const std::string& archive_path, const std::string& dest) {
+// Unpacks from an archive that `open` has opened; `name` says where it came from in errors.
+LayerStats unpack(const std::string& name, const std::string& dest,
+                  const std::function<int(archive*)>& open) {
   if (::mkdir(dest.c_str(), 0755) < 0) throw_errno("layer: create " + dest);
   LayerStats stats;
   std::unique_ptr<archive, decltype(&archive_read_free)> a(archive_read_new(), archive_read_free);
@@ -232,8 +233,8 @@ LayerStats apply_layer(const std::string& archive_path, const std::string& dest)
     archive_read_support_filter_gzip(a.get());
     archive_read_support_filter_zstd(a.get());
     archive_read_support_filter_none(a.get());
-    if (archive_read_open_filename(a.get(), archive_path.c_str(), 1 << 20) != ARCHIVE_OK)
-      throw Error("layer: open " + archive_path + ": " + archive_error_string(a.get()));
+    if (open(a.get()) != ARCHIVE_OK)
+      throw Error("layer: open " + name + ": " + archive_error_string(a.get()));
     UniqueFd rootfd(::open(dest.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
     if (!rootfd) throw_errno("layer: open " + dest);
     Unpacker u(rootfd.get(), a.get());
@@ -241,8 +242,7 @@ LayerStats apply_layer(const std::string& archive_path, const std::string& dest)
     int rc;
     while ((rc = archive_read_next_header(a.get(), &e)) == ARCHIVE_OK || rc == ARCHIVE_WARN)
       u.entry(e, stats);
-    if (rc != ARCHIVE_EOF)
-      throw Error("layer: " + archive_path + ": " + archive_error_string(a.get()));
+    if (rc != ARCHIVE_EOF) throw Error("layer: " + name + ": " + archive_error_string(a.get()));
   } catch (...) {
     // Half a layer is worse than none.
     try {
@@ -252,6 +252,39 @@ LayerStats apply_layer(const std::string& archive_path, const std::string& dest)
     throw;
   }
   return stats;
+}
+
+struct StreamSource {
+  const std::function<size_t(char*, size_t)>* read;
+  std::vector<char> buf;
+  std::string error;
+};
+
+la_ssize_t stream_read(archive* a, void* ctx, const void** out) {
+  auto* s = static_cast<StreamSource*>(ctx);
+  try {
+    *out = s->buf.data();
+    return static_cast<la_ssize_t>((*s->read)(s->buf.data(), s->buf.size()));
+  } catch (const std::exception& e) {
+    archive_set_error(a, EIO, "%s", e.what());
+    return -1;
+  }
+}
+
+}  // namespace
+
+LayerStats apply_layer(const std::string& archive_path, const std::string& dest) {
+  return unpack(archive_path, dest, [&](archive* a) {
+    return archive_read_open_filename(a, archive_path.c_str(), 1 << 20);
+  });
+}
+
+LayerStats apply_layer_stream(const std::function<size_t(char*, size_t)>& read,
+                              const std::string& dest) {
+  StreamSource src{&read, std::vector<char>(1 << 20), ""};
+  return unpack("stream", dest, [&](archive* a) {
+    return archive_read_open(a, &src, nullptr, stream_read, nullptr);
+  });
 }
 
 }  // namespace berth::image

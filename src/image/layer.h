@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 namespace berth::image {
@@ -16,5 +17,8 @@ struct LayerStats {
 
 // `dest` must not exist yet; it is created, filled, and removed again when unpacking fails.
 LayerStats apply_layer(const std::string& archive_path, const std::string& dest);
+// The same from a stream: `read` fills up to len bytes and returns 0 at the end.
+LayerStats apply_layer_stream(const std::function<size_t(char*, size_t)>& read,
+                              const std::string& dest);
 
 }  // namespace berth::image
