@@ -1,12 +1,16 @@
 #include "api/image_json.h"
 
+#include <algorithm>
+
 #include "api/router.h"
 #include "base/time.h"
 
 namespace berth::api {
 namespace {
 
-nlohmann::json familiar(const std::vector<std::string>& refs) {
+// Sorted by full name, as Docker lists them.
+nlohmann::json familiar(std::vector<std::string> refs) {
+  std::sort(refs.begin(), refs.end());
   nlohmann::json out = nlohmann::json::array();
   for (auto& r : refs) out.push_back(image::parse_reference(r).familiar_string());
   return out;
@@ -14,9 +18,13 @@ nlohmann::json familiar(const std::vector<std::string>& refs) {
 
 }  // namespace
 
-int64_t image_created(const image::Image& img) {
+int64_t image_created_nano(const image::Image& img) {
   auto t = parse_rfc3339(img.config.created);
-  return t ? *t / 1000000000 : img.loaded;
+  return t ? *t : img.loaded * 1000000000;
+}
+
+int64_t image_created(const image::Image& img) {
+  return image_created_nano(img) / 1000000000;
 }
 
 std::map<std::string, std::string> image_labels(const image::Image& img) {

@@ -10,6 +10,8 @@ namespace berth::api {
 
 // Seconds since the epoch when the image was created (its config's "created").
 int64_t image_created(const image::Image& img);
+// The same in nanoseconds, for ordering images made within one second.
+int64_t image_created_nano(const image::Image& img);
 std::map<std::string, std::string> image_labels(const image::Image& img);
 nlohmann::json image_summary(const image::Image& img, const std::string& api_version);
 nlohmann::json image_inspect(const image::Image& img, const image::ImageStore& store);

@@ -44,12 +44,12 @@ json list_images(Services& s, const Request& req) {
   auto all = s.images.list();
   auto dangling = f.boolean("dangling");
   std::optional<int64_t> before, since, until;
-  if (f.has("before")) before = image_created(s.images.get(f.get("before").back()));
-  if (f.has("since")) since = image_created(s.images.get(f.get("since").back()));
+  if (f.has("before")) before = image_created_nano(s.images.get(f.get("before").back()));
+  if (f.has("since")) since = image_created_nano(s.images.get(f.get("since").back()));
   if (f.has("until")) {
     auto t = parse_api_time(f.get("until").back());
     if (!t) throw InvalidArgument("invalid filter 'until=" + f.get("until").back() + "'");
-    until = *t / 1000000000;
+    until = *t;
   }
   bool show_all = req.flag("all");
   std::vector<const Image*> shown;
@@ -58,7 +58,7 @@ json list_images(Services& s, const Request& req) {
     if (!show_all && is_dangling(img) && has_children(all, img.id)) continue;
     if (dangling && *dangling != is_dangling(img)) continue;
     if (f.has("reference") && !match_reference(img, f.get("reference"))) continue;
-    int64_t created = image_created(img);
+    int64_t created = image_created_nano(img);
     if (before && created >= *before) continue;
     if (since && created <= *since) continue;
     if (until && created > *until) continue;
@@ -67,7 +67,7 @@ json list_images(Services& s, const Request& req) {
   }
   // Newest first, as Docker lists them.
   std::stable_sort(shown.begin(), shown.end(), [](const Image* a, const Image* b) {
-    return image_created(*a) > image_created(*b);
+    return image_created_nano(*a) > image_created_nano(*b);
   });
   json out = json::array();
   for (auto* img : shown) {
@@ -93,7 +93,7 @@ Response remove_image(Services& s, const Request& req) {
   for (auto& r : removed) {
     if (!r.untagged.empty()) {
       out.push_back({{"Untagged", r.untagged}});
-      publish_image_event(s, "untag", "", r.untagged);
+      publish_image_event(s, "untag", r.image_id, r.untagged);
     } else {
       out.push_back({{"Deleted", r.deleted}});
       publish_image_event(s, "delete", r.deleted);
@@ -109,12 +109,12 @@ Response prune_images(Services& s, const Request& req) {
   if (f.has("until")) {
     auto t = parse_api_time(f.get("until").back());
     if (!t) throw InvalidArgument("invalid filter 'until=" + f.get("until").back() + "'");
-    until = *t / 1000000000;
+    until = *t;
   }
   std::vector<std::string> ids;
   for (auto& img : s.images.list()) {
     if (only_dangling && !is_dangling(img)) continue;
-    if (until && image_created(img) > *until) continue;
+    if (until && image_created_nano(img) > *until) continue;
     if (!f.match_labels("label", image_labels(img))) continue;
     if (f.has("label!")) {
       auto labels = image_labels(img);
@@ -134,7 +134,7 @@ Response prune_images(Services& s, const Request& req) {
   for (auto& r : removed) {
     if (!r.untagged.empty()) {
       deleted.push_back({{"Untagged", r.untagged}});
-      publish_image_event(s, "untag", "", r.untagged);
+      publish_image_event(s, "untag", r.image_id, r.untagged);
     } else {
       deleted.push_back({{"Deleted", r.deleted}});
       publish_image_event(s, "delete", r.deleted);

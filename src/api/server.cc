@@ -76,8 +76,18 @@ struct Server::Impl {
       std::string what = req.method + " " + req.path;
       Response resp = router.handle(std::move(req), reader);
       log::debug("API " + what + " -> " + std::to_string(resp.status));
-      // A body left unread cannot be skipped safely: the connection ends after this reply.
-      if (!body_parser.is_done()) keep_alive = false;
+      // A route that refused a request before reading its upload (a bad import --change)
+      // still reads it: a client that is still sending would see a broken pipe instead of
+      // the error. The connection then stays usable too.
+      if (!body_parser.is_done()) {
+        try {
+          char sink[65536];
+          while (reader(sink, sizeof sink) > 0) {
+          }
+        } catch (const std::exception&) {
+          keep_alive = false;
+        }
+      }
       if (!send(sock, resp, version, keep_alive, hreq.method() == http::verb::head)) return;
       if (!keep_alive) return;
     }

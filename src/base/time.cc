@@ -4,6 +4,9 @@
 
 #include <cctype>
 #include <cstdio>
+#include <string>
+#include <string_view>
+#include <utility>
 
 namespace berth {
 
@@ -57,8 +60,47 @@ std::optional<int64_t> parse_rfc3339(const std::string& s) {
   return sec * 1000000000 + nanos;
 }
 
+std::optional<int64_t> parse_go_duration(const std::string& s) {
+  static const std::pair<const char*, double> kUnits[] = {
+      {"ns", 1},  {"us", 1e3}, {"\xc2\xb5s", 1e3}, {"ms", 1e6},
+      {"s", 1e9}, {"m", 60e9}, {"h", 3600e9}};
+  if (s.empty()) return std::nullopt;
+  size_t i = 0;
+  bool neg = s[0] == '-';
+  if (s[0] == '-' || s[0] == '+') i++;
+  if (s.substr(i) == "0") return 0;
+  double total = 0;
+  if (i == s.size()) return std::nullopt;
+  while (i < s.size()) {
+    size_t start = i;
+    while (i < s.size() && (std::isdigit(static_cast<unsigned char>(s[i])) || s[i] == '.')) i++;
+    if (i == start) return std::nullopt;
+    double value = std::stod(s.substr(start, i - start));
+    bool found = false;
+    // "ms" is listed before "m", so that it is not read as minutes followed by "s".
+    for (auto& [name, scale] : kUnits) {
+      std::string_view u(name);
+      if (s.compare(i, u.size(), u) == 0) {
+        total += value * scale;
+        i += u.size();
+        found = true;
+        break;
+      }
+    }
+    if (!found) return std::nullopt;
+  }
+  return static_cast<int64_t>(neg ? -total : total);
+}
+
 std::optional<int64_t> parse_api_time(const std::string& s) {
   if (s.empty()) return std::nullopt;
+  if (!std::isdigit(static_cast<unsigned char>(s.back())) && s.find('T') == std::string::npos) {
+    auto d = parse_go_duration(s);
+    if (!d) return std::nullopt;
+    timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return static_cast<int64_t>(ts.tv_sec) * 1000000000 + ts.tv_nsec - *d;
+  }
   if (s.find('T') != std::string::npos) return parse_rfc3339(s);
   size_t i = 0;
   int64_t sec = 0, nanos = 0;

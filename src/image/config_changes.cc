@@ -14,6 +14,11 @@ std::string upper(std::string s) {
   return s;
 }
 
+std::string lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
 // A JSON array of strings ("exec form"), or nullopt when the text is the shell form.
 std::optional<std::vector<std::string>> exec_form(const std::string& args) {
   if (args.empty() || args[0] != '[') return std::nullopt;
@@ -121,7 +126,7 @@ void apply_config_changes(nlohmann::json& config, const std::vector<std::string>
         "CMD",     "ENTRYPOINT", "ENV",  "EXPOSE", "HEALTHCHECK", "LABEL",
         "ONBUILD", "STOPSIGNAL", "USER", "VOLUME", "WORKDIR"};
     if (std::find(kAllowed.begin(), kAllowed.end(), instr) == kAllowed.end())
-      throw InvalidArgument(instr + " is not a valid change command");
+      throw InvalidArgument(lower(instr) + " is not a valid change command");
     if (args.empty() && instr != "CMD" && instr != "ENTRYPOINT")
       throw InvalidArgument(instr + " requires at least one argument");
     if (instr == "CMD") {

@@ -32,6 +32,26 @@ bool is_hex(const std::string& s) {
   });
 }
 
+// How Docker names a missing image: with the default tag ("nosuch:latest"), ids as given.
+std::string display_name(const std::string& name) {
+  std::string hexname = name.rfind("sha256:", 0) == 0 ? name.substr(7) : name;
+  if (is_hex(hexname) && hexname.size() == 64) return name;
+  try {
+    auto ref = parse_reference_with_default_tag(name);
+    return ref.familiar_string();
+  } catch (const std::exception&) {
+    return name;
+  }
+}
+
+// Docker deletes by id without -f when every name is a tag of the same repository.
+bool single_repository(const Image& img) {
+  std::set<std::string> names;
+  for (auto& r : img.tags) names.insert(parse_reference(r).name());
+  for (auto& r : img.digests) names.insert(parse_reference(r).name());
+  return names.size() <= 1;
+}
+
 }  // namespace
 
 std::string chain_id(const std::string& parent_chain, const std::string& diff_id) {
@@ -261,12 +281,7 @@ std::optional<std::string> ImageStore::resolve_locked(const std::string& name) c
     }
   }
   if (name.rfind("sha256:", 0) == 0) return std::nullopt;
-  Reference ref;
-  try {
-    ref = parse_reference_with_default_tag(name);
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
+  Reference ref = parse_reference_with_default_tag(name);
   if (!ref.digest.empty()) {
     // name@digest: the digest of a manifest this image was pulled by, or its id.
     Reference by_digest = ref;
@@ -288,7 +303,7 @@ std::optional<Image> ImageStore::find(const std::string& name) const {
 
 Image ImageStore::get(const std::string& name) const {
   auto img = find(name);
-  if (!img) throw NotFound("No such image: " + name);
+  if (!img) throw NotFound("No such image: " + display_name(name));
   return *img;
 }
 
@@ -365,14 +380,14 @@ void ImageStore::delete_image_locked(const std::string& id, std::vector<RemovedI
   }
   for (auto& t : img.tags) {
     refs_.erase(t);
-    out.push_back({parse_reference(t).familiar_string(), ""});
+    out.push_back({parse_reference(t).familiar_string(), "", id});
   }
   for (auto& d : img.digests) {
     refs_.erase(d);
-    out.push_back({parse_reference(d).familiar_string(), ""});
+    out.push_back({parse_reference(d).familiar_string(), "", id});
   }
   images_.erase(id);
-  out.push_back({"", id});
+  out.push_back({"", id, id});
   content_.remove(id);
   release_layers_locked(img.chain_ids);
 }
@@ -406,7 +421,7 @@ std::vector<RemovedItem> ImageStore::remove(const std::string& name, bool force,
                                             bool prune_parents) {
   std::lock_guard lk(mu_);
   auto id = resolve_locked(name);
-  if (!id) throw NotFound("No such image: " + name);
+  if (!id) throw NotFound("No such image: " + display_name(name));
   std::vector<RemovedItem> out;
   Image img = images_.at(*id);
   bool by_reference = false;
@@ -431,10 +446,10 @@ std::vector<RemovedItem> ImageStore::remove(const std::string& name, bool force,
                        "\" (must force) - container is using its referenced image " +
                        short_id(*id));
       untag_locked(ref_name);
-      out.push_back({parse_reference(ref_name).familiar_string(), ""});
+      out.push_back({parse_reference(ref_name).familiar_string(), "", *id});
       return out;
     }
-  } else if (nrefs > 1 && !force) {
+  } else if (nrefs > 1 && !force && !single_repository(img)) {
     throw Conflict("conflict: unable to delete " + short_id(*id) +
                    " (must be forced) - image is referenced in multiple repositories");
   }
@@ -448,11 +463,11 @@ std::vector<RemovedItem> ImageStore::remove(const std::string& name, bool force,
     // Docker keeps an image a container runs from; forcing only removes its names.
     for (auto t : img.tags) {
       untag_locked(t);
-      out.push_back({parse_reference(t).familiar_string(), ""});
+      out.push_back({parse_reference(t).familiar_string(), "", *id});
     }
     for (auto d : img.digests) {
       untag_locked(d);
-      out.push_back({parse_reference(d).familiar_string(), ""});
+      out.push_back({parse_reference(d).familiar_string(), "", *id});
     }
     return out;
   }

@@ -36,6 +36,7 @@ struct Image {
 struct RemovedItem {
   std::string untagged;  // familiar reference
   std::string deleted;   // image id
+  std::string image_id;  // the image an untagged reference pointed at
 };
 
 std::string chain_id(const std::string& parent_chain, const std::string& diff_id);
