@@ -9,6 +9,7 @@
 #include <boost/beast/http.hpp>
 #include <cctype>
 #include <cerrno>
+#include <limits>
 #include <utility>  // before asio: Boost 1.74 uses std::exchange without including it
 #include <vector>
 
@@ -87,7 +88,9 @@ HttpResponse http_send(const std::string& socket_path, const HttpRequest& req,
 
   boost::beast::flat_buffer buf;
   http::response_parser<http::buffer_body> parser;
-  parser.body_limit(boost::none);
+  // Not boost::none: Beast 1.74 compares Content-Length against the optional itself, and an
+  // empty optional is smaller than every length.
+  parser.body_limit(std::numeric_limits<std::uint64_t>::max());
   http::read_header(sock, buf, parser, ec);
   if (ec) {
     if (!body_ok) throw Error("the daemon closed the connection while the request body was sent");

@@ -134,7 +134,7 @@ void register_history(Registry& r) {
                 o->quiet ? "{{.ID}}" : o->format,
                 "table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}",
                 {{"ID", "IMAGE"},
-                 {"CreatedSince", "CREATED"},
+                 {"CreatedSince", o->human ? "CREATED" : "CREATED AT"},
                  {"CreatedAt", "CREATED AT"},
                  {"CreatedBy", "CREATED BY"},
                  {"Size", "SIZE"},

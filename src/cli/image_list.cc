@@ -65,7 +65,9 @@ json image_row(const json& image, const std::string& repo, const std::string& ta
   int64_t shared = int_of(image, "SharedSize", -1);
   int64_t containers = int_of(image, "Containers", -1);
   int64_t virtual_size = int_of(image, "VirtualSize", size);
+  // docker prints Size with 3 significant digits and the other sizes with 4.
   auto sz = [](int64_t n) { return human_size(static_cast<double>(n), 3); };
+  auto sz4 = [](int64_t n) { return human_size(static_cast<double>(n)); };
   return {{"ID", trunc ? truncate_id(id) : id},
           {"Repository", repo},
           {"Tag", tag},
@@ -74,9 +76,9 @@ json image_row(const json& image, const std::string& repo, const std::string& ta
           {"CreatedAt", go_time_string(created)},
           {"Size", sz(size)},
           {"Containers", containers == -1 ? "N/A" : std::to_string(containers)},
-          {"SharedSize", shared == -1 ? "N/A" : sz(shared)},
-          {"UniqueSize", shared == -1 ? "N/A" : sz(size - shared)},
-          {"VirtualSize", sz(virtual_size)}};
+          {"SharedSize", shared == -1 ? "N/A" : sz4(shared)},
+          {"UniqueSize", shared == -1 ? "N/A" : sz4(size - shared)},
+          {"VirtualSize", sz4(virtual_size)}};
 }
 
 }  // namespace

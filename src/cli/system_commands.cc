@@ -1,8 +1,10 @@
 // version, info, system df and events.
 #include <sys/utsname.h>
 
+#include <cctype>
 #include <cstdio>
 
+#include "base/fs.h"
 #include "cli/command.h"
 #include "cli/formatter.h"
 #include "cli/image_rows.h"
@@ -90,6 +92,13 @@ void register_version(Registry& r) {
             std::string error;
             try {
               data["Server"] = ctx.api().call("GET", "/version");
+              // Go's template reads a missing detail of the typed map as "".
+              json& server = data["Server"];
+              if (server.contains("Components") && server["Components"].is_array())
+                for (auto& c : server["Components"])
+                  for (const char* k :
+                       {"ApiVersion", "MinAPIVersion", "GitCommit", "BuildTime", "Os", "Arch"})
+                    if (c.contains("Details") && !c["Details"].contains(k)) c["Details"][k] = "";
               data["Client"] = client_version(ctx, true);
             } catch (const std::exception& e) {
               error = e.what();
@@ -155,7 +164,19 @@ std::string server_info_text(const json& i) {
   line("Default Runtime", str("DefaultRuntime"));
   if (auto so = i.find("SecurityOptions"); so != i.end() && so->is_array() && !so->empty()) {
     o += " Security Options:\n";
-    for (const auto& s : *so) o += "  " + go_sprint(s) + "\n";
+    // "name=seccomp,profile=builtin" prints as the name and its indented properties.
+    for (const auto& opt : *so) {
+      for (const auto& kv : split(go_sprint(opt), ',')) {
+        size_t eq = kv.find('=');
+        std::string k = kv.substr(0, eq), v = eq == std::string::npos ? "" : kv.substr(eq + 1);
+        if (k == "name") {
+          o += "  " + v + "\n";
+        } else if (!k.empty()) {
+          k[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(k[0])));
+          o += "   " + k + ": " + v + "\n";
+        }
+      }
+    }
   }
   line("Kernel Version", str("KernelVersion"));
   line("Operating System", str("OperatingSystem"));
@@ -180,6 +201,7 @@ std::string server_info_text(const json& i) {
     for (const auto& l : *labels) o += "  " + go_sprint(l) + "\n";
   }
   line("Live Restore Enabled", i.value("LiveRestoreEnabled", json(false)));
+  o += "\n";
   if (auto w = i.find("Warnings"); w != i.end() && w->is_array())
     for (const auto& warning : *w) std::fprintf(stderr, "%s\n", go_sprint(warning).c_str());
   return o;
@@ -309,7 +331,14 @@ std::string df_summary(const json& du, const std::string& format) {
 
 std::string df_verbose(const json& du) {
   std::vector<json> rows;
-  for (const auto& i : array_of(du, "Images")) add_image_rows(i, true, false, rows);
+  // docker shows each image once here, under its first tag.
+  for (const auto& i : array_of(du, "Images")) {
+    json first = i;
+    if (i.contains("RepoTags") && i["RepoTags"].is_array() && i["RepoTags"].size() > 1)
+      first["RepoTags"] = json::array({i["RepoTags"][0]});
+    first["RepoDigests"] = json::array();
+    add_image_rows(first, true, false, rows);
+  }
   std::string out = "Images space usage:\n\n";
   out += render_list({"",
                       "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}\t"
