@@ -108,7 +108,8 @@ HttpResponse http_send(const std::string& socket_path, const HttpRequest& req,
   while (!parser.is_done()) {
     parser.get().body().data = chunk.data();
     parser.get().body().size = chunk.size();
-    http::read(sock, buf, parser, ec);
+    // read_some hands over what has arrived: an event stream must not wait for a full buffer.
+    http::read_some(sock, buf, parser, ec);
     if (ec == http::error::need_buffer) ec = {};
     if (ec == http::error::end_of_stream || ec == asio::error::eof) {
       // A body delimited by the end of the connection ends here.
