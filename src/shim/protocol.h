@@ -1,0 +1,36 @@
+// The private protocol between berthd and berth-shim, the monitor of one container.
+//
+// berthd starts `berth-shim` (setsid, so it outlives berthd) with:
+//   --id ID --bundle DIR --runtime-root DIR --socket PATH --state-dir DIR --ready-fd N
+//   [--tty] [--stdin] [--stdin-once] [--log-driver json-file|none] [--log-path PATH]
+//   [--log-opt max-size=10m] [--log-opt max-file=3]
+// The shim creates the container with the runtime library (its process waits before the
+// user program), listens on --socket, then writes one line to --ready-fd and closes it:
+//   "ok <pid>\n"  or  "error <message>\n"  (the message Docker users will see).
+//
+// Requests on the socket: one JSON object per line; each gets one JSON line back:
+//   {"op":"start"}                           -> {"ok":true,"pid":N}
+//   {"op":"attach","stdin":b,"stdout":b,"stderr":b,"detach_keys":"ctrl-p,ctrl-q"}
+//       with one file descriptor passed (SCM_RIGHTS): the client's hijacked HTTP
+//       connection. The shim writes the container's output to it (Docker's 8-byte frames
+//       [stream,0,0,0,len(4, big-endian)] without a tty, raw bytes with one), reads stdin
+//       from it when asked, and closes it when the container exits.
+//                                            -> {"ok":true}
+//   {"op":"resize","height":H,"width":W}    -> {"ok":true}
+//   {"op":"kill","signal":N,"all":b}        -> {"ok":true}
+//   {"op":"wait"}                           -> (when the container has exited)
+//       {"exit":{"code":N,"finished_at":"RFC3339","oom_killed":b}}
+//   {"op":"state"}                          -> {"pid":N,"running":b}
+// Errors: {"error":"message"}.
+//
+// When the container exits the shim writes <state-dir>/exit.json atomically
+// ({"code":N,"finished_at":"...","oom_killed":b}), answers every pending wait, closes the
+// attached connections after their last output, deletes the runtime's state and exits. So a
+// berthd that was down meanwhile finds the status in exit.json.
+#pragma once
+
+namespace berth::shim {
+
+inline constexpr const char* kExitFile = "exit.json";
+
+}  // namespace berth::shim
