@@ -6,6 +6,8 @@
 #include <string>
 #include <string_view>
 
+#include "base/fd.h"
+
 namespace berth::api {
 
 // Pulls the request body in pieces; returns 0 at its end.
@@ -39,6 +41,10 @@ struct Response {
   std::string body;
   // When set, the body is sent with chunked encoding by this function instead.
   std::function<void(const ChunkWriter&)> stream;
+  // When set, the connection is hijacked as Docker's attach and exec do: the server answers
+  // "101 UPGRADED" (or 200 to a client that did not ask to upgrade) with `content_type`, and
+  // hands the raw connection over; HTTP is over on it.
+  std::function<void(UniqueFd conn)> hijack;
 };
 
 // {"message": "..."} with Docker's status codes.

@@ -1,5 +1,6 @@
 #include "api/server.h"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -10,6 +11,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <cstring>
 #include <limits>
 #include <thread>
 #include <utility>  // before asio: Boost 1.74 uses std::exchange without including it
@@ -74,6 +76,7 @@ struct Server::Impl {
       bool keep_alive = hreq.keep_alive();
       unsigned version = hreq.version();
       std::string what = req.method + " " + req.path;
+      bool upgrade = hreq.count(http::field::upgrade) > 0;
       Response resp = router.handle(std::move(req), reader);
       log::debug("API " + what + " -> " + std::to_string(resp.status));
       // A route that refused a request before reading its upload (a bad import --change)
@@ -88,8 +91,34 @@ struct Server::Impl {
           keep_alive = false;
         }
       }
+      if (resp.hijack) {
+        hand_over(sock, resp, upgrade, buf.size());
+        return;
+      }
       if (!send(sock, resp, version, keep_alive, hreq.method() == http::verb::head)) return;
       if (!keep_alive) return;
+    }
+  }
+
+  static void hand_over(unix_socket::socket& sock, Response& resp, bool upgrade, size_t buffered) {
+    std::string head = upgrade ? "HTTP/1.1 101 UPGRADED\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n"
+                               : "HTTP/1.1 200 OK\r\n";
+    head += "Content-Type: " + resp.content_type + "\r\nApi-Version: " + kApiVersion + "\r\n\r\n";
+    boost::system::error_code ec;
+    asio::write(sock, asio::buffer(head), ec);
+    if (ec) return;
+    // The docker CLI sends nothing before the upgrade is answered; bytes that came early
+    // cannot be handed over with the descriptor.
+    if (buffered) log::warn("hijacked connection had " + std::to_string(buffered) + " early bytes");
+    UniqueFd fd(::fcntl(sock.native_handle(), F_DUPFD_CLOEXEC, 0));
+    if (!fd) {
+      log::warn(std::string("hijack: dup: ") + std::strerror(errno));
+      return;
+    }
+    try {
+      resp.hijack(std::move(fd));
+    } catch (const std::exception& e) {
+      log::warn(std::string("hijacked stream: ") + e.what());
     }
   }
 

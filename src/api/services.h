@@ -3,6 +3,7 @@
 
 #include "api/router.h"
 #include "engine/events.h"
+#include "engine/manager.h"
 #include "image/content_store.h"
 #include "image/image_store.h"
 
@@ -12,6 +13,7 @@ struct Services {
   image::ImageStore& images;
   image::ContentStore& content;
   engine::EventBus& events;
+  engine::ContainerManager& containers;
 };
 
 // Publishes an image event; `name` (a familiar reference) goes into its attributes.
@@ -21,5 +23,6 @@ void publish_image_event(Services& s, const std::string& action, const std::stri
 void add_image_routes(Router& router, Services& s);
 void add_image_transfer_routes(Router& router, Services& s);
 void add_event_routes(Router& router, Services& s);
+void add_container_routes(Router& router, Services& s);
 
 }  // namespace berth::api

@@ -81,13 +81,21 @@ void add_system_routes(Router& router, const DaemonFacts& facts, Services& servi
     char host[256] = {};
     ::gethostname(host, sizeof host - 1);
     bool v2 = path_exists("/sys/fs/cgroup/cgroup.controllers");
+    auto all = services.containers.list();
+    size_t running = 0, paused = 0;
+    for (auto& c : all) {
+      if (c.state.status == engine::State::kPaused)
+        paused++;
+      else if (c.running())
+        running++;
+    }
     nlohmann::json runtimes = {{"berth", {{"path", facts.runtime_path}}}};
     nlohmann::json j = {
         {"ID", facts.id},
-        {"Containers", 0},
-        {"ContainersRunning", 0},
-        {"ContainersPaused", 0},
-        {"ContainersStopped", 0},
+        {"Containers", all.size()},
+        {"ContainersRunning", running},
+        {"ContainersPaused", paused},
+        {"ContainersStopped", all.size() - running - paused},
         {"Images", services.images.list().size()},
         {"Driver", "overlay2"},
         {"DriverStatus", nlohmann::json::array()},

@@ -21,6 +21,7 @@
 #include "base/log.h"
 #include "base/sqlite.h"
 #include "engine/events.h"
+#include "engine/manager.h"
 #include "image/content_store.h"
 #include "image/image_store.h"
 
@@ -149,11 +150,12 @@ std::string engine_id(const std::string& data_root) {
   return id;
 }
 
-std::string runtime_path() {
+// The berth binaries are installed side by side.
+std::string sibling_binary(const std::string& name) {
   char buf[PATH_MAX];
   ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
   std::string self = n > 0 ? std::string(buf, static_cast<size_t>(n)) : "berthd";
-  return self.substr(0, self.rfind('/') + 1) + "berth-runtime";
+  return self.substr(0, self.rfind('/') + 1) + name;
 }
 
 }  // namespace
@@ -203,14 +205,21 @@ int main(int argc, char** argv) {
     content.clear_temporary();
     images.collect_garbage();
     berth::engine::EventBus events;
-    berth::api::Services services{images, content, events};
+    berth::engine::ContainerManager containers(
+        {o.data_root, o.exec_root, sibling_binary("berth-shim")}, db, images, events);
+    images.set_in_use([&](const std::string& id) { return containers.image_in_use(id); });
+    berth::api::Services services{images, content, events, containers};
 
     berth::api::Router router;
     berth::api::add_system_routes(
-        router, {engine_id(o.data_root), o.data_root, o.exec_root, runtime_path()}, services);
+        router, {engine_id(o.data_root), o.data_root, o.exec_root, sibling_binary("berth-runtime")},
+        services);
     berth::api::add_image_routes(router, services);
     berth::api::add_image_transfer_routes(router, services);
     berth::api::add_event_routes(router, services);
+    berth::api::add_container_routes(router, services);
+    // Live restore: containers kept running while berthd was away are found again.
+    containers.restore();
 
     sigset_t sigs;
     sigemptyset(&sigs);

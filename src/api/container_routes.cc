@@ -1,0 +1,306 @@
+// /containers/...: create, start, stop, kill, restart, remove, wait, attach (hijacked),
+// logs, list, inspect, resize, pause, unpause, rename, top, update, prune.
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <cstring>
+#include <nlohmann/json.hpp>
+#include <regex>
+
+#include "api/container_json.h"
+#include "api/filters.h"
+#include "api/services.h"
+#include "base/error.h"
+#include "base/time.h"
+#include "engine/log_reader.h"
+
+namespace berth::api {
+namespace {
+
+using engine::Container;
+using engine::State;
+using nlohmann::json;
+
+Response no_content(int status = 204) {
+  Response r;
+  r.status = status;
+  r.content_type = "text/plain; charset=utf-8";
+  return r;
+}
+
+std::optional<int> int_param(const Request& req, const char* name) {
+  std::string v = req.q(name);
+  if (v.empty()) return std::nullopt;
+  try {
+    size_t used = 0;
+    int n = std::stoi(v, &used);
+    if (used != v.size()) throw std::invalid_argument(v);
+    return n;
+  } catch (const std::exception&) {
+    throw InvalidArgument("invalid value for " + std::string(name) + ": " + v);
+  }
+}
+
+// Docker's 8-byte frame header: stream, three zero bytes, big-endian length.
+std::string frame(int stream, std::string_view data) {
+  std::string out(8, '\0');
+  out[0] = static_cast<char>(stream);
+  uint32_t len = htonl(static_cast<uint32_t>(data.size()));
+  std::memcpy(out.data() + 4, &len, 4);
+  out.append(data);
+  return out;
+}
+
+bool matches(const Filters& f, const Container& c, const std::vector<Container>& all, Services& s) {
+  if (!f.match("status", engine::state_name(c.state.status))) return false;
+  if (f.has("id")) {
+    bool hit = false;
+    for (auto& id : f.get("id"))
+      if (c.id.rfind(id, 0) == 0) hit = true;
+    if (!hit) return false;
+  }
+  if (f.has("name")) {
+    bool hit = false;
+    for (auto& n : f.get("name")) {
+      try {
+        if (std::regex_search("/" + c.name, std::regex(n))) hit = true;
+      } catch (const std::regex_error&) {
+        throw InvalidArgument("invalid filter 'name=" + n + "'");
+      }
+    }
+    if (!hit) return false;
+  }
+  std::map<std::string, std::string> labels;
+  if (c.config.contains("Labels") && c.config["Labels"].is_object())
+    for (auto& [k, v] : c.config["Labels"].items())
+      if (v.is_string()) labels[k] = v.get<std::string>();
+  if (!f.match_labels("label", labels)) return false;
+  if (f.has("exited")) {
+    if (c.state.status != State::kExited) return false;
+    if (!f.match("exited", std::to_string(c.state.exit_code))) return false;
+  }
+  if (f.has("ancestor")) {
+    bool hit = false;
+    for (auto& a : f.get("ancestor")) {
+      auto img = s.images.find(a);
+      if ((img && img->id == c.image_id) || c.config.value("Image", "") == a) hit = true;
+    }
+    if (!hit) return false;
+  }
+  auto created_of = [&](const std::string& ref) {
+    for (auto& o : all)
+      if (o.id == ref || o.name == ref || o.id.rfind(ref, 0) == 0) return o.created;
+    throw NotFound("No such container: " + ref);
+  };
+  if (f.has("before") && !(c.created < created_of(f.get("before").back()))) return false;
+  if (f.has("since") && !(c.created > created_of(f.get("since").back()))) return false;
+  return true;
+}
+
+Response list(Services& s, const Request& req) {
+  auto f = Filters::parse(req.q("filters"), {"status", "id", "name", "label", "exited", "ancestor",
+                                             "before", "since", "network", "volume", "health",
+                                             "isolation", "is-task", "publish", "expose"});
+  bool all = req.flag("all");
+  int limit = int_param(req, "limit").value_or(-1);
+  auto containers = s.containers.list();
+  std::sort(containers.begin(), containers.end(),
+            [](const Container& a, const Container& b) { return a.created > b.created; });
+  json out = json::array();
+  for (auto& c : containers) {
+    if (limit > 0 && static_cast<int>(out.size()) >= limit) break;
+    bool running = c.running() || c.state.status == State::kRestarting;
+    if (!all && limit <= 0 && !running && !f.has("status") && !f.has("exited")) continue;
+    if (!matches(f, c, containers, s)) continue;
+    out.push_back(container_summary(c));
+  }
+  return json_response(out.dump());
+}
+
+Response logs(Services& s, const Request& req) {
+  auto c = s.containers.get(req.params.at("name"));
+  engine::LogQuery q;
+  q.stdout = req.flag("stdout");
+  q.stderr = req.flag("stderr");
+  if (!q.stdout && !q.stderr)
+    throw InvalidArgument("Bad parameters: you must choose at least one stream");
+  if (c.log_path.empty())
+    throw InvalidArgument("configured logging driver does not support reading");
+  q.follow = req.flag("follow");
+  std::string tail = req.q("tail", "all");
+  if (tail != "all") q.tail = int_param(req, "tail").value_or(-1);
+  auto time_arg = [&](const char* n) -> int64_t {
+    std::string v = req.q(n);
+    if (v.empty() || v == "0") return 0;
+    auto t = parse_api_time(v);
+    if (!t) throw InvalidArgument(std::string("invalid value for ") + n + ": " + v);
+    return *t;
+  };
+  q.since_nano = time_arg("since");
+  q.until_nano = time_arg("until");
+  bool timestamps = req.flag("timestamps");
+  bool tty = c.tty();
+  Response r;
+  r.content_type =
+      tty ? "application/vnd.docker.raw-stream" : "application/vnd.docker.multiplexed-stream";
+  std::string id = c.id, path = c.log_path;
+  r.stream = [&s, q, timestamps, tty, id, path](const ChunkWriter& write) {
+    engine::read_json_log(
+        path, q,
+        [&](const engine::LogLine& l) {
+          std::string text = timestamps ? l.time + " " + l.text : l.text;
+          return write(tty ? text : frame(l.stream == "stderr" ? 2 : 1, text));
+        },
+        [&] {
+          if (!write("")) return false;
+          auto now = s.containers.list();
+          for (auto& o : now)
+            if (o.id == id) return o.running() || o.state.status == State::kRestarting;
+          return false;
+        });
+  };
+  return r;
+}
+
+engine::WaitCondition wait_condition(const std::string& c) {
+  if (c.empty() || c == "not-running") return engine::WaitCondition::kNotRunning;
+  if (c == "next-exit") return engine::WaitCondition::kNextExit;
+  if (c == "removed") return engine::WaitCondition::kRemoved;
+  throw InvalidArgument("invalid condition: \"" + c + "\"");
+}
+
+}  // namespace
+
+void add_container_routes(Router& router, Services& s) {
+  auto& m = s.containers;
+  router.add("POST", "/containers/create", [&m](const Request& req) {
+    json body = req.body.empty() ? json::object() : json::parse(req.body);
+    if (!body.is_object()) throw InvalidArgument("container config must be a JSON object");
+    json hc = body.contains("HostConfig") ? body["HostConfig"] : json::object();
+    json cfg = body;
+    cfg.erase("HostConfig");
+    cfg.erase("NetworkingConfig");
+    auto c = m.create(req.q("name"), cfg, hc);
+    return json_response(json{{"Id", c.id}, {"Warnings", json::array()}}.dump(), 201);
+  });
+  router.add("GET", "/containers/json", [&s](const Request& req) { return list(s, req); });
+  router.add("GET", "/containers/{name}/json", [&m](const Request& req) {
+    return json_response(container_inspect(m.get(req.params.at("name")), m.options()).dump());
+  });
+  router.add("POST", "/containers/{name}/start", [&m](const Request& req) {
+    return no_content(m.start(req.params.at("name")) ? 204 : 304);
+  });
+  router.add("POST", "/containers/{name}/stop", [&m](const Request& req) {
+    auto t = int_param(req, "t");
+    if (!t) t = int_param(req, "timeout");
+    std::optional<std::string> sig;
+    if (!req.q("signal").empty()) sig = req.q("signal");
+    return no_content(m.stop(req.params.at("name"), t, sig) ? 204 : 304);
+  });
+  router.add("POST", "/containers/{name}/kill", [&m](const Request& req) {
+    m.kill(req.params.at("name"), req.q("signal"));
+    return no_content();
+  });
+  router.add("POST", "/containers/{name}/restart", [&m](const Request& req) {
+    auto t = int_param(req, "t");
+    m.restart(req.params.at("name"), t);
+    return no_content();
+  });
+  router.add("DELETE", "/containers/{name}", [&m](const Request& req) {
+    m.remove(req.params.at("name"), req.flag("force"));
+    return no_content();
+  });
+  router.add("POST", "/containers/{name}/wait", [&m](const Request& req) {
+    auto cond = wait_condition(req.q("condition"));
+    std::string name = req.params.at("name");
+    m.get(name);  // 404 before the 200 goes out
+    Response r;
+    // The status line goes out at once: `docker run` waits for it before it starts.
+    r.stream = [&m, name, cond](const ChunkWriter& write) {
+      if (!write("")) return;
+      int code = 0;
+      json err = nullptr;
+      try {
+        code = m.wait(name, cond);
+      } catch (const std::exception& e) {
+        err = {{"Message", e.what()}};
+      }
+      write(json{{"StatusCode", code}, {"Error", err}}.dump() + "\n");
+    };
+    return r;
+  });
+  router.add("POST", "/containers/{name}/attach", [&m](const Request& req) {
+    auto c = m.get(req.params.at("name"));
+    engine::AttachOptions o;
+    o.stdin = req.flag("stdin");
+    o.stdout = req.flag("stdout");
+    o.stderr = req.flag("stderr");
+    o.detach_keys = req.q("detachKeys");
+    if (!req.flag("stream") && !req.flag("logs"))
+      throw InvalidArgument("Bad parameters: you must choose at least one stream");
+    Response r;
+    r.content_type =
+        c.tty() ? "application/vnd.docker.raw-stream" : "application/vnd.docker.multiplexed-stream";
+    std::string id = c.id;
+    r.hijack = [&m, id, o](UniqueFd conn) { m.attach(id, std::move(conn), o); };
+    return r;
+  });
+  router.add("GET", "/containers/{name}/logs", [&s](const Request& req) { return logs(s, req); });
+  router.add("POST", "/containers/{name}/resize", [&m](const Request& req) {
+    m.resize(req.params.at("name"), int_param(req, "h").value_or(0),
+             int_param(req, "w").value_or(0));
+    return no_content(200);
+  });
+  router.add("POST", "/containers/{name}/pause", [&m](const Request& req) {
+    m.pause(req.params.at("name"));
+    return no_content();
+  });
+  router.add("POST", "/containers/{name}/unpause", [&m](const Request& req) {
+    m.unpause(req.params.at("name"));
+    return no_content();
+  });
+  router.add("POST", "/containers/{name}/rename", [&m](const Request& req) {
+    m.rename(req.params.at("name"), req.q("name"));
+    return no_content();
+  });
+  router.add("GET", "/containers/{name}/top", [&m](const Request& req) {
+    return json_response(m.top(req.params.at("name"), req.q("ps_args")).dump());
+  });
+  router.add("POST", "/containers/{name}/update", [&m](const Request& req) {
+    json body = req.body.empty() ? json::object() : json::parse(req.body);
+    std::vector<std::string> warnings;
+    if (body.contains("RestartPolicy"))
+      m.update_restart_policy(req.params.at("name"), body["RestartPolicy"]);
+    return json_response(json{{"Warnings", warnings}}.dump());
+  });
+  router.add("POST", "/containers/prune", [&s](const Request& req) {
+    auto f = Filters::parse(req.q("filters"), {"until", "label", "label!"});
+    std::optional<int64_t> until;
+    if (f.has("until")) {
+      until = parse_api_time(f.get("until").back());
+      if (!until) throw InvalidArgument("invalid filter 'until=" + f.get("until").back() + "'");
+    }
+    json deleted = json::array();
+    for (auto& c : s.containers.list()) {
+      if (c.running() || c.state.status == State::kRestarting) continue;
+      if (until && parse_rfc3339(c.created).value_or(0) > *until) continue;
+      std::map<std::string, std::string> labels;
+      if (c.config.contains("Labels") && c.config["Labels"].is_object())
+        for (auto& [k, v] : c.config["Labels"].items())
+          if (v.is_string()) labels[k] = v.get<std::string>();
+      if (!f.match_labels("label", labels)) continue;
+      try {
+        s.containers.remove(c.id, false);
+        deleted.push_back(c.id);
+      } catch (const std::exception&) {
+      }
+    }
+    s.events.publish({"container", "prune", "", {{"reclaimed", "0"}}, 0});
+    return json_response(json{
+        {"ContainersDeleted", deleted.empty() ? json(nullptr) : deleted},
+        {"SpaceReclaimed",
+         0}}.dump());
+  });
+}
+
+}  // namespace berth::api

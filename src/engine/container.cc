@@ -1,0 +1,82 @@
+#include "engine/container.h"
+
+#include "base/error.h"
+
+namespace berth::engine {
+
+const char* state_name(State s) {
+  switch (s) {
+    case State::kCreated:
+      return "created";
+    case State::kRunning:
+      return "running";
+    case State::kPaused:
+      return "paused";
+    case State::kRestarting:
+      return "restarting";
+    case State::kRemoving:
+      return "removing";
+    case State::kExited:
+      return "exited";
+    case State::kDead:
+      return "dead";
+  }
+  return "unknown";
+}
+
+State parse_state(const std::string& s) {
+  for (State st : {State::kCreated, State::kRunning, State::kPaused, State::kRestarting,
+                   State::kRemoving, State::kExited, State::kDead})
+    if (s == state_name(st)) return st;
+  throw Error("unknown container state " + s);
+}
+
+nlohmann::json Container::to_json() const {
+  return {{"id", id},
+          {"name", name},
+          {"created", created},
+          {"image_id", image_id},
+          {"config", config},
+          {"host_config", host_config},
+          {"path", path},
+          {"args", args},
+          {"log_path", log_path},
+          {"runtime", runtime},
+          {"state",
+           {{"status", state_name(state.status)},
+            {"pid", state.pid},
+            {"exit_code", state.exit_code},
+            {"error", state.error},
+            {"started_at", state.started_at},
+            {"finished_at", state.finished_at},
+            {"oom_killed", state.oom_killed},
+            {"stopped_by_user", state.stopped_by_user},
+            {"restart_count", state.restart_count}}}};
+}
+
+Container Container::from_json(const nlohmann::json& j) {
+  Container c;
+  c.id = j.at("id");
+  c.name = j.at("name");
+  c.created = j.at("created");
+  c.image_id = j.at("image_id");
+  c.config = j.at("config");
+  c.host_config = j.at("host_config");
+  c.path = j.at("path");
+  c.args = j.at("args").get<std::vector<std::string>>();
+  c.log_path = j.at("log_path");
+  c.runtime = j.value("runtime", "berth");
+  auto& s = j.at("state");
+  c.state.status = parse_state(s.at("status"));
+  c.state.pid = s.at("pid");
+  c.state.exit_code = s.at("exit_code");
+  c.state.error = s.at("error");
+  c.state.started_at = s.at("started_at");
+  c.state.finished_at = s.at("finished_at");
+  c.state.oom_killed = s.at("oom_killed");
+  c.state.stopped_by_user = s.at("stopped_by_user");
+  c.state.restart_count = s.at("restart_count");
+  return c;
+}
+
+}  // namespace berth::engine

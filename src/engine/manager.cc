@@ -1,0 +1,736 @@
+#include "engine/manager.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <thread>
+
+#include "base/error.h"
+#include "base/fs.h"
+#include "base/log.h"
+#include "base/time.h"
+#include "engine/names.h"
+#include "engine/rootfs.h"
+#include "engine/shim_client.h"
+#include "engine/spec_builder.h"
+#include "runtime/runtime.h"
+#include "shim/protocol.h"
+
+namespace berth::engine {
+
+using nlohmann::json;
+
+// What the manager keeps in memory for a container beside its record.
+struct ContainerManager::Live {
+  std::mutex op;       // one lifecycle operation at a time
+  uint64_t exits = 0;  // counts exits, for wait(next-exit)
+  int last_code = 0;
+  bool removed = false;
+  bool monitored = false;  // a thread waits on its shim
+  std::chrono::steady_clock::time_point started;
+  std::chrono::milliseconds backoff{0};
+  std::vector<std::pair<UniqueFd, AttachOptions>> pending_attach;
+};
+
+namespace {
+
+std::vector<std::string> strings(const json& j) {
+  std::vector<std::string> out;
+  if (j.is_array())
+    for (auto& v : j) out.push_back(v.get<std::string>());
+  else if (j.is_string())
+    out.push_back(j.get<std::string>());
+  return out;
+}
+
+// Docker's rules for combining a container's config with its image's.
+void merge_image_config(json& cfg, const json& img) {
+  if (!img.is_object()) return;
+  // Env: the image's, then the container's, by key.
+  std::vector<std::string> env = strings(img.value("Env", json::array()));
+  for (auto& e : strings(cfg.value("Env", json::array()))) {
+    auto key = e.substr(0, e.find('='));
+    auto it = std::find_if(env.begin(), env.end(),
+                           [&](const std::string& x) { return x.substr(0, x.find('=')) == key; });
+    if (it != env.end())
+      *it = e;
+    else
+      env.push_back(e);
+  }
+  cfg["Env"] = env;
+  bool own_entrypoint = cfg.contains("Entrypoint") && !cfg["Entrypoint"].is_null();
+  bool own_cmd = cfg.contains("Cmd") && !cfg["Cmd"].is_null() && !strings(cfg["Cmd"]).empty();
+  // A new entrypoint drops the image's Cmd, as with Docker.
+  if (!own_entrypoint) {
+    cfg["Entrypoint"] = img.value("Entrypoint", json(nullptr));
+    if (!own_cmd) cfg["Cmd"] = img.value("Cmd", json(nullptr));
+  }
+  for (const char* key : {"WorkingDir", "User", "StopSignal", "Shell"})
+    if (cfg.value(key, "").empty() && img.contains(key) && img[key].is_string())
+      cfg[key] = img[key];
+  for (const char* key : {"ExposedPorts", "Volumes", "Labels"}) {
+    if (!img.contains(key) || !img[key].is_object()) continue;
+    json merged = img[key];
+    if (cfg.contains(key) && cfg[key].is_object()) merged.update(cfg[key]);
+    cfg[key] = merged;
+  }
+  if ((!cfg.contains("Healthcheck") || cfg["Healthcheck"].is_null()) && img.contains("Healthcheck"))
+    cfg["Healthcheck"] = img["Healthcheck"];
+}
+
+int stop_signal(const Container& c, const std::optional<std::string>& given) {
+  std::string s = given.value_or(c.config.value("StopSignal", ""));
+  if (s.empty()) return SIGTERM;
+  try {
+    return runtime::parse_signal(s);
+  } catch (const std::exception&) {
+    throw InvalidArgument("Invalid signal: " + s);
+  }
+}
+
+// Docker's exit code for a command that could not be run.
+int start_failure_code(const std::string& msg) {
+  if (msg.find("executable file not found") != std::string::npos ||
+      msg.find("no such file or directory") != std::string::npos ||
+      msg.find("No such file or directory") != std::string::npos)
+    return 127;
+  if (msg.find("permission denied") != std::string::npos ||
+      msg.find("Permission denied") != std::string::npos)
+    return 126;
+  return 128;
+}
+
+std::string short_id(const std::string& id) {
+  return id.substr(0, 12);
+}
+
+}  // namespace
+
+ContainerManager::ContainerManager(EngineOptions opts, Db& db, image::ImageStore& images,
+                                   EventBus& events)
+    : opts_(std::move(opts)), store_(db), images_(images), events_(events) {
+  mkdir_p(path_join(opts_.data_root, "containers"), 0710);
+  mkdir_p(path_join(opts_.exec_root, "containers"), 0710);
+  mkdir_p(path_join(opts_.exec_root, "runtime"), 0700);
+}
+
+ContainerManager::~ContainerManager() {
+  std::lock_guard lk(mu_);
+  shutting_down_ = true;
+  cv_.notify_all();
+}
+
+std::shared_ptr<ContainerManager::Live> ContainerManager::live(const std::string& id) {
+  std::lock_guard lk(mu_);
+  auto& l = live_[id];
+  if (!l) l = std::make_shared<Live>();
+  return l;
+}
+
+std::string ContainerManager::container_dir(const std::string& id) const {
+  return path_join(opts_.data_root, "containers/" + id);
+}
+
+std::string ContainerManager::bundle_dir(const std::string& id) const {
+  return path_join(opts_.exec_root, "containers/" + id);
+}
+
+void ContainerManager::event(const Container& c, const std::string& action,
+                             std::map<std::string, std::string> extra) {
+  extra["name"] = c.name;
+  extra["image"] = c.config.value("Image", "");
+  if (c.config.contains("Labels") && c.config["Labels"].is_object())
+    for (auto& [k, v] : c.config["Labels"].items())
+      if (v.is_string() && !extra.count(k)) extra[k] = v.get<std::string>();
+  events_.publish(Event{"container", action, c.id, std::move(extra), 0});
+}
+
+bool ContainerManager::image_in_use(const std::string& image_id) const {
+  auto all = store_.list();
+  return std::any_of(all.begin(), all.end(),
+                     [&](const Container& c) { return c.image_id == image_id; });
+}
+
+Container ContainerManager::create(const std::string& name, json cfg, json hc) {
+  if (!cfg.is_object()) throw InvalidArgument("container config must be a JSON object");
+  if (!hc.is_object()) hc = json::object();
+  std::string image_ref = cfg.value("Image", "");
+  if (image_ref.empty()) throw InvalidArgument("No image specified");
+  auto img = images_.get(image_ref);
+  merge_image_config(cfg, img.config.config);
+
+  Container c;
+  c.id = random_id();
+  if (!name.empty()) {
+    c.name = name[0] == '/' ? name.substr(1) : name;
+    check_container_name(c.name);
+  } else {
+    // Another draw when a name is taken, as Docker does.
+    for (int i = 0; i < 8 && (c.name.empty() || store_.find(c.name)); i++) c.name = random_name();
+    if (store_.find(c.name)) c.name += "_" + short_id(c.id);
+  }
+  std::vector<std::string> cmd = strings(cfg.value("Entrypoint", json(nullptr)));
+  for (auto& a : strings(cfg.value("Cmd", json(nullptr)))) cmd.push_back(a);
+  if (cmd.empty()) throw InvalidArgument("No command specified");
+  c.path = cmd[0];
+  c.args.assign(cmd.begin() + 1, cmd.end());
+  if (cfg.value("Hostname", "").empty()) cfg["Hostname"] = short_id(c.id);
+
+  auto policy = hc.value("RestartPolicy", json::object());
+  std::string pname = policy.is_object() ? policy.value("Name", "") : "";
+  if (pname != "" && pname != "no" && pname != "always" && pname != "unless-stopped" &&
+      pname != "on-failure")
+    throw InvalidArgument("invalid restart policy '" + pname + "'");
+  if (pname != "on-failure" && policy.is_object() && policy.value("MaximumRetryCount", 0) != 0)
+    throw InvalidArgument("maximum retry count cannot be used with restart policy '" + pname + "'");
+  if (hc.value("AutoRemove", false) && pname != "" && pname != "no")
+    throw InvalidArgument("can't create 'AutoRemove' container with restart policy");
+  std::string runtime_name = hc.value("Runtime", "");
+  if (!runtime_name.empty() && runtime_name != "berth")
+    throw InvalidArgument("unknown or invalid runtime name: " + runtime_name);
+  if (hc.value("Init", false)) throw InvalidArgument("--init is not supported by this berthd yet");
+  auto log_cfg = hc.value("LogConfig", json::object());
+  std::string driver = log_cfg.is_object() ? log_cfg.value("Type", "") : "";
+  if (driver.empty()) driver = "json-file";
+  if (driver != "json-file" && driver != "none")
+    throw InvalidArgument("logger: no log driver named '" + driver + "' is registered");
+  hc["LogConfig"] = {
+      {"Type", driver},
+      {"Config",
+       log_cfg.is_object() && log_cfg.contains("Config") ? log_cfg["Config"] : json::object()}};
+  if (!hc.contains("NetworkMode") || hc["NetworkMode"].get<std::string>().empty())
+    hc["NetworkMode"] = "default";
+
+  c.created = now_rfc3339();
+  c.image_id = img.id;
+  c.config = std::move(cfg);
+  c.host_config = std::move(hc);
+  c.log_path = driver == "json-file" ? path_join(container_dir(c.id), c.id + "-json.log") : "";
+  mkdir_p(container_dir(c.id), 0710);
+  try {
+    ContainerRootfs(path_join(opts_.data_root, "overlay"), c.id).prepare();
+    store_.add(c);
+  } catch (...) {
+    remove_all(container_dir(c.id));
+    ContainerRootfs(path_join(opts_.data_root, "overlay"), c.id).remove();
+    throw;
+  }
+  event(c, "create");
+  return c;
+}
+
+void ContainerManager::start_locked(Container& c, Live& l) {
+  auto img = images_.get(c.image_id);
+  ContainerRootfs rootfs(path_join(opts_.data_root, "overlay"), c.id);
+  std::string bundle = bundle_dir(c.id);
+  std::string cdir = container_dir(c.id);
+  try {
+    std::string merged = rootfs.mount(images_.layer_dirs(img));
+    mkdir_p(bundle, 0700);
+    mkdir_p(cdir, 0710);
+    SpecPaths paths;
+    paths.rootfs = merged;
+    paths.hostname_file = path_join(cdir, "hostname");
+    paths.hosts_file = path_join(cdir, "hosts");
+    paths.resolv_conf = path_join(cdir, "resolv.conf");
+    std::string hostname = c.config.value("Hostname", "");
+    write_file_atomic(paths.hostname_file, hostname + "\n");
+    write_file_atomic(paths.hosts_file,
+                      "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+                      "fe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\n"
+                      "ff02::2\tip6-allrouters\n");
+    write_file_atomic(paths.resolv_conf, read_file_if_exists("/etc/resolv.conf").value_or(""));
+    write_file_atomic(path_join(bundle, "config.json"), build_spec(c, paths).dump());
+    ::unlink(path_join(bundle, shim::kExitFile).c_str());
+
+    ShimLaunch launch;
+    launch.shim_binary = opts_.shim_binary;
+    launch.id = c.id;
+    launch.bundle = bundle;
+    launch.runtime_root = path_join(opts_.exec_root, "runtime");
+    launch.socket = path_join(bundle, "shim.sock");
+    launch.state_dir = bundle;
+    launch.tty = c.tty();
+    launch.open_stdin = c.config.value("OpenStdin", false);
+    launch.stdin_once = c.config.value("StdinOnce", false);
+    auto& lc = c.host_config["LogConfig"];
+    launch.log_driver = lc.value("Type", "json-file");
+    launch.log_path = c.log_path;
+    if (lc.contains("Config") && lc["Config"].is_object())
+      for (auto& [k, v] : lc["Config"].items())
+        if (v.is_string()) launch.log_opts.push_back(k + "=" + v.get<std::string>());
+    spawn_shim(launch);
+    auto conn = ShimConnection::connect(launch.socket);
+    for (auto& [fd, o] : l.pending_attach) {
+      try {
+        conn.call({{"op", "attach"},
+                   {"stdin", o.stdin},
+                   {"stdout", o.stdout},
+                   {"stderr", o.stderr},
+                   {"detach_keys", o.detach_keys}},
+                  fd.get());
+      } catch (const std::exception& e) {
+        log::warn("attach to " + c.id + ": " + e.what());
+      }
+    }
+    l.pending_attach.clear();
+    auto reply = conn.call({{"op", "start"}});
+    c.state.pid = reply.value("pid", 0);
+  } catch (const std::exception& e) {
+    std::string msg = e.what();
+    try {
+      rootfs.unmount();
+    } catch (const std::exception&) {
+    }
+    l.pending_attach.clear();
+    c.state.status = State::kExited;
+    c.state.exit_code = start_failure_code(msg);
+    c.state.error = msg;
+    c.state.pid = 0;
+    store_.update(c);
+    throw Error("failed to create task for container: " + msg);
+  }
+  c.state.status = State::kRunning;
+  c.state.started_at = now_rfc3339();
+  c.state.error.clear();
+  c.state.exit_code = 0;
+  c.state.oom_killed = false;
+  store_.update(c);
+  l.started = std::chrono::steady_clock::now();
+  event(c, "start");
+  {
+    std::lock_guard lk(mu_);
+    l.monitored = true;
+  }
+  std::thread([this, id = c.id] { monitor(id); }).detach();
+}
+
+bool ContainerManager::start(const std::string& ref) {
+  Container c = store_.get(ref);
+  auto l = live(c.id);
+  std::lock_guard op(l->op);
+  c = store_.get(c.id);
+  if (c.state.status == State::kPaused)
+    throw Conflict("cannot start a paused container, try unpause instead");
+  if (c.running()) return false;
+  c.state.stopped_by_user = false;
+  start_locked(c, *l);
+  return true;
+}
+
+void ContainerManager::monitor(std::string id) {
+  std::string bundle = bundle_dir(id);
+  int code = 255;
+  bool oom = false;
+  std::string finished, error;
+  try {
+    auto conn = ShimConnection::connect(path_join(bundle, "shim.sock"));
+    auto reply = conn.call({{"op", "wait"}});
+    auto& e = reply.at("exit");
+    code = e.at("code");
+    finished = e.value("finished_at", "");
+    oom = e.value("oom_killed", false);
+  } catch (const std::exception& ex) {
+    // The shim went away: it wrote the status before it left, unless it was killed.
+    if (auto text = read_file_if_exists(path_join(bundle, shim::kExitFile))) {
+      auto e = json::parse(*text);
+      code = e.value("code", 255);
+      finished = e.value("finished_at", "");
+      oom = e.value("oom_killed", false);
+    } else {
+      error = std::string("the container's shim died: ") + ex.what();
+    }
+  }
+  if (finished.empty()) finished = now_rfc3339();
+  on_exit(id, code, finished, oom, error);
+}
+
+void ContainerManager::on_exit(const std::string& id, int code, const std::string& finished_at,
+                               bool oom, const std::string& error) {
+  auto l = live(id);
+  auto found = store_.find(id);
+  if (!found) return;
+  Container c = *found;
+  c.state.status = State::kExited;
+  c.state.exit_code = code;
+  c.state.finished_at = finished_at;
+  c.state.oom_killed = oom;
+  c.state.pid = 0;
+  c.state.error = error;
+  store_.update(c);
+  try {
+    ContainerRootfs(path_join(opts_.data_root, "overlay"), c.id).unmount();
+  } catch (const std::exception& e) {
+    log::warn(e.what());
+  }
+  if (oom) event(c, "oom");
+  event(c, "die", {{"exitCode", std::to_string(code)}});
+  {
+    std::lock_guard lk(mu_);
+    l->last_code = code;
+    l->exits++;
+    l->monitored = false;
+    cv_.notify_all();
+  }
+  if (c.host_config.value("AutoRemove", false)) {
+    try {
+      destroy(c);
+    } catch (const std::exception& e) {
+      log::error("auto-remove " + c.id + ": " + e.what());
+    }
+    return;
+  }
+
+  // Restart policies, with Docker's backoff: 100 ms doubling, back to 100 ms after a run of
+  // ten seconds or more.
+  auto policy = c.host_config.value("RestartPolicy", json::object());
+  std::string name = policy.is_object() ? policy.value("Name", "") : "";
+  int max = policy.is_object() ? policy.value("MaximumRetryCount", 0) : 0;
+  bool restart = !c.state.stopped_by_user &&
+                 (name == "always" || name == "unless-stopped" ||
+                  (name == "on-failure" && code != 0 && (max == 0 || c.state.restart_count < max)));
+  if (!restart) return;
+  auto ran = std::chrono::steady_clock::now() - l->started;
+  l->backoff = ran >= std::chrono::seconds(10) || l->backoff.count() == 0
+                   ? std::chrono::milliseconds(100)
+                   : std::min(l->backoff * 2, std::chrono::milliseconds(60000));
+  c.state.status = State::kRestarting;
+  store_.update(c);
+  {
+    std::unique_lock lk(mu_);
+    uint64_t seq = l->exits;
+    cv_.wait_for(lk, l->backoff, [&] { return shutting_down_ || l->removed || l->exits != seq; });
+    if (shutting_down_ || l->removed) return;
+  }
+  std::lock_guard op(l->op);
+  auto now = store_.find(id);
+  if (!now || now->state.status != State::kRestarting || now->state.stopped_by_user) return;
+  Container next = *now;
+  next.state.restart_count++;
+  try {
+    start_locked(next, *l);
+    event(next, "restart");
+  } catch (const std::exception& e) {
+    log::error("restart " + id + ": " + e.what());
+  }
+}
+
+void ContainerManager::send_kill(const Container& c, int signal) {
+  auto conn = ShimConnection::connect(path_join(bundle_dir(c.id), "shim.sock"));
+  conn.call({{"op", "kill"}, {"signal", signal}, {"all", false}});
+}
+
+bool ContainerManager::wait_exit(Live& l, uint64_t seq, int timeout_s) {
+  std::unique_lock lk(mu_);
+  auto done = [&] { return l.exits != seq || !l.monitored; };
+  if (timeout_s < 0) {
+    cv_.wait(lk, done);
+    return true;
+  }
+  return cv_.wait_for(lk, std::chrono::seconds(timeout_s), done);
+}
+
+bool ContainerManager::stop(const std::string& ref, std::optional<int> timeout,
+                            std::optional<std::string> signal) {
+  Container c = store_.get(ref);
+  auto l = live(c.id);
+  std::lock_guard op(l->op);
+  c = store_.get(c.id);
+  if (c.state.status == State::kRestarting) {
+    c.state.stopped_by_user = true;
+    c.state.status = State::kExited;
+    store_.update(c);
+    std::lock_guard lk(mu_);
+    cv_.notify_all();
+    return true;
+  }
+  if (!c.running()) return false;
+  int sig = stop_signal(c, signal);
+  int t = timeout.value_or(c.config.value("StopTimeout", 10));
+  c.state.stopped_by_user = true;
+  store_.update(c);
+  uint64_t seq;
+  {
+    std::lock_guard lk(mu_);
+    seq = l->exits;
+  }
+  if (c.state.status == State::kPaused) {
+    runtime::Runtime rt({path_join(opts_.exec_root, "runtime")});
+    rt.resume(c.id);
+  }
+  event(c, "kill", {{"signal", std::to_string(sig)}});
+  try {
+    send_kill(c, sig);
+  } catch (const std::exception& e) {
+    log::debug("stop " + c.id + ": " + e.what());
+  }
+  if (!wait_exit(*l, seq, t)) {
+    event(c, "kill", {{"signal", std::to_string(SIGKILL)}});
+    try {
+      send_kill(c, SIGKILL);
+    } catch (const std::exception& e) {
+      log::debug("stop " + c.id + ": " + e.what());
+    }
+    wait_exit(*l, seq, -1);
+  }
+  event(store_.find(c.id).value_or(c), "stop");
+  return true;
+}
+
+void ContainerManager::kill(const std::string& ref, const std::string& signal) {
+  Container c = store_.get(ref);
+  int sig = SIGKILL;
+  if (!signal.empty()) {
+    try {
+      sig = runtime::parse_signal(signal);
+    } catch (const std::exception&) {
+      throw InvalidArgument("Invalid signal: " + signal);
+    }
+  }
+  if (!c.running()) throw Conflict("Container " + c.id + " is not running");
+  if (sig == SIGKILL || sig == SIGTERM || sig == SIGINT) {
+    c.state.stopped_by_user = true;
+    store_.update(c);
+  }
+  event(c, "kill", {{"signal", std::to_string(sig)}});
+  send_kill(c, sig);
+}
+
+void ContainerManager::restart(const std::string& ref, std::optional<int> timeout) {
+  Container c = store_.get(ref);
+  stop(c.id, timeout);
+  start(c.id);
+  event(store_.get(c.id), "restart");
+}
+
+void ContainerManager::destroy(const Container& c) {
+  auto l = live(c.id);
+  {
+    std::lock_guard lk(mu_);
+    if (l->removed) return;
+  }
+  ContainerRootfs(path_join(opts_.data_root, "overlay"), c.id).remove();
+  remove_all(container_dir(c.id));
+  remove_all(bundle_dir(c.id));
+  store_.remove(c.id);
+  event(c, "destroy");
+  std::lock_guard lk(mu_);
+  l->removed = true;
+  l->pending_attach.clear();
+  cv_.notify_all();
+  live_.erase(c.id);
+}
+
+void ContainerManager::remove(const std::string& ref, bool force) {
+  Container c = store_.get(ref);
+  if (c.running() && !force)
+    throw Conflict("You cannot remove a running container " + c.id +
+                   ". Stop the container before attempting removal or force remove");
+  if (c.running() || c.state.status == State::kRestarting) stop(c.id, 0, "SIGKILL");
+  auto l = live(c.id);
+  std::lock_guard op(l->op);
+  auto now = store_.find(c.id);
+  if (!now) return;
+  destroy(*now);
+}
+
+int ContainerManager::wait(const std::string& ref, WaitCondition cond) {
+  Container c = store_.get(ref);
+  auto l = live(c.id);
+  std::unique_lock lk(mu_);
+  uint64_t seq = l->exits;
+  if (cond == WaitCondition::kNotRunning && !c.running() && c.state.status != State::kRestarting)
+    return c.state.exit_code;
+  if (cond == WaitCondition::kRemoved) {
+    cv_.wait(lk, [&] { return l->removed || shutting_down_; });
+    return l->last_code;
+  }
+  cv_.wait(lk, [&] { return l->exits != seq || l->removed || shutting_down_; });
+  return l->exits != seq ? l->last_code : c.state.exit_code;
+}
+
+void ContainerManager::attach(const std::string& ref, UniqueFd conn, const AttachOptions& o) {
+  Container c = store_.get(ref);
+  auto l = live(c.id);
+  std::lock_guard op(l->op);
+  c = store_.get(c.id);
+  if (c.running()) {
+    auto shim = ShimConnection::connect(path_join(bundle_dir(c.id), "shim.sock"));
+    shim.call({{"op", "attach"},
+               {"stdin", o.stdin},
+               {"stdout", o.stdout},
+               {"stderr", o.stderr},
+               {"detach_keys", o.detach_keys}},
+              conn.get());
+    event(c, "attach");
+    return;
+  }
+  // Attached before start (what `docker run` does): handed over when the shim exists.
+  l->pending_attach.emplace_back(std::move(conn), o);
+  event(c, "attach");
+}
+
+void ContainerManager::resize(const std::string& ref, int height, int width) {
+  Container c = store_.get(ref);
+  if (!c.running()) throw Conflict("Container " + c.id + " is not running");
+  auto shim = ShimConnection::connect(path_join(bundle_dir(c.id), "shim.sock"));
+  shim.call({{"op", "resize"}, {"height", height}, {"width", width}});
+}
+
+void ContainerManager::pause(const std::string& ref) {
+  Container c = store_.get(ref);
+  auto l = live(c.id);
+  std::lock_guard op(l->op);
+  c = store_.get(c.id);
+  if (c.state.status == State::kPaused) throw Conflict("Container " + c.id + " is already paused");
+  if (!c.running()) throw Conflict("Container " + c.id + " is not running");
+  runtime::Runtime rt({path_join(opts_.exec_root, "runtime")});
+  rt.pause(c.id);
+  c.state.status = State::kPaused;
+  store_.update(c);
+  event(c, "pause");
+}
+
+void ContainerManager::unpause(const std::string& ref) {
+  Container c = store_.get(ref);
+  auto l = live(c.id);
+  std::lock_guard op(l->op);
+  c = store_.get(c.id);
+  if (c.state.status != State::kPaused) throw Conflict("Container " + c.id + " is not paused");
+  runtime::Runtime rt({path_join(opts_.exec_root, "runtime")});
+  rt.resume(c.id);
+  c.state.status = State::kRunning;
+  store_.update(c);
+  event(c, "unpause");
+}
+
+void ContainerManager::rename(const std::string& ref, const std::string& name) {
+  Container c = store_.get(ref);
+  std::string n = name.empty() || name[0] != '/' ? name : name.substr(1);
+  if (n.empty()) throw InvalidArgument("Neither old nor new names may be empty");
+  check_container_name(n);
+  if (n == c.name) throw Conflict("Renaming a container with the same name as its current name");
+  store_.rename(c.id, n);
+  event(store_.get(c.id), "rename", {{"oldName", "/" + c.name}});
+}
+
+void ContainerManager::update_restart_policy(const std::string& ref, const json& policy) {
+  Container c = store_.get(ref);
+  if (c.host_config.value("AutoRemove", false) && policy.value("Name", "") != "no" &&
+      !policy.value("Name", "").empty())
+    throw InvalidArgument(
+        "Restart policy cannot be updated because AutoRemove is enabled for "
+        "the container");
+  c.host_config["RestartPolicy"] = policy;
+  store_.update(c);
+  event(c, "update");
+}
+
+json ContainerManager::top(const std::string& ref, const std::string& ps_args) {
+  Container c = store_.get(ref);
+  if (!c.running()) throw Conflict("Container " + c.id + " is not running");
+  runtime::Runtime rt({path_join(opts_.exec_root, "runtime")});
+  auto pids = rt.pids(c.id);
+  std::vector<std::string> argv = {"ps"};
+  for (auto& a : split(ps_args.empty() ? "-ef" : ps_args, ' '))
+    if (!a.empty()) argv.push_back(a);
+  int p[2];
+  if (::pipe2(p, O_CLOEXEC) < 0) throw_errno("pipe");
+  UniqueFd rd(p[0]), wr(p[1]);
+  pid_t child = ::fork();
+  if (child < 0) throw_errno("fork ps");
+  if (child == 0) {
+    ::dup2(wr.get(), 1);
+    std::vector<char*> cargv;
+    for (auto& a : argv) cargv.push_back(a.data());
+    cargv.push_back(nullptr);
+    ::execvp("ps", cargv.data());
+    ::_exit(127);
+  }
+  wr.reset();
+  std::string out = read_fd(rd.get());
+  int status;
+  ::waitpid(child, &status, 0);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    throw Error("ps " + ps_args + " failed: " + out);
+  auto lines = split(out, '\n');
+  if (lines.empty()) throw Error("ps printed nothing");
+  auto fields = [](const std::string& line, size_t max) {
+    std::vector<std::string> f;
+    size_t i = 0;
+    while (i < line.size() && f.size() + 1 < max) {
+      while (i < line.size() && line[i] == ' ') i++;
+      size_t start = i;
+      while (i < line.size() && line[i] != ' ') i++;
+      if (i > start) f.push_back(line.substr(start, i - start));
+    }
+    while (i < line.size() && line[i] == ' ') i++;
+    if (i < line.size()) f.push_back(line.substr(i));
+    return f;
+  };
+  auto titles = fields(lines[0], 1000);
+  auto pid_col = std::find(titles.begin(), titles.end(), "PID");
+  if (pid_col == titles.end()) throw InvalidArgument("Couldn't find PID field in ps output");
+  size_t col = static_cast<size_t>(pid_col - titles.begin());
+  json procs = json::array();
+  for (size_t i = 1; i < lines.size(); i++) {
+    if (trim(lines[i]).empty()) continue;
+    auto f = fields(lines[i], titles.size());
+    if (f.size() <= col) continue;
+    pid_t pid = static_cast<pid_t>(std::atol(f[col].c_str()));
+    if (std::find(pids.begin(), pids.end(), pid) != pids.end()) procs.push_back(f);
+  }
+  return {{"Titles", titles}, {"Processes", procs}};
+}
+
+void ContainerManager::restore() {
+  for (auto& c : store_.list()) {
+    auto l = live(c.id);
+    if (c.running() || c.state.status == State::kRestarting) {
+      std::string sock = path_join(bundle_dir(c.id), "shim.sock");
+      bool alive = false;
+      try {
+        ShimConnection::connect(sock);
+        alive = true;
+      } catch (const std::exception&) {
+      }
+      if (alive) {
+        {
+          std::lock_guard lk(mu_);
+          l->monitored = true;
+        }
+        l->started = std::chrono::steady_clock::now();
+        std::thread([this, id = c.id] { monitor(id); }).detach();
+        continue;
+      }
+      if (c.running()) {
+        // Exited while berthd was down: the shim left the status behind.
+        std::thread([this, id = c.id] { monitor(id); }).detach();
+        continue;
+      }
+    }
+    // A daemon start restarts `always` containers, and `unless-stopped` ones that nobody
+    // stopped, as dockerd does.
+    auto policy = c.host_config.value("RestartPolicy", json::object());
+    std::string name = policy.is_object() ? policy.value("Name", "") : "";
+    bool again =
+        (name == "always" && c.state.status != State::kCreated) ||
+        (name == "unless-stopped" && !c.state.stopped_by_user && c.state.status != State::kCreated);
+    if (again && !c.running()) {
+      std::thread([this, id = c.id] {
+        try {
+          start(id);
+        } catch (const std::exception& e) {
+          log::error("restart " + id + " on daemon start: " + e.what());
+        }
+      }).detach();
+    }
+  }
+}
+
+}  // namespace berth::engine

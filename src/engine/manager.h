@@ -1,0 +1,97 @@
+// The container manager: the lifecycle of containers from create to destroy, through their
+// shims; exits, restart policies and the state kept across daemon restarts.
+#pragma once
+
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/fd.h"
+#include "base/sqlite.h"
+#include "engine/container.h"
+#include "engine/container_store.h"
+#include "engine/events.h"
+#include "image/image_store.h"
+
+namespace berth::engine {
+
+struct EngineOptions {
+  std::string data_root;
+  std::string exec_root;
+  std::string shim_binary;
+};
+
+struct AttachOptions {
+  bool stdin = false, stdout = true, stderr = true;
+  std::string detach_keys;
+};
+
+enum class WaitCondition { kNotRunning, kNextExit, kRemoved };
+
+class ContainerManager {
+ public:
+  ContainerManager(EngineOptions opts, Db& db, image::ImageStore& images, EventBus& events);
+  ~ContainerManager();
+
+  // After a daemon restart: reconnects to running containers' shims, records exits that
+  // happened meanwhile, restarts containers whose policy says so.
+  void restore();
+
+  // Config and HostConfig as Docker's API takes them; returns the new container.
+  Container create(const std::string& name, nlohmann::json config, nlohmann::json host_config);
+  // Returns false when it was running already (Docker's 304).
+  bool start(const std::string& ref);
+  // Returns false when it was not running (304). `timeout` < 0: wait forever.
+  bool stop(const std::string& ref, std::optional<int> timeout,
+            std::optional<std::string> signal = std::nullopt);
+  void kill(const std::string& ref, const std::string& signal);
+  void restart(const std::string& ref, std::optional<int> timeout);
+  void remove(const std::string& ref, bool force);
+  // Blocks until the condition holds; returns the exit code.
+  int wait(const std::string& ref, WaitCondition cond);
+  // Hands a hijacked client connection to the container's shim (now, or at start).
+  void attach(const std::string& ref, UniqueFd conn, const AttachOptions& opts);
+  void resize(const std::string& ref, int height, int width);
+  void pause(const std::string& ref);
+  void unpause(const std::string& ref);
+  void rename(const std::string& ref, const std::string& name);
+  nlohmann::json top(const std::string& ref, const std::string& ps_args);
+  void update_restart_policy(const std::string& ref, const nlohmann::json& policy);
+
+  Container get(const std::string& ref) const { return store_.get(ref); }
+  std::vector<Container> list() const { return store_.list(); }
+  bool image_in_use(const std::string& image_id) const;
+  const EngineOptions& options() const { return opts_; }
+
+ private:
+  struct Live;
+  std::shared_ptr<Live> live(const std::string& id);
+  std::string container_dir(const std::string& id) const;  // data root: logs, hosts
+  std::string bundle_dir(const std::string& id) const;     // exec root: config.json, shim
+  void start_locked(Container& c, Live& l);
+  void monitor(std::string id);
+  void on_exit(const std::string& id, int code, const std::string& finished_at, bool oom,
+               const std::string& error);
+  bool wait_exit(Live& l, uint64_t seq, int timeout_s);
+  void destroy(const Container& c);
+  void event(const Container& c, const std::string& action,
+             std::map<std::string, std::string> extra = {});
+  void send_kill(const Container& c, int signal);
+
+  EngineOptions opts_;
+  ContainerStore store_;
+  image::ImageStore& images_;
+  EventBus& events_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::map<std::string, std::shared_ptr<Live>> live_;
+  bool shutting_down_ = false;
+};
+
+}  // namespace berth::engine

@@ -1,0 +1,66 @@
+#include "engine/rootfs.h"
+
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "base/error.h"
+#include "base/fs.h"
+
+namespace berth::engine {
+namespace {
+
+bool is_mountpoint(const std::string& path) {
+  struct stat a, b;
+  if (::stat(path.c_str(), &a) < 0 || ::stat((path + "/..").c_str(), &b) < 0) return false;
+  return a.st_dev != b.st_dev;
+}
+
+}  // namespace
+
+ContainerRootfs::ContainerRootfs(std::string overlay_root, std::string container_id)
+    : dir_(path_join(overlay_root, container_id)) {}
+
+void ContainerRootfs::prepare() const {
+  mkdir_p(dir_ + "/diff", 0755);
+  mkdir_p(dir_ + "/work", 0700);
+  mkdir_p(dir_ + "/merged", 0700);
+}
+
+std::string ContainerRootfs::mount(const std::vector<std::string>& lower_dirs) const {
+  prepare();
+  std::string merged = this->merged();
+  if (is_mountpoint(merged)) return merged;
+  std::string lower;
+  for (auto& d : lower_dirs) lower += (lower.empty() ? "" : ":") + d;
+  if (lower.empty()) {
+    // An image without layers (FROM scratch with no files): overlay needs one lower layer.
+    mkdir_p(dir_ + "/empty", 0755);
+    lower = dir_ + "/empty";
+  }
+  std::string opts = "lowerdir=" + lower + ",upperdir=" + dir_ + "/diff,workdir=" + dir_ + "/work";
+  // The kernel takes at most a page of mount options; Docker shortens the paths with
+  // symlinks for very deep images. A layer path is ~100 bytes, so ~35 layers fit.
+  if (opts.size() >= 4096)
+    throw Error("mount rootfs " + merged + ": image has too many layers (" +
+                std::to_string(lower_dirs.size()) + ")");
+  if (::mount("overlay", merged.c_str(), "overlay", 0, opts.c_str()) < 0)
+    throw_errno("mount overlay on " + merged);
+  return merged;
+}
+
+void ContainerRootfs::unmount() const {
+  std::string merged = this->merged();
+  if (!is_mountpoint(merged)) return;
+  if (::umount2(merged.c_str(), MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT)
+    throw_errno("unmount " + merged);
+}
+
+void ContainerRootfs::remove() const {
+  unmount();
+  remove_all(dir_);
+}
+
+}  // namespace berth::engine

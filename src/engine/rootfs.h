@@ -1,0 +1,28 @@
+// A container's copy-on-write root: an overlay of its image's layers (read-only, shared)
+// under a writable layer of its own, in <overlay-root>/<container-id>/{diff,work,merged}.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace berth::engine {
+
+class ContainerRootfs {
+ public:
+  ContainerRootfs(std::string overlay_root, std::string container_id);
+
+  // Creates diff/ and work/ (idempotent).
+  void prepare() const;
+  // Mounts the overlay on merged/ unless it is mounted already; returns merged/.
+  std::string mount(const std::vector<std::string>& lower_dirs) const;
+  void unmount() const;
+  // Unmounts and deletes the writable layer.
+  void remove() const;
+  std::string merged() const { return dir_ + "/merged"; }
+  std::string diff() const { return dir_ + "/diff"; }
+
+ private:
+  std::string dir_;
+};
+
+}  // namespace berth::engine

@@ -1,0 +1,259 @@
+#include "engine/spec_builder.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "base/error.h"
+#include "base/fs.h"
+#include "oci/spec.h"
+
+namespace berth::engine {
+namespace {
+
+using nlohmann::json;
+
+// Docker's default capability set.
+const std::vector<std::string> kDefaultCaps = {
+    "CAP_CHOWN",   "CAP_DAC_OVERRIDE", "CAP_FSETID",           "CAP_FOWNER",
+    "CAP_MKNOD",   "CAP_NET_RAW",      "CAP_SETGID",           "CAP_SETUID",
+    "CAP_SETFCAP", "CAP_SETPCAP",      "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT",
+    "CAP_KILL",    "CAP_AUDIT_WRITE"};
+
+const std::vector<std::string> kAllCaps = {"CAP_CHOWN",
+                                           "CAP_DAC_OVERRIDE",
+                                           "CAP_DAC_READ_SEARCH",
+                                           "CAP_FOWNER",
+                                           "CAP_FSETID",
+                                           "CAP_KILL",
+                                           "CAP_SETGID",
+                                           "CAP_SETUID",
+                                           "CAP_SETPCAP",
+                                           "CAP_LINUX_IMMUTABLE",
+                                           "CAP_NET_BIND_SERVICE",
+                                           "CAP_NET_BROADCAST",
+                                           "CAP_NET_ADMIN",
+                                           "CAP_NET_RAW",
+                                           "CAP_IPC_LOCK",
+                                           "CAP_IPC_OWNER",
+                                           "CAP_SYS_MODULE",
+                                           "CAP_SYS_RAWIO",
+                                           "CAP_SYS_CHROOT",
+                                           "CAP_SYS_PTRACE",
+                                           "CAP_SYS_PACCT",
+                                           "CAP_SYS_ADMIN",
+                                           "CAP_SYS_BOOT",
+                                           "CAP_SYS_NICE",
+                                           "CAP_SYS_RESOURCE",
+                                           "CAP_SYS_TIME",
+                                           "CAP_SYS_TTY_CONFIG",
+                                           "CAP_MKNOD",
+                                           "CAP_LEASE",
+                                           "CAP_AUDIT_WRITE",
+                                           "CAP_AUDIT_CONTROL",
+                                           "CAP_SETFCAP",
+                                           "CAP_MAC_OVERRIDE",
+                                           "CAP_MAC_ADMIN",
+                                           "CAP_SYSLOG",
+                                           "CAP_WAKE_ALARM",
+                                           "CAP_BLOCK_SUSPEND",
+                                           "CAP_AUDIT_READ",
+                                           "CAP_PERFMON",
+                                           "CAP_BPF",
+                                           "CAP_CHECKPOINT_RESTORE"};
+
+std::string cap_name(std::string c) {
+  for (auto& ch : c) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  return c.rfind("CAP_", 0) == 0 ? c : "CAP_" + c;
+}
+
+std::vector<std::string> capabilities(const json& hc) {
+  if (hc.value("Privileged", false)) return kAllCaps;
+  std::vector<std::string> caps = kDefaultCaps;
+  auto list = [&](const char* key) {
+    std::vector<std::string> out;
+    if (auto it = hc.find(key); it != hc.end() && it->is_array())
+      for (auto& v : *it) out.push_back(cap_name(v.get<std::string>()));
+    return out;
+  };
+  auto add = list("CapAdd"), drop = list("CapDrop");
+  if (std::find(add.begin(), add.end(), "CAP_ALL") != add.end()) caps = kAllCaps;
+  for (auto& c : add)
+    if (c != "CAP_ALL" && std::find(caps.begin(), caps.end(), c) == caps.end()) caps.push_back(c);
+  if (std::find(drop.begin(), drop.end(), "CAP_ALL") != drop.end()) caps.clear();
+  for (auto& c : drop) std::erase(caps, c);
+  return caps;
+}
+
+bool all_digits(const std::string& s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), ::isdigit);
+}
+
+// Finds `name` (or the numeric id) in a passwd or group file; returns its fields.
+std::optional<std::vector<std::string>> lookup(const std::string& file, const std::string& key,
+                                               size_t id_field) {
+  auto text = read_file_if_exists(file);
+  if (!text) return std::nullopt;
+  for (auto& line : split(*text, '\n')) {
+    auto f = split(line, ':');
+    if (f.size() <= id_field) continue;
+    if (f[0] == key || (all_digits(key) && f[id_field] == key)) return f;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::pair<uint32_t, uint32_t> resolve_user(const std::string& rootfs, const std::string& user,
+                                           std::vector<uint32_t>* additional_gids) {
+  if (user.empty()) return {0, 0};
+  auto colon = user.find(':');
+  std::string u = user.substr(0, colon);
+  std::string g = colon == std::string::npos ? "" : user.substr(colon + 1);
+  uint32_t uid = 0, gid = 0;
+  auto pw = lookup(path_join(rootfs, "etc/passwd"), u, 2);
+  if (pw && pw->size() > 3) {
+    uid = static_cast<uint32_t>(std::stoul((*pw)[2]));
+    gid = static_cast<uint32_t>(std::stoul((*pw)[3]));
+  } else if (all_digits(u)) {
+    uid = static_cast<uint32_t>(std::stoul(u));
+  } else {
+    throw InvalidArgument("unable to find user " + u + ": no matching entries in passwd file");
+  }
+  if (!g.empty()) {
+    auto gr = lookup(path_join(rootfs, "etc/group"), g, 2);
+    if (gr) {
+      gid = static_cast<uint32_t>(std::stoul((*gr)[2]));
+    } else if (all_digits(g)) {
+      gid = static_cast<uint32_t>(std::stoul(g));
+    } else {
+      throw InvalidArgument("unable to find group " + g + ": no matching entries in group file");
+    }
+  }
+  // Supplementary groups: those that list the user by name, as Docker adds them.
+  if (additional_gids && pw) {
+    auto text = read_file_if_exists(path_join(rootfs, "etc/group")).value_or("");
+    for (auto& line : split(text, '\n')) {
+      auto f = split(line, ':');
+      if (f.size() < 4 || !all_digits(f[2])) continue;
+      for (auto& member : split(f[3], ','))
+        if (member == (*pw)[0]) additional_gids->push_back(static_cast<uint32_t>(std::stoul(f[2])));
+    }
+  }
+  return {uid, gid};
+}
+
+json build_spec(const Container& c, const SpecPaths& paths) {
+  json spec = oci::default_spec(false);
+  const json& cfg = c.config;
+  const json& hc = c.host_config;
+  bool privileged = hc.value("Privileged", false);
+
+  auto& proc = spec["process"];
+  proc["terminal"] = c.tty();
+  std::vector<std::string> args;
+  args.push_back(c.path);
+  args.insert(args.end(), c.args.begin(), c.args.end());
+  proc["args"] = args;
+  std::vector<std::string> env;
+  if (cfg.contains("Env") && cfg["Env"].is_array())
+    for (auto& e : cfg["Env"]) env.push_back(e.get<std::string>());
+  auto has_env = [&](const std::string& k) {
+    return std::any_of(env.begin(), env.end(),
+                       [&](const std::string& e) { return e.rfind(k + "=", 0) == 0; });
+  };
+  if (!has_env("PATH"))
+    env.insert(env.begin(), "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+  env.insert(env.begin() + 1, "HOSTNAME=" + cfg.value("Hostname", ""));
+  if (c.tty() && !has_env("TERM")) env.push_back("TERM=xterm");
+  proc["env"] = env;
+  std::string cwd = cfg.value("WorkingDir", "");
+  proc["cwd"] = cwd.empty() ? "/" : cwd;
+  std::vector<uint32_t> groups;
+  auto [uid, gid] = resolve_user(paths.rootfs, cfg.value("User", ""), &groups);
+  proc["user"] = {{"uid", uid}, {"gid", gid}};
+  if (!groups.empty()) proc["user"]["additionalGids"] = groups;
+  auto caps = capabilities(hc);
+  proc["capabilities"] = {{"bounding", caps}, {"effective", caps}, {"permitted", caps}};
+  proc.erase("rlimits");
+  proc["noNewPrivileges"] = false;
+  if (auto it = hc.find("Ulimits"); it != hc.end() && it->is_array()) {
+    json rl = json::array();
+    for (auto& u : *it) {
+      std::string name = u.value("Name", "");
+      for (auto& ch : name) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+      rl.push_back(
+          {{"type", "RLIMIT_" + name}, {"soft", u.value("Soft", 0)}, {"hard", u.value("Hard", 0)}});
+    }
+    proc["rlimits"] = rl;
+  }
+
+  spec["root"] = {{"path", paths.rootfs}, {"readonly", hc.value("ReadonlyRootfs", false)}};
+  spec["hostname"] = cfg.value("Hostname", "");
+  if (auto d = cfg.value("Domainname", ""); !d.empty()) spec["domainname"] = d;
+
+  auto& mounts = spec["mounts"];
+  for (auto& m : mounts) {
+    if (m["destination"] == "/dev/shm") {
+      int64_t shm = hc.value("ShmSize", int64_t{0});
+      m["options"] = {"nosuid", "noexec", "nodev", "mode=1777",
+                      "size=" + std::to_string(shm > 0 ? shm : 64 << 20)};
+    }
+    if (privileged && (m["destination"] == "/sys" || m["destination"] == "/sys/fs/cgroup")) {
+      auto& opts = m["options"];
+      for (auto it = opts.begin(); it != opts.end();)
+        it = *it == "ro" ? opts.erase(it) : std::next(it);
+    }
+  }
+  auto bind = [&](const std::string& src, const std::string& dst) {
+    if (!src.empty())
+      mounts.push_back({{"destination", dst},
+                        {"type", "bind"},
+                        {"source", src},
+                        {"options", {"rbind", "rprivate"}}});
+  };
+  bind(paths.hostname_file, "/etc/hostname");
+  bind(paths.hosts_file, "/etc/hosts");
+  bind(paths.resolv_conf, "/etc/resolv.conf");
+
+  auto& linux = spec["linux"];
+  linux["cgroupsPath"] = paths.cgroup_parent + "/" + c.id;
+  // Docker's default device rules: deny all, then the usual character devices.
+  json devices = json::array({{{"allow", false}, {"access", "rwm"}}});
+  if (privileged) {
+    devices = json::array({{{"allow", true}, {"access", "rwm"}}});
+  } else {
+    for (auto [type, major, minor, access] :
+         std::vector<std::tuple<const char*, int, int, const char*>>{{"c", -1, -1, "m"},
+                                                                     {"b", -1, -1, "m"},
+                                                                     {"c", 1, 3, "rwm"},
+                                                                     {"c", 1, 8, "rwm"},
+                                                                     {"c", 1, 7, "rwm"},
+                                                                     {"c", 5, 0, "rwm"},
+                                                                     {"c", 1, 5, "rwm"},
+                                                                     {"c", 1, 9, "rwm"},
+                                                                     {"c", 136, -1, "rwm"},
+                                                                     {"c", 5, 2, "rwm"},
+                                                                     {"c", 10, 200, "rwm"}}) {
+      json d = {{"allow", true}, {"type", type}, {"access", access}};
+      if (major >= 0) d["major"] = major;
+      if (minor >= 0) d["minor"] = minor;
+      devices.push_back(d);
+    }
+  }
+  linux["resources"] = {{"devices", devices}};
+  if (privileged) {
+    linux.erase("maskedPaths");
+    linux.erase("readonlyPaths");
+  }
+  std::string netmode = hc.value("NetworkMode", "");
+  json namespaces = json::array();
+  for (auto& ns : linux["namespaces"]) {
+    if (ns["type"] == "network" && netmode == "host") continue;
+    namespaces.push_back(ns);
+  }
+  linux["namespaces"] = namespaces;
+  if (auto it = hc.find("Sysctls"); it != hc.end() && it->is_object()) linux["sysctl"] = *it;
+  return spec;
+}
+
+}  // namespace berth::engine

@@ -1,0 +1,28 @@
+// A container's OCI runtime spec (config.json), built from Docker's Config and HostConfig
+// the way dockerd builds it: default capabilities, devices, mounts, masked paths, user
+// resolved in the image's /etc/passwd and /etc/group.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "engine/container.h"
+
+namespace berth::engine {
+
+struct SpecPaths {
+  std::string rootfs;         // the mounted overlay
+  std::string hostname_file;  // bind-mounted over /etc/hostname
+  std::string hosts_file;     // /etc/hosts
+  std::string resolv_conf;    // /etc/resolv.conf
+  std::string cgroup_parent = "/berth";
+};
+
+nlohmann::json build_spec(const Container& c, const SpecPaths& paths);
+
+// "user", "uid", "user:group", "uid:gid" -> uid and gid from the rootfs's passwd/group files.
+// Throws InvalidArgument in Docker's words when a name is not found.
+std::pair<uint32_t, uint32_t> resolve_user(const std::string& rootfs, const std::string& user,
+                                           std::vector<uint32_t>* additional_gids = nullptr);
+
+}  // namespace berth::engine
