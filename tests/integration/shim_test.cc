@@ -273,6 +273,27 @@ TEST(Shim, DetachKeysEndOnlyThatAttachment) {
   for (int fd : {watcher, client, again, conn}) close(fd);
 }
 
+TEST(Shim, StdinOnceClosesStdinAtTheEndOfTheFirstAttachedStdin) {
+  Bundle b;
+  b.set_args({"cat"});
+  Shim shim(b, {"--stdin", "--stdin-once"});
+  ASSERT_EQ(shim.ready().rfind("ok ", 0), 0u) << shim.ready();
+  int conn = shim.connect();
+  int client = shim.attach(conn, {{"stdin", true}, {"stdout", true}, {"stderr", true}});
+  EXPECT_EQ(Shim::request(conn, {{"op", "start"}})["ok"], true);
+  std::string wait = "{\"op\":\"wait\"}\n";
+  ASSERT_EQ(write(conn, wait.data(), wait.size()), static_cast<ssize_t>(wait.size()));
+  ASSERT_EQ(write(client, "hello\n", 6), 6);
+  shutdown(client, SHUT_WR);  // end of stdin; the output still comes back
+  auto frames = parse_frames(read_until(client, [](auto&) { return false; }));
+  ASSERT_EQ(frames.size(), 1u);
+  EXPECT_EQ(frames[0], std::make_pair(1, std::string("hello\n")));
+  EXPECT_EQ(json::parse(read_line(conn))["exit"]["code"], 0);
+  EXPECT_EQ(shim.wait_exit(), 0);
+  close(client);
+  close(conn);
+}
+
 TEST(Shim, KillGives128PlusSignal) {
   Bundle b;
   b.set_args({"sleep", "100"});
