@@ -365,5 +365,22 @@ TEST(Shim, JsonLogRotatesAsDocker) {
   close(conn);
 }
 
+TEST(Shim, ReportsAnOomKill) {
+  if (!cgroup_v1_has("memory")) GTEST_SKIP() << "no v1 memory controller";
+  Bundle b;
+  b.config()["linux"]["resources"]["memory"] = {{"limit", 16 << 20}, {"swap", 16 << 20}};
+  b.set_args({"tail", "/dev/zero"});  // holds an endless "line" in memory
+  Shim shim(b, {"--log-driver", "none"});
+  ASSERT_EQ(shim.ready().rfind("ok ", 0), 0u) << shim.ready();
+  int conn = shim.connect();
+  EXPECT_EQ(Shim::request(conn, {{"op", "start"}})["ok"], true);
+  auto exit = Shim::request(conn, {{"op", "wait"}})["exit"];
+  EXPECT_EQ(exit["code"], 137) << exit;
+  EXPECT_EQ(exit["oom_killed"], true) << exit;
+  EXPECT_EQ(shim.wait_exit(), 0);
+  EXPECT_FALSE(std::filesystem::exists(shim.log()));
+  close(conn);
+}
+
 }  // namespace
 }  // namespace berth::test
