@@ -131,12 +131,16 @@ nlohmann::json ApiClient::call(const std::string& method, const std::string& pat
 }
 
 HttpResponse ApiClient::stream(HttpRequest req, const std::string& path, const Query& q,
-                               const BodySink& sink) {
+                               const BodySink& sink, const HeadSink& on_head) {
   req.target = "/v" + version() + path + q.encode();
   std::string error_body;
   bool failed = false;
   HttpResponse resp = send(
-      req, [&](const HttpResponse& head) { failed = head.status >= 400; },
+      req,
+      [&](const HttpResponse& head) {
+        failed = head.status >= 400;
+        if (!failed && on_head) on_head(head);
+      },
       [&](std::string_view d) {
         if (failed) {
           error_body.append(d);

@@ -63,9 +63,10 @@ class ApiClient {
   nlohmann::json call(const std::string& method, const std::string& path, const Query& q = {},
                       const nlohmann::json* body = nullptr);
   // A call whose answer is streamed to `sink`; `req` carries an optional streamed body.
-  // Non-2xx throws ApiError (the error body is read whole: it is small).
+  // Non-2xx throws ApiError (the error body is read whole: it is small). `on_head` sees a
+  // successful answer's head before its body (wait uses it to know it is registered).
   HttpResponse stream(HttpRequest req, const std::string& path, const Query& q,
-                      const BodySink& sink);
+                      const BodySink& sink, const HeadSink& on_head = {});
 
  private:
   HttpResponse send(const HttpRequest& req, const HeadSink& head, const BodySink& sink);

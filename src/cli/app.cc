@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <iostream>
 #include <set>
 
 #include "base/fs.h"
@@ -34,6 +35,13 @@ void print_out(const std::string& s) {
 
 bool stdout_is_terminal() {
   return ::isatty(STDOUT_FILENO) == 1;
+}
+
+bool confirm(const std::string& warning) {
+  print_out(warning + "\nAre you sure you want to continue? [y/N] ");
+  std::string answer;
+  std::getline(std::cin, answer);
+  return answer == "y" || answer == "Y";
 }
 
 void add_format_flag(CLI::App& app, std::string& target, const std::string& extra_help) {
@@ -81,8 +89,10 @@ void Registry::add(CommandSpec spec, const Setup& setup) {
     leaf.app = parent->add_subcommand(w.back(), s.summary);
     leaf.app->set_help_flag();
     leaf.app->allow_extras();
-    leaf.app->add_flag("-h,--help", leaf.help, "Print usage");
     leaf.run = setup(*leaf.app, leaf.args);
+    // run and create use -h for --hostname, so help is then --help alone, as in docker.
+    bool h_taken = leaf.app->get_option_no_throw("-h") != nullptr;
+    leaf.app->add_flag(h_taken ? "--help" : "-h,--help", leaf.help, "Print usage");
     leaf.app->add_option("args", leaf.args);
   }
 }
@@ -263,7 +273,8 @@ int dispatch(Registry& reg, const CLI::App* leaf_app) {
   }
   std::string cmd = std::string(kBin) + " " + leaf->path;
   for (const auto& extra : leaf_app->remaining()) {
-    if (extra.size() > 1 && extra[0] == '-')
+    // CLI11 keeps the "--" that ends the flags among the extras; it is no flag.
+    if (extra.size() > 1 && extra[0] == '-' && extra != "--")
       return flag_error(unknown_flag_message(extra), leaf_usage_line(*leaf), cmd);
   }
   if (leaf->help) {
@@ -276,6 +287,50 @@ int dispatch(Registry& reg, const CLI::App* leaf_app) {
     return 1;
   }
   return leaf->run();
+}
+
+// Whether `token` (a flag of `app`) consumes the next argument as its value.
+bool takes_value(CLI::App& app, const std::string& token) {
+  if (token.find('=') != std::string::npos) return false;
+  if (token.rfind("--", 0) == 0) {
+    const CLI::Option* o = app.get_option_no_throw(token);
+    return o && o->get_expected_min() > 0;
+  }
+  for (size_t i = 1; i < token.size(); ++i) {  // a cluster such as -it or -dp80:80
+    const CLI::Option* o = app.get_option_no_throw(std::string("-") + token[i]);
+    if (!o) return false;
+    if (o->get_expected_min() > 0) return i + 1 == token.size();
+  }
+  return false;
+}
+
+// docker stops parsing flags at the first argument of run, create, exec and top: the rest is
+// the container's command line. CLI11 has no such mode, so a "--" goes in there.
+void end_flags_at_command(Registry& reg, std::vector<std::string>& args) {
+  CLI::App* app = &reg.root();
+  const Registry::Leaf* leaf = nullptr;
+  std::string path;
+  for (size_t i = 1; i < args.size(); ++i) {  // args[0] is the program
+    const std::string& a = args[i];
+    if (a == "--") return;
+    if (a.size() > 1 && a[0] == '-') {
+      if (takes_value(*app, a)) ++i;
+      continue;
+    }
+    if (leaf) {
+      if (!leaf->spec->interspersed) args.insert(args.begin() + static_cast<long>(i), "--");
+      return;
+    }
+    path += (path.empty() ? "" : " ") + a;
+    if ((leaf = reg.find_path(path))) {
+      app = leaf->app;
+      continue;
+    }
+    auto g = std::find_if(reg.groups().begin(), reg.groups().end(),
+                          [&](const Registry::Group& g) { return g.app->get_name() == path; });
+    if (g == reg.groups().end()) return;
+    app = g->app;
+  }
 }
 
 }  // namespace
@@ -309,15 +364,24 @@ int run(int argc, char** argv) {
   help_cmd->group("");  // not listed, as in docker
 
   Registry reg(root, ctx);
+  reg.group("container", "Manage containers");
   reg.group("image", "Manage images");
   reg.group("system", "Manage berth");
   register_image_list(reg);
   register_image_commands(reg);
   register_image_transfer(reg);
   register_system_commands(reg);
+  register_container_run(reg);
+  register_container_commands(reg);
+  register_container_list(reg);
+  register_container_logs(reg);
 
+  std::vector<std::string> args(argv, argv + argc);
+  end_flags_at_command(reg, args);
+  std::vector<char*> argp;
+  for (auto& a : args) argp.push_back(a.data());
   try {
-    root.parse(argc, argv);
+    root.parse(static_cast<int>(argp.size()), argp.data());
   } catch (const CLI::ParseError& e) {
     const CLI::App* at = chosen(&root);
     const Registry::Leaf* leaf = reg.find_leaf(at);

@@ -50,6 +50,9 @@ struct CommandSpec {
   std::string summary;
   size_t min_args = 0;
   size_t max_args = std::numeric_limits<size_t>::max();
+  // false: flags end at the first argument, which starts a command line of its own
+  // (run IMAGE ls -l), as with docker's SetInterspersed(false).
+  bool interspersed = true;
 };
 
 // Declares flags on the command's CLI::App and returns what runs it. Called once per path,
@@ -100,11 +103,21 @@ void register_image_list(Registry& r);
 void register_image_commands(Registry& r);
 void register_image_transfer(Registry& r);
 void register_system_commands(Registry& r);
+void register_container_run(Registry& r);
+void register_container_commands(Registry& r);
+void register_container_list(Registry& r);
+void register_container_logs(Registry& r);
 
+// docker's inspect: the objects found as a JSON array (or through -f), then one error line
+// per name not found; `type` is "container", "image" or "" for any kind.
+int inspect_objects(Context& ctx, const Args& names, const std::string& format,
+                    const std::string& type, bool size);
 // Adds docker's --format flag with its help text.
 void add_format_flag(CLI::App& app, std::string& target, const std::string& extra_help = "");
 // Writes all of `s` to stdout.
 void print_out(const std::string& s);
 bool stdout_is_terminal();
+// Prints docker's "Are you sure you want to continue? [y/N]" after `warning`; true on y/Y.
+bool confirm(const std::string& warning);
 
 }  // namespace berth::cli

@@ -2,7 +2,6 @@
 #include <unistd.h>
 
 #include <cstdio>
-#include <iostream>
 
 #include "cli/command.h"
 #include "cli/formatter.h"
@@ -84,15 +83,6 @@ void register_rmi(Registry& r) {
         });
 }
 
-// Go's display-width ellipsis at 45 columns, as docker's history CREATED BY column.
-std::string ellipsis(const std::string& s, size_t max_width) {
-  std::vector<size_t> starts;
-  for (size_t i = 0; i < s.size(); ++i)
-    if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80) starts.push_back(i);
-  if (starts.size() <= max_width) return s;
-  return s.substr(0, starts[max_width - 1]) + "…";
-}
-
 void register_history(Registry& r) {
   Context& ctx = r.context();
   struct Options {
@@ -146,30 +136,6 @@ void register_history(Registry& r) {
         });
 }
 
-// Prints what was found, then the errors: docker's inspect output for several names.
-int inspect_images(Context& ctx, const Args& names, const std::string& format, bool generic) {
-  std::vector<json> found;
-  std::vector<std::string> errors;
-  for (const auto& name : names) {
-    try {
-      found.push_back(ctx.api().call("GET", "/images/" + path_escape(name) + "/json"));
-    } catch (const ApiError& e) {
-      if (generic && e.status() == 404) {
-        errors.push_back("Error: No such object: " + name);
-      } else {
-        errors.push_back(e.what());
-      }
-    }
-  }
-  if (format.empty()) {
-    print_out(json(found).dump(4) + "\n");
-  } else {
-    print_out(render_each(format == "json" ? "{{json .}}" : format, found));
-  }
-  for (const auto& e : errors) std::fprintf(stderr, "%s\n", e.c_str());
-  return errors.empty() ? 0 : 1;
-}
-
 void register_inspect(Registry& r) {
   Context& ctx = r.context();
   const char* format_help =
@@ -183,7 +149,8 @@ void register_inspect(Registry& r) {
         [&ctx, format_help](CLI::App& app, const Args& args) -> Run {
           auto format = std::make_shared<std::string>();
           app.add_option("-f,--format", *format, format_help)->type_name("string");
-          return [&ctx, format, &args] { return inspect_images(ctx, args, *format, false); };
+          return
+              [&ctx, format, &args] { return inspect_objects(ctx, args, *format, "image", false); };
         });
   struct Options {
     std::string format, type;
@@ -200,19 +167,12 @@ void register_inspect(Registry& r) {
           app.add_option("--type", o->type, "Only inspect objects of the given type")
               ->type_name("string");
           return [&ctx, o, &args] {
-            // Only images exist so far; containers, networks and volumes join this lookup.
-            if (!o->type.empty() && o->type != "image")
+            // Networks and volumes join this lookup when berthd has them.
+            if (!o->type.empty() && o->type != "image" && o->type != "container")
               throw Error("\"" + o->type + "\" is not a valid value for --type");
-            return inspect_images(ctx, args, o->format, o->type.empty());
+            return inspect_objects(ctx, args, o->format, o->type, o->size);
           };
         });
-}
-
-bool confirm(const std::string& warning) {
-  print_out(warning + "\nAre you sure you want to continue? [y/N] ");
-  std::string answer;
-  std::getline(std::cin, answer);
-  return answer == "y" || answer == "Y";
 }
 
 void register_prune(Registry& r) {
@@ -260,6 +220,41 @@ void register_prune(Registry& r) {
 }
 
 }  // namespace
+
+int inspect_objects(Context& ctx, const Args& names, const std::string& format,
+                    const std::string& type, bool size) {
+  std::vector<json> found;
+  std::vector<std::string> errors;
+  for (const auto& name : names) {
+    // The generic inspect tries each kind in docker's order; a kind that does not know the
+    // name answers 404 and the next one is asked.
+    if (type.empty() || type == "container") {
+      try {
+        found.push_back(ctx.api().call("GET", "/containers/" + path_escape(name) + "/json",
+                                       Query().flag("size", size)));
+        continue;
+      } catch (const ApiError& e) {
+        if (!type.empty() || e.status() != 404) {
+          errors.push_back(e.what());
+          continue;
+        }
+      }
+    }
+    try {
+      found.push_back(ctx.api().call("GET", "/images/" + path_escape(name) + "/json"));
+    } catch (const ApiError& e) {
+      errors.push_back(type.empty() && e.status() == 404 ? "Error: No such object: " + name
+                                                         : e.what());
+    }
+  }
+  if (format.empty()) {
+    print_out(json(found).dump(4) + "\n");
+  } else {
+    print_out(render_each(format == "json" ? "{{json .}}" : format, found));
+  }
+  for (const auto& e : errors) std::fprintf(stderr, "%s\n", e.c_str());
+  return errors.empty() ? 0 : 1;
+}
 
 void register_image_commands(Registry& r) {
   register_tag(r);

@@ -451,6 +451,17 @@ class Executor {
       if (final) args.push_back(*final);
       return (*tmpl::find_function(first.name, opts_.header))(args);
     }
+    if (first.kind == Arg::kField && c.args.size() == 2 && !final) {
+      // docker's context methods that take an argument ({{.Label "com.example.x"}}) are
+      // objects in the row data, indexed by that argument.
+      json obj = eval_arg(first, dot);
+      json key = eval_arg(c.args[1], dot);
+      if (opts_.header) return obj;
+      if (obj.is_object() && key.is_string()) {
+        auto it = obj.find(key.get<std::string>());
+        return it == obj.end() ? json("") : *it;
+      }
+    }
     if (c.args.size() > 1 || final) throw Error("template: can't give argument to non-function");
     return eval_arg(first, dot);
   }

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <vector>
 
 #include "base/error.h"
 
@@ -168,6 +169,14 @@ std::string api_timestamp(const std::string& value, int64_t now_nanos) {
     return std::to_string(static_cast<long long>(t));
   }
   throw Error("failed to parse value as time or duration: \"" + value + "\"");
+}
+
+std::string ellipsis(const std::string& s, size_t width) {
+  std::vector<size_t> starts;  // where each UTF-8 character begins
+  for (size_t i = 0; i < s.size(); ++i)
+    if ((static_cast<unsigned char>(s[i]) & 0xC0) != 0x80) starts.push_back(i);
+  if (starts.size() <= width) return s;
+  return s.substr(0, starts[width - 1]) + "…";
 }
 
 }  // namespace berth::cli

@@ -25,5 +25,7 @@ std::string rfc3339_nano_fixed(int64_t unix_nanos);
 // long ago", or an RFC 3339 date/time) into the "seconds.nanos" form the API takes.
 std::string api_timestamp(const std::string& value, int64_t now_unix_nanos);
 int64_t now_unix_nanos();
+// Go's display-width ellipsis: at most `width` characters, the last one "…".
+std::string ellipsis(const std::string& s, size_t width);
 
 }  // namespace berth::cli
