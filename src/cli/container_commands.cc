@@ -375,7 +375,7 @@ void register_top(Registry& r) {
             std::string text;
             auto row = [&](const json& cells) {
               std::string line;
-              for (const auto& c : cells) line += go_sprint(c) + "\t";
+              for (const auto& c : cells) line += (line.empty() ? "" : "\t") + go_sprint(c);
               text += line + "\n";
             };
             row(top.value("Titles", json::array()));
