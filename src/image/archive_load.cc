@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstring>
 #include <map>
 #include <memory>
@@ -106,6 +107,9 @@ class ArchiveFiles {
         continue;
       }
       if (archive_entry_filetype(e) != AE_IFREG) continue;
+      // docker save and OCI layouts never write sparse members; filling the holes of a
+      // hostile one would cost memory and disk for bytes the archive never carried.
+      if (archive_entry_sparse_count(e) > 0) bad(path + ": sparse members are not supported");
       if (archive_entry_size(e) <= kSmallFile && small_total_ < kSmallTotal) {
         std::string data;
         data.reserve(static_cast<size_t>(archive_entry_size(e)));
@@ -309,6 +313,10 @@ void add_oci_manifest(const ArchiveFiles& files, const Descriptor& d, std::vecto
         continue;
       Descriptor sub = m;
       if (!name.empty()) sub.annotations["io.containerd.image.name"] = name;
+      // The index's name is the image's name, whichever manifest is picked from it.
+      if (auto ref = d.annotations.find("org.opencontainers.image.ref.name");
+          ref != d.annotations.end())
+        sub.annotations[ref->first] = ref->second;
       add_oci_manifest(files, sub, out, depth + 1);
       return;
     }
@@ -380,7 +388,16 @@ LoadResult load_archive(ImageStore& store, ContentStore& content, const ReadFn& 
 
   LoadResult result;
   for (auto& p : pending) {
-    Image img = store.add_image(p.config_text);
+    Image img;
+    try {
+      img = store.add_image(p.config_text);
+    } catch (const Error& e) {
+      // A layer the unpacker refuses is the archive's fault; a full or failing disk is not.
+      if (dynamic_cast<const InvalidArgument*>(&e) || e.code() == ENOSPC || e.code() == EDQUOT ||
+          e.code() == EIO)
+        throw;
+      bad(e.what());
+    }
     result.image_ids.push_back(img.id);
     if (p.tags.empty()) {
       result.messages.push_back("Loaded image ID: " + img.id);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <filesystem>
 
 #include "base/error.h"
 #include "base/fs.h"
@@ -166,7 +167,11 @@ void apply_config_changes(nlohmann::json& config, const std::vector<std::string>
     } else if (instr == "WORKDIR") {
       std::string wd = unquote(args);
       std::string cur = config.value("WorkingDir", "");
-      config["WorkingDir"] = wd[0] == '/' ? wd : path_join(cur.empty() ? "/" : cur, wd);
+      // As Docker's normalizeWorkdir: a relative one is joined and cleaned (filepath.Join).
+      std::string joined =
+          std::filesystem::path(path_join(cur.empty() ? "/" : cur, wd)).lexically_normal().string();
+      if (joined.size() > 1 && joined.back() == '/') joined.pop_back();
+      config["WorkingDir"] = wd[0] == '/' ? wd : joined;
     } else if (instr == "HEALTHCHECK") {
       auto e = exec_form(args.rfind("CMD ", 0) == 0 ? trim(args.substr(4)) : "");
       if (upper(args) == "NONE") {
