@@ -292,7 +292,14 @@ void ContainerManager::start_locked(Container& c, Live& l) {
     c.state.exit_code = start_failure_code(msg);
     c.state.error = msg;
     c.state.pid = 0;
+    c.state.finished_at = now_rfc3339();
     store_.update(c);
+    {
+      std::lock_guard lk(mu_);
+      l.last_code = c.state.exit_code;
+    }
+    // `run --rm` waits for the removal: a container that never ran goes as well.
+    if (c.host_config.value("AutoRemove", false)) destroy(c);
     throw Error("failed to create task for container: " + msg);
   }
   c.state.status = State::kRunning;

@@ -44,10 +44,11 @@ AttachClient::AttachClient(UniqueFd fd, AttachOptions opts)
     : fd_(std::move(fd)), opts_(std::move(opts)) {}
 
 uint32_t AttachClient::events(bool stdin_room) const {
-  // A client without stdin is still read, to notice it going away; one whose stdin ended
-  // is noticed by EPOLLHUP, which epoll always reports.
+  // A client without stdin is still read, to notice its half-close; after that, and after
+  // its stdin ended, its going away is noticed by EPOLLHUP, which epoll always reports.
   uint32_t ev = 0;
-  if (opts_.stdin ? reads_stdin() && stdin_room : true) ev |= EPOLLIN | EPOLLRDHUP;
+  if (!input_done_ && (opts_.stdin ? reads_stdin() && stdin_room : true))
+    ev |= EPOLLIN | EPOLLRDHUP;
   if (has_pending()) ev |= EPOLLOUT;
   return ev;
 }
@@ -98,9 +99,11 @@ AttachClient::Input AttachClient::read(std::string& to_container) {
   ssize_t n = ::recv(fd_.get(), buf, sizeof buf, MSG_DONTWAIT);
   if (n < 0) return errno == EAGAIN || errno == EINTR ? Input::kData : Input::kClosed;
   if (n == 0) {
-    // A client that sends no stdin ends its attachment by closing; one that does may
-    // half-close at the end of its input and still read the output.
-    if (!opts_.stdin) return Input::kClosed;
+    // A half-close ends the client's input, not its attachment: the docker CLI shuts its
+    // writing side at once when it sends no stdin, and still reads the output. A client
+    // that goes away entirely is noticed by EPOLLHUP.
+    input_done_ = true;
+    if (!opts_.stdin) return Input::kEof;
     if (key_pos_ > 0) to_container.append(opts_.detach_keys, 0, key_pos_);
     key_pos_ = 0;
     return Input::kEof;

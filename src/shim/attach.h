@@ -46,6 +46,7 @@ class AttachClient {
  private:
   UniqueFd fd_;
   AttachOptions opts_;
+  bool input_done_ = false;  // the client half-closed: nothing more to read from it
   bool stdin_done_ = false;
   size_t key_pos_ = 0;  // how many detach-key bytes matched so far, held back
   std::string out_;
