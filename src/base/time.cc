@@ -56,7 +56,13 @@ std::optional<int64_t> parse_rfc3339(const std::string& s) {
     return std::nullopt;
   }
   if (i != s.size()) return std::nullopt;
-  int64_t sec = static_cast<int64_t>(timegm(&t)) - offset;
+  tm parsed = t;
+  time_t when = timegm(&t);
+  // timegm rolls "month 13" or "February 30" over into a real date; those are not valid.
+  if (t.tm_year != parsed.tm_year || t.tm_mon != parsed.tm_mon || t.tm_mday != parsed.tm_mday ||
+      t.tm_hour != parsed.tm_hour || t.tm_min != parsed.tm_min || parsed.tm_sec > 60)
+    return std::nullopt;
+  int64_t sec = static_cast<int64_t>(when) - offset;
   return sec * 1000000000 + nanos;
 }
 

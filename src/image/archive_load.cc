@@ -171,6 +171,8 @@ class ArchiveFiles {
     bad(path + ": too many links");
   }
 
+  void unpin() { pins_.clear(); }
+
   bool has(const std::string& path) const {
     std::string p = resolve(normalise(path));
     return small_.count(p) || blobs_.count(p);
@@ -386,18 +388,36 @@ LoadResult load_archive(ImageStore& store, ContentStore& content, const ReadFn& 
     }
   }
 
+  // All layers of all images are unpacked before the first image is registered, so that a
+  // layer refused in the last image leaves none of the archive behind.
+  std::vector<std::string> chains;
+  std::shared_ptr<void> hold;
+  try {
+    for (auto& p : pending) {
+      std::string parent;
+      for (auto& d : parse_image_config(p.config_text).diff_ids) {
+        chains.push_back(chain_id(parent, d));
+        // The pin grows with the set: nothing unpacked here is released by a concurrent rmi.
+        hold = store.pin(chains);
+        store.ensure_layer(parent, d);
+        parent = chains.back();
+      }
+    }
+  } catch (const Error& e) {
+    hold.reset();
+    // A first layer's chain id is its diff id, which the archive's blob pins also hold.
+    files.unpin();
+    store.release_unused_layers(chains);
+    // A layer the unpacker refuses is the archive's fault; a full or failing disk is not.
+    if (dynamic_cast<const InvalidArgument*>(&e) || e.code() == ENOSPC || e.code() == EDQUOT ||
+        e.code() == EIO)
+      throw;
+    bad(e.what());
+  }
+
   LoadResult result;
   for (auto& p : pending) {
-    Image img;
-    try {
-      img = store.add_image(p.config_text);
-    } catch (const Error& e) {
-      // A layer the unpacker refuses is the archive's fault; a full or failing disk is not.
-      if (dynamic_cast<const InvalidArgument*>(&e) || e.code() == ENOSPC || e.code() == EDQUOT ||
-          e.code() == EIO)
-        throw;
-      bad(e.what());
-    }
+    Image img = store.add_image(p.config_text);
     result.image_ids.push_back(img.id);
     if (p.tags.empty()) {
       result.messages.push_back("Loaded image ID: " + img.id);

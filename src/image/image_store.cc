@@ -500,6 +500,11 @@ std::pair<std::vector<RemovedItem>, uint64_t> ImageStore::remove_unused(
   return {out, before - after};
 }
 
+void ImageStore::release_unused_layers(const std::vector<std::string>& chain_ids) {
+  std::lock_guard lk(mu_);
+  release_layers_locked(chain_ids);
+}
+
 void ImageStore::discard_blob(const std::string& digest) {
   std::lock_guard lk(mu_);
   if (pins_.count(digest) || images_.count(digest)) return;

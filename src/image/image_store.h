@@ -90,6 +90,8 @@ class ImageStore {
   // load that has written them has not registered its image yet.
   [[nodiscard]] std::shared_ptr<void> pin(std::vector<std::string> digests);
 
+  // Removes the given layers unless an image or a pin uses them (a load that failed).
+  void release_unused_layers(const std::vector<std::string>& chain_ids);
   // Removes a blob that an import or load stored and no image, layer or pin uses.
   void discard_blob(const std::string& digest);
 

@@ -43,8 +43,7 @@ TEST(Time, Rfc3339Garbage) {
 TEST(Time, Rfc3339OutOfRangeFields) {
   for (const char* s : {"2023-13-01T00:00:00Z", "2023-02-30T00:00:00Z", "2023-11-14T25:00:00Z",
                         "2023-11-14T22:61:00Z"}) {
-    auto v = parse_rfc3339(s);
-    if (v) GTEST_SKIP() << "bug: parse_rfc3339 accepts " << s << " (normalised by timegm)";
+    EXPECT_FALSE(parse_rfc3339(s)) << s;
   }
 }
 
