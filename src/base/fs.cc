@@ -75,13 +75,14 @@ void write_file(const std::string& path, std::string_view data, int flags) {
   }
 }
 
-void write_file_atomic(const std::string& path, std::string_view data, mode_t mode) {
+void write_file_atomic(const std::string& path, std::string_view data, mode_t mode,
+                       Durability durability) {
   std::string tmp = path + ".tmp";
   {
     auto fd = open_or_throw(tmp, O_WRONLY | O_CREAT | O_TRUNC, mode);
     try {
       write_all(fd.get(), data);
-      if (::fsync(fd.get()) < 0) throw_errno("fsync");
+      if (durability == Durability::kSynced && ::fsync(fd.get()) < 0) throw_errno("fsync");
     } catch (const std::exception& e) {
       ::unlink(tmp.c_str());
       rethrow_with_context(e, tmp);

@@ -20,8 +20,13 @@ std::string read_file(const std::string& path);
 std::optional<std::string> read_file_if_exists(const std::string& path);
 std::string read_fd(int fd);
 void write_file(const std::string& path, std::string_view data, int flags = 0);
-// Writes to a temporary file beside `path`, fsyncs it and renames it over `path`.
-void write_file_atomic(const std::string& path, std::string_view data, mode_t mode = 0644);
+// Writes to a temporary file beside `path` and renames it over `path`: a reader sees the old
+// content or the new, never a mix. kSynced also fsyncs first, so that the new content
+// survives a power loss; kCrashSafe is enough for what only has to survive a killed process
+// (runtime state under /run, files regenerated at every container start).
+enum class Durability { kSynced, kCrashSafe };
+void write_file_atomic(const std::string& path, std::string_view data, mode_t mode = 0644,
+                       Durability durability = Durability::kSynced);
 void write_all(int fd, std::string_view data);
 
 void mkdir_p(const std::string& path, mode_t mode = 0755);

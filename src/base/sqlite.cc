@@ -23,9 +23,11 @@ Db::Db(const std::string& path, const std::string& schema) : path_(path) {
     throw Error("database: open " + path + ": " + msg);
   }
   sqlite3_busy_timeout(db_, 5000);
-  // WAL with synchronous=FULL: a commit is on disk when it returns, so an acknowledged
-  // change survives kill -9 and power loss.
-  exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;");
+  // WAL with synchronous=NORMAL: a commit is in the WAL when it returns, so an acknowledged
+  // change survives kill -9 of the daemon; the WAL is fsynced at checkpoints, so a power
+  // loss can lose only the last moments, never corrupt the database. FULL would add an
+  // fsync (3.5 ms here) to every container create, start, exit and removal.
+  exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;");
   exec(schema);
 }
 

@@ -140,6 +140,10 @@ std::string ContainerManager::bundle_dir(const std::string& id) const {
   return path_join(opts_.exec_root, "containers/" + id);
 }
 
+std::string ContainerManager::bundle_path(const std::string& id) const {
+  return bundle_dir(id);
+}
+
 void ContainerManager::event(const Container& c, const std::string& action,
                              std::map<std::string, std::string> extra) {
   extra["name"] = c.name;
@@ -229,6 +233,7 @@ void ContainerManager::start_locked(Container& c, Live& l) {
   ContainerRootfs rootfs(path_join(opts_.data_root, "overlay"), c.id);
   std::string bundle = bundle_dir(c.id);
   std::string cdir = container_dir(c.id);
+  auto t_begin = std::chrono::steady_clock::now();
   try {
     std::string merged = rootfs.mount(images_.layer_dirs(img));
     mkdir_p(bundle, 0700);
@@ -239,13 +244,17 @@ void ContainerManager::start_locked(Container& c, Live& l) {
     paths.hosts_file = path_join(cdir, "hosts");
     paths.resolv_conf = path_join(cdir, "resolv.conf");
     std::string hostname = c.config.value("Hostname", "");
-    write_file_atomic(paths.hostname_file, hostname + "\n");
+    // Regenerated at every start: they need no fsync.
+    constexpr auto kFast = Durability::kCrashSafe;
+    write_file_atomic(paths.hostname_file, hostname + "\n", 0644, kFast);
     write_file_atomic(paths.hosts_file,
                       "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
                       "fe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\n"
-                      "ff02::2\tip6-allrouters\n");
-    write_file_atomic(paths.resolv_conf, read_file_if_exists("/etc/resolv.conf").value_or(""));
-    write_file_atomic(path_join(bundle, "config.json"), build_spec(c, paths).dump());
+                      "ff02::2\tip6-allrouters\n",
+                      0644, kFast);
+    write_file_atomic(paths.resolv_conf, read_file_if_exists("/etc/resolv.conf").value_or(""), 0644,
+                      kFast);
+    write_file_atomic(path_join(bundle, "config.json"), build_spec(c, paths).dump(), 0644, kFast);
     ::unlink(path_join(bundle, shim::kExitFile).c_str());
 
     ShimLaunch launch;
@@ -264,7 +273,9 @@ void ContainerManager::start_locked(Container& c, Live& l) {
     if (lc.contains("Config") && lc["Config"].is_object())
       for (auto& [k, v] : lc["Config"].items())
         if (v.is_string()) launch.log_opts.push_back(k + "=" + v.get<std::string>());
+    auto t_prepared = std::chrono::steady_clock::now();
     spawn_shim(launch);
+    auto t_created = std::chrono::steady_clock::now();
     auto conn = ShimConnection::connect(launch.socket);
     for (auto& [fd, o] : l.pending_attach) {
       try {
@@ -281,6 +292,12 @@ void ContainerManager::start_locked(Container& c, Live& l) {
     l.pending_attach.clear();
     auto reply = conn.call({{"op", "start"}});
     c.state.pid = reply.value("pid", 0);
+    auto ms = [](auto a, auto b) {
+      return std::to_string(std::chrono::duration<double, std::milli>(b - a).count());
+    };
+    log::debug("start " + short_id(c.id) + ": prepare " + ms(t_begin, t_prepared) +
+               " ms, shim and create " + ms(t_prepared, t_created) + " ms, start " +
+               ms(t_created, std::chrono::steady_clock::now()) + " ms");
   } catch (const std::exception& e) {
     std::string msg = e.what();
     try {
@@ -535,9 +552,14 @@ void ContainerManager::destroy(const Container& c) {
 
 void ContainerManager::remove(const std::string& ref, bool force) {
   Container c = store_.get(ref);
-  if (c.running() && !force)
-    throw Conflict("You cannot remove a running container " + c.id +
-                   ". Stop the container before attempting removal or force remove");
+  // dockerd's words (API 1.44): the name, and what the container is doing.
+  if (c.state.status == State::kPaused && !force)
+    throw Conflict("cannot remove container \"/" + c.name +
+                   "\": container is paused and must be unpaused first");
+  if ((c.running() || c.state.status == State::kRestarting) && !force)
+    throw Conflict("cannot remove container \"/" + c.name + "\": container is " +
+                   state_name(c.state.status) +
+                   ": stop the container before removing or force remove");
   if (c.running() || c.state.status == State::kRestarting) stop(c.id, 0, "SIGKILL");
   auto l = live(c.id);
   std::lock_guard op(l->op);

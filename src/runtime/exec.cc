@@ -149,6 +149,13 @@ int Runtime::exec(const std::string& id, const ExecOptions& o) {
   UniqueFd sync(sp[0]), child_sync(sp[1]);
   pid_t pid = fork_into_pid_namespace(pidns.get());
   if (pid == 0) {
+    // A caller that takes its signals through a signalfd (berth-shim) has them blocked and
+    // ignores SIGPIPE; both would survive execve. The process starts as a fresh one would.
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    for (int s = 1; s < NSIG; s++)
+      if (s != SIGKILL && s != SIGSTOP) ::signal(s, SIG_DFL);
     try {
       if (sync_receive(child_sync.get()).type != SyncType::kGo) _exit(1);
       cgroup->join_self();
@@ -188,7 +195,8 @@ int Runtime::exec(const std::string& id, const ExecOptions& o) {
   auto m = sync_receive(sync.get());
   if (m.type == SyncType::kError) fail(m.payload);
   if (m.type != SyncType::kCreated) fail("exec: process exited during setup");
-  if (!o.pid_file.empty()) write_file_atomic(o.pid_file, std::to_string(pid));
+  if (!o.pid_file.empty())
+    write_file_atomic(o.pid_file, std::to_string(pid), 0644, Durability::kCrashSafe);
   if (o.detach) return 0;
   if (console.peer) {
     auto master = receive_fd(console.peer.get());

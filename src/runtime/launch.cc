@@ -352,7 +352,8 @@ Launched launch_container(const RuntimeOptions& ropts, const std::string& id,
   if (console.peer) out.tty_master = receive_fd(console.peer.get());
   rec.pid_start_time = process_start_time(pid);
   save_record(ropts, rec);
-  if (!opts.pid_file.empty()) write_file_atomic(opts.pid_file, std::to_string(pid));
+  if (!opts.pid_file.empty())
+    write_file_atomic(opts.pid_file, std::to_string(pid), 0644, Durability::kCrashSafe);
   guard.commit();
   out.pid = pid;
   return out;

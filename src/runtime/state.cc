@@ -66,7 +66,8 @@ void save_record(const RuntimeOptions& opts, const Record& rec) {
                       {"owner", rec.owner},
                       {"cgroupsPath", rec.cgroups_path},
                       {"annotations", rec.annotations}};
-  write_file_atomic(path_join(container_dir(opts, rec.id), "state.json"), j.dump());
+  write_file_atomic(path_join(container_dir(opts, rec.id), "state.json"), j.dump(), 0644,
+                    Durability::kCrashSafe);
 }
 
 bool container_exists(const RuntimeOptions& opts, const std::string& id) {

@@ -66,7 +66,8 @@ bool OomCounter::fired() const {
 }
 
 void write_exit_file(const std::string& state_dir, const ExitStatus& status) {
-  write_file_atomic(path_join(state_dir, kExitFile), status.to_json().dump() + "\n");
+  write_file_atomic(path_join(state_dir, kExitFile), status.to_json().dump() + "\n", 0644,
+                    Durability::kCrashSafe);
 }
 
 }  // namespace berth::shim
