@@ -17,10 +17,7 @@ import sys
 import tempfile
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
-BUILD = os.path.join(ROOT, "build")
-DOCKER = shutil.which("docker") or "/usr/local/bin/docker"
+from daemons import BUILD, DOCKER, Daemons, run
 
 
 def make_rootfs(path, size_mb):
@@ -46,55 +43,10 @@ def make_rootfs(path, size_mb):
     return n, total
 
 
-def run(argv, env=None, quiet=True):
-    r = subprocess.run(argv, env=env, stdout=subprocess.PIPE if quiet else None,
-                       stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
-    if r.returncode != 0:
-        raise RuntimeError(f"{' '.join(argv)}: {r.stderr.decode().strip()}")
-    return r.stdout.decode() if quiet else ""
-
-
 def timed(argv, env=None):
     t0 = time.perf_counter()
     run(argv, env)
     return time.perf_counter() - t0
-
-
-def wait_for(sock, proc, what):
-    env = dict(os.environ, DOCKER_HOST=f"unix://{sock}")
-    for _ in range(300):
-        if proc.poll() is not None:
-            raise RuntimeError(f"{what} exited with {proc.returncode}")
-        if subprocess.run([DOCKER, "version"], env=env, stdout=subprocess.DEVNULL,
-                          stderr=subprocess.DEVNULL).returncode == 0:
-            return env
-        time.sleep(0.1)
-    raise RuntimeError(f"{what} did not come up")
-
-
-def start_berthd(work):
-    sock = os.path.join(work, "berth.sock")
-    log = open(os.path.join(work, "berthd.log"), "w")
-    p = subprocess.Popen([os.path.join(BUILD, "src/cmd/berthd"), "--data-root",
-                          os.path.join(work, "berth-data"), "--exec-root",
-                          os.path.join(work, "berth-exec"), "-H", f"unix://{sock}"],
-                         stdout=log, stderr=log)
-    return p, wait_for(sock, p, "berthd")
-
-
-def start_dockerd(work):
-    dockerd = shutil.which("dockerd")
-    if not dockerd:
-        return None, None
-    sock = os.path.join(work, "docker.sock")
-    log = open(os.path.join(work, "dockerd.log"), "w")
-    p = subprocess.Popen([dockerd, "--data-root", os.path.join(work, "docker-data"),
-                          "--exec-root", os.path.join(work, "docker-exec"), "-H",
-                          f"unix://{sock}", "--pidfile", os.path.join(work, "docker.pid"),
-                          "--bridge=none", "--iptables=false", "--ip6tables=false",
-                          "--config-file", os.path.join(work, "daemon.json")],
-                         stdout=log, stderr=log)
-    return p, wait_for(sock, p, "dockerd")
 
 
 def bench_daemon(env, layer_tar, work, iterations):
@@ -145,10 +97,8 @@ def main():
         sys.exit("run as root: the daemons unpack layers with their owners")
 
     work = tempfile.mkdtemp(prefix="berth-image-bench-")
-    daemons = []
+    daemons = Daemons(work)
     try:
-        with open(os.path.join(work, "daemon.json"), "w") as f:
-            f.write("{}\n")
         files, size = make_rootfs(os.path.join(work, "rootfs"), args.size_mb)
         layer_tar = os.path.join(work, "layer.tar")
         run(["tar", "-C", os.path.join(work, "rootfs"), "-cf", layer_tar, "."])
@@ -157,13 +107,11 @@ def main():
         print(f"image: one layer, {files} files, {tar_mb:.0f} MB; {args.iterations} runs each")
 
         results = {}
-        p, env = start_berthd(work)
-        daemons.append(p)
+        _, env = daemons.berthd()
         results["berthd"] = bench_daemon(env, layer_tar, work, args.iterations)
-        p, env = start_dockerd(work)
-        if p:
-            daemons.append(p)
-            results["dockerd"] = bench_daemon(env, layer_tar, work, args.iterations)
+        peers = daemons.dockerd()
+        if peers:
+            results["dockerd"] = bench_daemon(peers[2], layer_tar, work, args.iterations)
 
         print(f"\n{'daemon':10} {'save':>10} {'load':>10}")
         for name, (s, l) in results.items():
@@ -178,14 +126,7 @@ def main():
         print(f"\nunpack: apply_layer {b:.3f}s ({tar_mb / b:.0f} MB/s), tar -x {t:.3f}s "
               f"({tar_mb / t:.0f} MB/s): {100 * t / b:.0f}% of tar's speed (goal: 90%)")
     finally:
-        for p in daemons:
-            p.terminate()
-            try:
-                p.wait(20)
-            except subprocess.TimeoutExpired:
-                p.kill()
-        subprocess.run(["umount", "-R", os.path.join(work, "docker-exec")],
-                       stderr=subprocess.DEVNULL)
+        daemons.stop()
         shutil.rmtree(work, ignore_errors=True)
 
 

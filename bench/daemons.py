@@ -1,0 +1,94 @@
+"""berthd and Debian's dockerd side by side for the benchmarks: each with its own data root,
+exec root and socket (dockerd with its own containerd, no bridge and no firewall rules), so
+an installed Docker is never touched."""
+import os
+import shutil
+import subprocess
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+BUILD = os.path.join(os.path.dirname(HERE), "build")
+DOCKER = shutil.which("docker") or "/usr/local/bin/docker"
+
+
+def run(argv, env=None, check=True):
+    r = subprocess.run(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       stdin=subprocess.DEVNULL)
+    if check and r.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv)}: {r.stderr.decode().strip()}")
+    return r.stdout.decode()
+
+
+def _wait_for(sock, proc, what):
+    env = dict(os.environ, DOCKER_HOST=f"unix://{sock}")
+    for _ in range(300):
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited with {proc.returncode}")
+        if subprocess.run([DOCKER, "version"], env=env, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.DEVNULL).returncode == 0:
+            return env
+        time.sleep(0.1)
+    raise RuntimeError(f"{what} did not come up")
+
+
+class Daemons:
+    def __init__(self, work):
+        self.work = work
+        self.procs = []
+
+    def berthd(self):
+        sock = os.path.join(self.work, "berth.sock")
+        log = open(os.path.join(self.work, "berthd.log"), "w")
+        p = subprocess.Popen([os.path.join(BUILD, "src/cmd/berthd"), "--data-root",
+                              os.path.join(self.work, "berth-data"), "--exec-root",
+                              os.path.join(self.work, "berth-exec"), "-H", f"unix://{sock}"],
+                             stdout=log, stderr=log)
+        self.procs.append(p)
+        return p, _wait_for(sock, p, "berthd")
+
+    def dockerd(self):
+        """Returns (dockerd, containerd, env) or None when docker.io is not installed."""
+        dockerd, containerd = shutil.which("dockerd"), shutil.which("containerd")
+        if not dockerd or not containerd:
+            return None
+        d = os.path.join(self.work, "docker")
+        os.makedirs(d, exist_ok=True)
+        with open(os.path.join(d, "containerd.toml"), "w") as f:
+            f.write(f'version = 2\nroot = "{d}/ctr-root"\nstate = "{d}/ctr-state"\n'
+                    f'disabled_plugins = ["io.containerd.grpc.v1.cri"]\n'
+                    f'[grpc]\n  address = "{d}/containerd.sock"\n'
+                    f'[ttrpc]\n  address = "{d}/containerd.sock.ttrpc"\n')
+        with open(os.path.join(d, "daemon.json"), "w") as f:
+            f.write("{}\n")
+        clog = open(os.path.join(d, "containerd.log"), "w")
+        c = subprocess.Popen([containerd, "--config", os.path.join(d, "containerd.toml")],
+                             stdout=clog, stderr=clog)
+        self.procs.append(c)
+        for _ in range(100):
+            if os.path.exists(os.path.join(d, "containerd.sock")):
+                break
+            time.sleep(0.1)
+        sock = os.path.join(d, "docker.sock")
+        log = open(os.path.join(d, "dockerd.log"), "w")
+        p = subprocess.Popen([dockerd, "--data-root", os.path.join(d, "data"), "--exec-root",
+                              os.path.join(d, "exec"), "-H", f"unix://{sock}", "--pidfile",
+                              os.path.join(d, "docker.pid"), "--containerd",
+                              os.path.join(d, "containerd.sock"), "--bridge=none",
+                              "--iptables=false", "--ip6tables=false", "--config-file",
+                              os.path.join(d, "daemon.json")], stdout=log, stderr=log)
+        self.procs.append(p)
+        return p, c, _wait_for(sock, p, "dockerd")
+
+    def stop(self):
+        # dockerd before its containerd, each given time to stop its containers.
+        for p in reversed(self.procs):
+            p.terminate()
+            try:
+                p.wait(30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        for sub in ("docker/exec", "docker/ctr-state", "berth-exec"):
+            subprocess.run(["umount", "-R", os.path.join(self.work, sub)],
+                           stderr=subprocess.DEVNULL)
+        subprocess.run(f"grep -o ' {self.work}[^ ]*' /proc/mounts | sort -r | "
+                       f"xargs -r -n1 umount -l", shell=True, stderr=subprocess.DEVNULL)
