@@ -36,7 +36,8 @@ int64_t seconds_since(const std::string& rfc3339) {
 
 std::string command_line(const engine::Container& c) {
   std::string cmd = c.path;
-  for (auto& a : c.args) cmd += " " + a;
+  // As dockerd lists it: arguments with a space are put in single quotes.
+  for (auto& a : c.args) cmd += a.find(' ') == std::string::npos ? " " + a : " '" + a + "'";
   return cmd;
 }
 

@@ -150,6 +150,13 @@ json build_spec(const Container& c, const SpecPaths& paths) {
 
   auto& proc = spec["process"];
   proc["terminal"] = c.tty();
+  // The CLI sends the terminal's size at create (API 1.42+), so the pty is right from the start.
+  if (c.tty() && hc.contains("ConsoleSize") && hc["ConsoleSize"].is_array() &&
+      hc["ConsoleSize"].size() == 2 && hc["ConsoleSize"][0].is_number_unsigned() &&
+      hc["ConsoleSize"][1].is_number_unsigned() && hc["ConsoleSize"][0].get<unsigned>() > 0 &&
+      hc["ConsoleSize"][1].get<unsigned>() > 0)
+    proc["consoleSize"] = {{"height", hc["ConsoleSize"][0].get<unsigned>()},
+                           {"width", hc["ConsoleSize"][1].get<unsigned>()}};
   std::vector<std::string> args;
   args.push_back(c.path);
   args.insert(args.end(), c.args.begin(), c.args.end());

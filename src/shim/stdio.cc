@@ -23,12 +23,22 @@ void make_pipe(UniqueFd& r, UniqueFd& w) {
   w.reset(p[1]);
 }
 
-sockaddr_un unix_address(const std::string& path) {
+// A path longer than sun_path (a deep exec root) is reached through its directory:
+// /proc/self/fd/N/NAME, with `dir` holding N open until the bind is done.
+sockaddr_un unix_address(const std::string& path, UniqueFd& dir) {
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
-  if (path.size() >= sizeof addr.sun_path)
+  std::string p = path;
+  if (p.size() >= sizeof addr.sun_path && p.find('/') != std::string::npos) {
+    auto slash = p.rfind('/');
+    dir.reset(::open(slash == 0 ? "/" : p.substr(0, slash).c_str(),
+                     O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!dir) throw_errno("open " + p.substr(0, slash));
+    p = "/proc/self/fd/" + std::to_string(dir.get()) + p.substr(slash);
+  }
+  if (p.size() >= sizeof addr.sun_path)
     throw Error("socket path too long (" + std::to_string(path.size()) + " bytes): " + path);
-  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  std::memcpy(addr.sun_path, p.c_str(), p.size() + 1);
   return addr;
 }
 
@@ -98,7 +108,8 @@ UniqueFd ConsoleSocket::receive_master() {
 }
 
 UniqueFd listen_unix(const std::string& path) {
-  sockaddr_un addr = unix_address(path);
+  UniqueFd dir;
+  sockaddr_un addr = unix_address(path, dir);
   UniqueFd s(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
   if (!s) throw_errno("socket");
   // A socket left by a shim that died with the same path would make bind fail.
