@@ -24,5 +24,6 @@ void add_image_routes(Router& router, Services& s);
 void add_image_transfer_routes(Router& router, Services& s);
 void add_event_routes(Router& router, Services& s);
 void add_container_routes(Router& router, Services& s);
+void add_exec_routes(Router& router, Services& s);
 
 }  // namespace berth::api

@@ -67,6 +67,9 @@ class ContainerManager {
   std::vector<Container> list() const { return store_.list(); }
   bool image_in_use(const std::string& image_id) const;
   const EngineOptions& options() const { return opts_; }
+  // The running container's bundle: config.json (its OCI spec) and shim.sock (protocol.h),
+  // for exec, which runs through the shim.
+  std::string bundle_path(const std::string& id) const;
 
  private:
   struct Live;

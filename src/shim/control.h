@@ -33,7 +33,8 @@ class ControlConn {
   bool has_pending() const { return !out_.empty(); }
   uint32_t events() const;
 
-  bool waiting = false;  // a wait is pending: the container has not exited yet
+  bool waiting = false;   // a wait is pending: the container (or the exec) has not exited yet
+  std::string wait_exec;  // the exec the pending wait is for; empty: the container
 
  private:
   UniqueFd fd_;

@@ -21,6 +21,16 @@
 //   {"op":"wait"}                           -> (when the container has exited)
 //       {"exit":{"code":N,"finished_at":"RFC3339","oom_killed":b}}
 //   {"op":"state"}                          -> {"pid":N,"running":b}
+//   {"op":"exec","exec_id":"ID","process":{OCI process},"stdin":b,"stdout":b,"stderr":b,
+//    "detach_keys":"ctrl-p,ctrl-q"}
+//       runs a process in the container (`docker exec`); process.terminal gives it a pty.
+//       With one file descriptor passed (the client's hijacked connection) its output goes
+//       there as with attach (never to the log), stdin is read from it when asked, and the
+//       shim closes it after the last output; without one it runs detached, its output
+//       dropped.                         -> {"ok":true,"pid":N}
+//       or {"error":"exec: \"x\": executable file not found in $PATH"} when it cannot start.
+//   {"op":"exec_wait","exec_id":"ID"}       -> (when the exec has exited) {"exit":{"code":N}}
+//   {"op":"exec_resize","exec_id":"ID","height":H,"width":W}  -> {"ok":true}
 // Errors: {"error":"message"}.
 //
 // When the container exits the shim writes <state-dir>/exit.json atomically

@@ -26,6 +26,7 @@
 #include "runtime/runtime.h"
 #include "shim/attach.h"
 #include "shim/control.h"
+#include "shim/exec_session.h"
 #include "shim/exit_status.h"
 #include "shim/json_log.h"
 #include "shim/protocol.h"
@@ -42,7 +43,7 @@ constexpr std::chrono::seconds kExitGrace{5};
 
 using nlohmann::json;
 
-class Shim {
+class Shim final : private ExecLoop {
  public:
   explicit Shim(const Options& opts)
       : o_(opts), rt_(runtime::RuntimeOptions{.root = opts.runtime_root}) {}
@@ -85,6 +86,17 @@ class Shim {
   void drop_conn(int fd);
   bool done() const;
 
+  // Exec sessions (exec_session.h): the loop routes their fds to them and reaps them.
+  std::optional<json> start_exec(ControlConn& c, const json& req);
+  ExecSession* find_exec(const std::string& id);
+  void answer_exec_waits(const std::string& id, int code);
+  void watch(int fd, uint32_t events, ExecSession& owner) override;
+  void retire_fd(UniqueFd fd) override;
+  void retire_client(std::unique_ptr<AttachClient> client) override;
+  std::optional<std::chrono::steady_clock::time_point> next_deadline() const;
+  void expire_execs(std::chrono::steady_clock::time_point now);
+  void finish_execs();
+
   const Options& o_;
   runtime::Runtime rt_;
   pid_t pid_ = 0;
@@ -102,11 +114,16 @@ class Shim {
   std::map<int, uint32_t> watched_;
   std::map<int, std::unique_ptr<ControlConn>> conns_;
   std::map<int, std::unique_ptr<AttachClient>> clients_;
+  std::map<std::string, std::unique_ptr<ExecSession>> execs_;
+  std::map<int, ExecSession*> exec_fds_;
+  // Exit codes of finished execs, for an exec_wait that comes after the end.
+  std::map<std::string, int> exec_exits_;
   // Closed at the end of an epoll batch, so that no later event of the batch meets a new
   // file that reused the number.
   std::vector<UniqueFd> retired_;
   std::vector<std::unique_ptr<ControlConn>> retired_conns_;
   std::vector<std::unique_ptr<AttachClient>> retired_clients_;
+  std::vector<std::unique_ptr<ExecSession>> retired_execs_;
 };
 
 pid_t Shim::create() {
@@ -205,12 +222,13 @@ void Shim::retire(UniqueFd& fd) {
 void Shim::serve() {
   epoll_event events[64];
   while (!done()) {
+    auto now = std::chrono::steady_clock::now();
+    if (exit_ && now >= deadline_) break;
+    expire_execs(now);
     int timeout = -1;
-    if (exit_) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          deadline_ - std::chrono::steady_clock::now());
-      if (left.count() <= 0) break;
-      timeout = static_cast<int>(left.count());
+    if (auto until = next_deadline()) {
+      auto left = std::chrono::ceil<std::chrono::milliseconds>(*until - now);
+      timeout = static_cast<int>(std::max<int64_t>(0, left.count()));
     }
     int n = ::epoll_wait(epoll_.get(), events, 64, timeout);
     if (n < 0) {
@@ -225,14 +243,16 @@ void Shim::serve() {
         if (!c->has_pending()) flushed.push_back(fd);
       for (int fd : flushed) drop_client(fd);
     }
+    finish_execs();
     retired_.clear();
     retired_conns_.clear();
     retired_clients_.clear();
+    retired_execs_.clear();
   }
 }
 
 bool Shim::done() const {
-  if (!exit_ || !clients_.empty()) return false;
+  if (!exit_ || !clients_.empty() || !execs_.empty()) return false;
   for (auto& [fd, c] : conns_)
     if (c->has_pending() || c->waiting) return false;
   return true;
@@ -260,6 +280,8 @@ void Shim::dispatch(int fd, uint32_t events) {
     on_control(*c->second, events);
   } else if (auto a = clients_.find(fd); a != clients_.end()) {
     on_client(*a->second, events);
+  } else if (auto x = exec_fds_.find(fd); x != exec_fds_.end()) {
+    x->second->on_event(fd, events);
   }
 }
 
@@ -280,7 +302,16 @@ void Shim::reap() {
   int status;
   pid_t p;
   while ((p = ::waitpid(-1, &status, WNOHANG)) > 0) {
-    if (p == pid_ && !exit_) on_exit(status);
+    if (p == pid_ && !exit_) {
+      on_exit(status);
+      continue;
+    }
+    for (auto& [id, x] : execs_) {
+      if (x->pid() != p || x->exit_code()) continue;
+      x->on_exit(status);
+      answer_exec_waits(id, *x->exit_code());
+      break;
+    }
   }
 }
 
@@ -326,7 +357,7 @@ void Shim::on_exit(int wait_status) {
   for (auto& [fd, c] : conns_) fds.push_back(fd);
   for (int fd : fds) {
     auto it = conns_.find(fd);
-    if (it == conns_.end() || !it->second->waiting) continue;
+    if (it == conns_.end() || !it->second->waiting || !it->second->wait_exec.empty()) continue;
     ControlConn& c = *it->second;
     c.waiting = false;
     c.reply({{"exit", st.to_json()}});
@@ -513,7 +544,113 @@ std::optional<json> Shim::handle(ControlConn& c, const json& req) {
     return std::nullopt;
   }
   if (op == "state") return json{{"pid", pid_}, {"running", started_ && !exit_}};
+  if (op == "exec") return start_exec(c, req);
+  if (op == "exec_wait") {
+    std::string id = req.at("exec_id");
+    if (auto done = exec_exits_.find(id); done != exec_exits_.end())
+      return json{{"exit", {{"code", done->second}}}};
+    auto* x = find_exec(id);
+    if (x->exit_code()) return json{{"exit", {{"code", *x->exit_code()}}}};
+    c.waiting = true;
+    c.wait_exec = id;
+    return std::nullopt;
+  }
+  if (op == "exec_resize") {
+    find_exec(req.at("exec_id"))
+        ->resize(req.at("height").get<unsigned>(), req.at("width").get<unsigned>());
+    return json{{"ok", true}};
+  }
   throw Error("unknown op: " + op);
+}
+
+std::optional<json> Shim::start_exec(ControlConn& c, const json& req) {
+  ExecRequest x;
+  x.client = c.take_fd();
+  x.id = req.at("exec_id").get<std::string>();
+  if (x.id.empty() || execs_.count(x.id) || exec_exits_.count(x.id))
+    throw Error("exec " + x.id + " exists already");
+  if (exit_ || !started_) throw Error("container " + o_.id + " is not running");
+  x.process = oci::parse_process(req.at("process"));
+  x.stdin = req.value("stdin", false);
+  x.stdout = req.value("stdout", false);
+  x.stderr = req.value("stderr", false);
+  x.detach_keys = req.value("detach_keys", std::string());
+  auto session = ExecSession::start(rt_, o_.id, o_.state_dir, std::move(x), *this);
+  pid_t pid = session->pid();
+  execs_.emplace(session->id(), std::move(session));
+  return json{{"ok", true}, {"pid", pid}};
+}
+
+ExecSession* Shim::find_exec(const std::string& id) {
+  auto it = execs_.find(id);
+  if (it == execs_.end()) throw NotFound("no such exec: " + id);
+  return it->second.get();
+}
+
+void Shim::answer_exec_waits(const std::string& id, int code) {
+  std::vector<int> fds;
+  for (auto& [fd, c] : conns_)
+    if (c->waiting && c->wait_exec == id) fds.push_back(fd);
+  for (int fd : fds) {
+    ControlConn& c = *conns_.at(fd);
+    c.waiting = false;
+    c.wait_exec.clear();
+    c.reply({{"exit", {{"code", code}}}});
+    process_requests(c);
+    if (!c.flush()) {
+      drop_conn(fd);
+    } else {
+      watch(fd, c.events());
+    }
+  }
+}
+
+void Shim::watch(int fd, uint32_t events, ExecSession& owner) {
+  watch(fd, events);
+  exec_fds_[fd] = &owner;
+}
+
+void Shim::retire_fd(UniqueFd fd) {
+  exec_fds_.erase(fd.get());
+  unwatch(fd.get());
+  retired_.push_back(std::move(fd));
+}
+
+void Shim::retire_client(std::unique_ptr<AttachClient> client) {
+  exec_fds_.erase(client->fd());
+  unwatch(client->fd());
+  retired_clients_.push_back(std::move(client));
+}
+
+std::optional<std::chrono::steady_clock::time_point> Shim::next_deadline() const {
+  std::optional<std::chrono::steady_clock::time_point> until;
+  if (exit_) until = deadline_;
+  for (auto& [id, x] : execs_)
+    if (auto d = x->deadline(); d && (!until || *d < *until)) until = d;
+  return until;
+}
+
+void Shim::expire_execs(std::chrono::steady_clock::time_point now) {
+  for (auto& [id, x] : execs_)
+    if (auto d = x->deadline(); d && *d <= now) x->expire();
+  finish_execs();
+  retired_.clear();
+  retired_clients_.clear();
+  retired_execs_.clear();
+}
+
+void Shim::finish_execs() {
+  for (auto it = execs_.begin(); it != execs_.end();) {
+    if (!it->second->finished()) {
+      ++it;
+      continue;
+    }
+    exec_exits_[it->first] = *it->second->exit_code();
+    // Bounded (health checks exec forever): berthd asks once, soon after the start.
+    if (exec_exits_.size() > 1024) exec_exits_.erase(exec_exits_.begin());
+    retired_execs_.push_back(std::move(it->second));
+    it = execs_.erase(it);
+  }
 }
 
 void Shim::on_client(AttachClient& c, uint32_t events) {

@@ -1,0 +1,74 @@
+// /containers/{name}/exec and /exec/{id}/...: create, start (hijacked unless detached),
+// resize, inspect.
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "api/services.h"
+#include "base/error.h"
+#include "engine/exec.h"
+
+namespace berth::api {
+namespace {
+
+using nlohmann::json;
+
+json body_object(const Request& req) {
+  if (req.body.empty()) return json::object();
+  json body;
+  try {
+    body = json::parse(req.body);
+  } catch (const json::exception& e) {
+    throw InvalidArgument(std::string("invalid JSON: ") + e.what());
+  }
+  if (!body.is_object()) throw InvalidArgument("request body must be a JSON object");
+  return body;
+}
+
+int dimension(const Request& req, const char* name) {
+  std::string v = req.q(name);
+  try {
+    size_t used = 0;
+    int n = std::stoi(v, &used);
+    if (used != v.size() || n < 0) throw std::invalid_argument(v);
+    return n;
+  } catch (const std::exception&) {
+    throw InvalidArgument("invalid value for " + std::string(name) + ": " + v);
+  }
+}
+
+}  // namespace
+
+void add_exec_routes(Router& router, Services& s) {
+  // Records of execs live as long as the daemon: the routes share them.
+  auto execs = std::make_shared<engine::ExecManager>(s.containers, s.events);
+  router.add("POST", "/containers/{name}/exec", [execs](const Request& req) {
+    std::string id = execs->create(req.params.at("name"), body_object(req));
+    return json_response(json{{"Id", id}}.dump(), 201);
+  });
+  router.add("POST", "/exec/{id}/start", [execs](const Request& req) {
+    json start = body_object(req);
+    std::string id = req.params.at("id");
+    auto rec = execs->begin_start(id, start);
+    Response r;
+    if (start.value("Detach", false)) {
+      execs->run(id, UniqueFd());
+      r.content_type = "text/plain; charset=utf-8";
+      return r;
+    }
+    r.content_type =
+        rec.tty ? "application/vnd.docker.raw-stream" : "application/vnd.docker.multiplexed-stream";
+    r.hijack = [execs, id](UniqueFd conn) { execs->run(id, std::move(conn)); };
+    return r;
+  });
+  router.add("POST", "/exec/{id}/resize", [execs](const Request& req) {
+    execs->resize(req.params.at("id"), dimension(req, "h"), dimension(req, "w"));
+    Response r;
+    r.content_type = "text/plain; charset=utf-8";
+    return r;
+  });
+  router.add("GET", "/exec/{id}/json", [execs](const Request& req) {
+    return json_response(execs->get(req.params.at("id")).inspect().dump());
+  });
+}
+
+}  // namespace berth::api

@@ -1,0 +1,366 @@
+#include "engine/exec.h"
+
+#include <arpa/inet.h>
+#include <sys/capability.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstring>
+#include <fstream>
+#include <thread>
+
+#include "base/error.h"
+#include "base/fs.h"
+#include "base/log.h"
+#include "engine/names.h"
+#include "engine/spec_builder.h"
+
+namespace berth::engine {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr const char* kDefaultPath =
+    "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+std::vector<std::string> strings(const json& j) {
+  std::vector<std::string> out;
+  if (j.is_array()) {
+    for (auto& v : j)
+      if (v.is_string()) out.push_back(v.get<std::string>());
+  } else if (j.is_string()) {
+    out.push_back(j.get<std::string>());
+  }
+  return out;
+}
+
+std::string env_key(const std::string& e) {
+  return e.substr(0, e.find('='));
+}
+
+// Docker's ReplaceOrAppendEnvValues: a later KEY=value replaces an earlier one.
+void replace_or_append(std::vector<std::string>& env, const std::vector<std::string>& more) {
+  for (auto& e : more) {
+    auto it = std::find_if(env.begin(), env.end(),
+                           [&](const std::string& x) { return env_key(x) == env_key(e); });
+    if (it != env.end()) {
+      *it = e;
+    } else {
+      env.push_back(e);
+    }
+  }
+}
+
+// Every capability the kernel knows and berthd may hand out (its bounding set: a daemon in a
+// restricted environment cannot grant more): what a privileged exec gets.
+std::vector<std::string> all_capabilities() {
+  uint64_t bounding = ~uint64_t{0};
+  if (std::ifstream f("/proc/self/status"); f) {
+    for (std::string line; std::getline(f, line);)
+      if (line.rfind("CapBnd:", 0) == 0) bounding = std::stoull(line.substr(7), nullptr, 16);
+  }
+  int last = CAP_LAST_CAP;
+  if (std::ifstream f("/proc/sys/kernel/cap_last_cap"); f) f >> last;
+  std::vector<std::string> caps;
+  for (int c = 0; c <= last && c < 64; c++) {
+    if (!(bounding & (uint64_t{1} << c))) continue;
+    char* name = cap_to_name(static_cast<cap_value_t>(c));
+    if (!name) continue;
+    std::string n = name;
+    cap_free(name);
+    if (n.empty() || std::isdigit(static_cast<unsigned char>(n[0]))) continue;  // unnamed
+    for (auto& ch : n) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    caps.push_back(n);
+  }
+  return caps;
+}
+
+// Docker's exit code for an exec that could not start (daemon/exec.go sets 126 for every
+// start failure, whatever the runtime said).
+constexpr int kStartFailureCode = 126;
+
+void write_stream_error(int fd, bool tty, const std::string& msg) {
+  std::string text = msg + "\r\n";
+  std::string out;
+  if (!tty) {
+    // Without a terminal the client demultiplexes: the message is a stdout frame.
+    out.assign(8, '\0');
+    out[0] = 1;
+    uint32_t len = htonl(static_cast<uint32_t>(text.size()));
+    std::memcpy(out.data() + 4, &len, 4);
+  }
+  out += text;
+  try {
+    write_all(fd, out);
+  } catch (const std::exception&) {
+    // The client went away; the exit code is still recorded.
+  }
+}
+
+}  // namespace
+
+json ExecRecord::inspect() const {
+  json args = json::array();
+  for (size_t i = 1; i < cmd.size(); i++) args.push_back(cmd[i]);
+  return {{"ID", id},
+          {"Running", running},
+          {"ExitCode", exit_code ? json(*exit_code) : json(nullptr)},
+          {"ProcessConfig",
+           {{"tty", tty},
+            {"entrypoint", cmd.empty() ? "" : cmd[0]},
+            {"arguments", args},
+            {"privileged", privileged},
+            {"user", user}}},
+          {"OpenStdin", attach_stdin},
+          {"OpenStderr", attach_stderr},
+          {"OpenStdout", attach_stdout},
+          {"CanRemove", false},
+          {"ContainerID", container_id},
+          {"DetachKeys", detach_keys},
+          {"Pid", pid}};
+}
+
+std::string ExecManager::shim_socket(const std::string& container_id) const {
+  return path_join(containers_.bundle_path(container_id), "shim.sock");
+}
+
+void ExecManager::event(const std::string& container_id, const std::string& action,
+                        std::map<std::string, std::string> attrs) {
+  try {
+    Container c = containers_.get(container_id);
+    attrs["name"] = c.name;
+    attrs["image"] = c.config.value("Image", "");
+    if (c.config.contains("Labels") && c.config["Labels"].is_object())
+      for (auto& [k, v] : c.config["Labels"].items())
+        if (v.is_string() && !attrs.count(k)) attrs[k] = v.get<std::string>();
+  } catch (const std::exception&) {
+    // Removed meanwhile: the event still names the exec.
+  }
+  events_.publish(Event{"container", action, container_id, std::move(attrs), 0});
+}
+
+namespace {
+
+void check_running(const Container& c) {
+  if (c.state.status == State::kPaused)
+    throw Conflict("Container " + c.id + " is paused, unpause the container before exec");
+  if (c.state.status == State::kRestarting)
+    throw Conflict("Container " + c.id + " is restarting, wait until the container is running");
+  if (c.state.status != State::kRunning) throw Conflict("Container " + c.id + " is not running");
+}
+
+// Docker's event action: "exec_create: echo hi" (entrypoint, a space, the arguments).
+std::string with_command(const std::string& action, const std::vector<std::string>& cmd) {
+  std::string args;
+  for (size_t i = 1; i < cmd.size(); i++) args += (i > 1 ? " " : "") + cmd[i];
+  return action + ": " + (cmd.empty() ? "" : cmd[0]) + " " + args;
+}
+
+}  // namespace
+
+std::string ExecManager::create(const std::string& container_ref, const json& cfg) {
+  if (!cfg.is_object()) throw InvalidArgument("exec config must be a JSON object");
+  Container c = containers_.get(container_ref);
+  check_running(c);
+  ExecRecord r;
+  r.cmd = strings(cfg.value("Cmd", json(nullptr)));
+  if (r.cmd.empty()) throw InvalidArgument("No exec command specified");
+  r.id = random_id();
+  r.container_id = c.id;
+  r.env = strings(cfg.value("Env", json(nullptr)));
+  for (auto& e : r.env)
+    if (e.empty() || e[0] == '=') throw InvalidArgument("invalid environment variable: " + e);
+  r.user = cfg.value("User", json("")).is_string() ? cfg.value("User", "") : "";
+  r.working_dir = cfg.value("WorkingDir", json("")).is_string() ? cfg.value("WorkingDir", "") : "";
+  r.detach_keys = cfg.value("DetachKeys", json("")).is_string() ? cfg.value("DetachKeys", "") : "";
+  auto flag = [&](const char* k) {
+    return cfg.contains(k) && cfg[k].is_boolean() && cfg[k].get<bool>();
+  };
+  r.tty = flag("Tty");
+  r.attach_stdin = flag("AttachStdin");
+  r.attach_stdout = flag("AttachStdout");
+  r.attach_stderr = flag("AttachStderr");
+  r.privileged = flag("Privileged");
+  if (auto cs = cfg.value("ConsoleSize", json(nullptr)); cs.is_array() && cs.size() == 2) {
+    r.height = cs[0].get<unsigned>();
+    r.width = cs[1].get<unsigned>();
+  }
+  {
+    std::lock_guard lk(mu_);
+    // Records of containers that are gone go too (dockerd drops them with the container).
+    for (auto it = execs_.begin(); it != execs_.end();) {
+      bool gone = false;
+      if (!it->second.running) {
+        try {
+          containers_.get(it->second.container_id);
+        } catch (const NotFound&) {
+          gone = true;
+        }
+      }
+      it = gone ? execs_.erase(it) : std::next(it);
+    }
+    execs_[r.id] = r;
+  }
+  event(c.id, with_command("exec_create", r.cmd), {{"execID", r.id}});
+  return r.id;
+}
+
+ExecRecord ExecManager::get(const std::string& id) const {
+  std::lock_guard lk(mu_);
+  auto it = execs_.find(id);
+  if (it == execs_.end()) throw NotFound("No such exec instance: " + id);
+  return it->second;
+}
+
+ExecRecord ExecManager::begin_start(const std::string& id, const json& start) {
+  ExecRecord r = get(id);
+  check_running(containers_.get(r.container_id));
+  std::lock_guard lk(mu_);
+  auto& rec = execs_.at(id);
+  if (rec.running) throw Conflict("Error: Exec command " + id + " is already running");
+  if (rec.started) throw Conflict("Error: Exec command " + id + " has already run");
+  rec.started = true;
+  if (start.is_object())
+    if (auto cs = start.value("ConsoleSize", json(nullptr)); cs.is_array() && cs.size() == 2) {
+      rec.height = cs[0].get<unsigned>();
+      rec.width = cs[1].get<unsigned>();
+    }
+  return rec;
+}
+
+json ExecManager::process_json(const ExecRecord& r, const Container& c) const {
+  // The container's own process is the base: its rlimits, no_new_privs, apparmor and
+  // capabilities hold for the exec as well.
+  json spec = json::parse(read_file(path_join(containers_.bundle_path(c.id), "config.json")));
+  json proc = spec.at("process");
+  proc["args"] = r.cmd;
+  proc["terminal"] = r.tty;
+  proc.erase("consoleSize");
+  if (r.tty && r.height && r.width)
+    proc["consoleSize"] = {{"height", r.height}, {"width", r.width}};
+  // Docker's exec environment: PATH, HOSTNAME, TERM for a terminal, the container's Env,
+  // then the exec's own.
+  std::vector<std::string> cenv = strings(c.config.value("Env", json(nullptr)));
+  std::vector<std::string> env;
+  if (std::none_of(cenv.begin(), cenv.end(),
+                   [](const std::string& e) { return env_key(e) == "PATH"; }))
+    env.push_back(kDefaultPath);
+  env.push_back("HOSTNAME=" + c.config.value("Hostname", ""));
+  if (r.tty) env.push_back("TERM=xterm");
+  replace_or_append(env, cenv);
+  replace_or_append(env, r.env);
+  proc["env"] = env;
+  if (!r.working_dir.empty()) proc["cwd"] = r.working_dir;
+  if (!r.user.empty()) {
+    std::vector<uint32_t> groups;
+    auto [uid, gid] = resolve_user(spec.at("root").at("path").get<std::string>(), r.user, &groups);
+    proc["user"] = {{"uid", uid}, {"gid", gid}};
+    if (!groups.empty()) proc["user"]["additionalGids"] = groups;
+  }
+  if (r.privileged) {
+    auto caps = all_capabilities();
+    proc["capabilities"] = {{"bounding", caps}, {"effective", caps}, {"permitted", caps}};
+  }
+  return proc;
+}
+
+void ExecManager::finish(const std::string& id, int code) {
+  std::string container_id;
+  {
+    std::lock_guard lk(mu_);
+    auto it = execs_.find(id);
+    if (it == execs_.end()) return;
+    it->second.running = false;
+    it->second.exit_code = code;
+    container_id = it->second.container_id;
+    cv_.notify_all();
+  }
+  event(container_id, "exec_die", {{"execID", id}, {"exitCode", std::to_string(code)}});
+}
+
+void ExecManager::wait_exit(const std::string& id, ShimConnection& shim) {
+  int code = 255;  // the shim went away without an answer: the container died with it
+  try {
+    auto reply = shim.call({{"op", "exec_wait"}, {"exec_id", id}});
+    code = reply.at("exit").at("code").get<int>();
+  } catch (const std::exception& e) {
+    log::warn("exec " + id + ": " + e.what());
+  }
+  finish(id, code);
+}
+
+void ExecManager::run(const std::string& id, UniqueFd conn) {
+  ExecRecord r = get(id);
+  std::optional<ShimConnection> shim;
+  pid_t pid = 0;
+  try {
+    Container c = containers_.get(r.container_id);
+    check_running(c);
+    json proc = process_json(r, c);
+    shim.emplace(ShimConnection::connect(shim_socket(c.id)));
+    json req = {{"op", "exec"},
+                {"exec_id", id},
+                {"process", proc},
+                {"stdin", r.attach_stdin && conn},
+                {"stdout", r.attach_stdout},
+                {"stderr", r.attach_stderr},
+                {"detach_keys", r.detach_keys}};
+    try {
+      pid = shim->call(req, conn ? conn.get() : -1).value("pid", 0);
+    } catch (const Error& e) {
+      // The runtime's words, wrapped as the docker CLI shows an OCI runtime's.
+      throw Error(std::string("OCI runtime exec failed: exec failed: unable to start container "
+                              "process: ") +
+                  e.what() + ": unknown");
+    }
+  } catch (const std::exception& e) {
+    finish(id, kStartFailureCode);
+    if (!conn) throw;
+    write_stream_error(conn.get(), r.tty, e.what());
+    return;
+  }
+  {
+    std::lock_guard lk(mu_);
+    auto& rec = execs_.at(id);
+    rec.running = true;
+    rec.pid = pid;
+    cv_.notify_all();
+  }
+  event(r.container_id, with_command("exec_start", r.cmd), {{"execID", id}});
+  if (conn) {
+    wait_exit(id, *shim);
+    return;  // `conn` closes here: the client's stream ends after the code is recorded
+  }
+  std::thread([self = shared_from_this(), id, s = std::move(*shim)]() mutable {
+    self->wait_exit(id, s);
+  }).detach();
+}
+
+void ExecManager::resize(const std::string& id, int height, int width) {
+  std::string container_id;
+  {
+    std::unique_lock lk(mu_);
+    auto it = execs_.find(id);
+    if (it == execs_.end()) throw NotFound("No such exec instance: " + id);
+    // The client resizes as soon as its stream is hijacked, which may be before the shim
+    // has started the process.
+    bool ready = cv_.wait_for(lk, std::chrono::seconds(10), [&] {
+      auto now = execs_.find(id);
+      return now == execs_.end() || now->second.running || now->second.exit_code;
+    });
+    it = execs_.find(id);
+    if (!ready) throw Error("timeout waiting for exec session ready");
+    if (it == execs_.end() || !it->second.running) return;  // finished: nothing to size
+    container_id = it->second.container_id;
+  }
+  try {
+    auto shim = ShimConnection::connect(shim_socket(container_id));
+    shim.call({{"op", "exec_resize"}, {"exec_id", id}, {"height", height}, {"width", width}});
+  } catch (const std::exception& e) {
+    // An exec that ended meanwhile has no terminal left to size.
+    if (get(id).running) throw;
+  }
+}
+
+}  // namespace berth::engine
