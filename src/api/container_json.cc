@@ -86,7 +86,7 @@ json container_summary(const engine::Container& c) {
 
 json container_inspect(const engine::Container& c, const engine::EngineOptions& o) {
   std::string cdir = path_join(o.data_root, "containers/" + c.id);
-  std::string odir = path_join(o.data_root, "overlay/" + c.id);
+  std::string odir = path_join(o.snapshot_root(), c.id);
   const auto& s = c.state;
   json state = {{"Status", engine::state_name(s.status)},
                 {"Running", s.status == State::kRunning || s.status == State::kPaused},

@@ -217,11 +217,11 @@ Container ContainerManager::create(const std::string& name, json cfg, json hc) {
   c.log_path = driver == "json-file" ? path_join(container_dir(c.id), c.id + "-json.log") : "";
   mkdir_p(container_dir(c.id), 0710);
   try {
-    ContainerRootfs(path_join(opts_.data_root, "overlay"), c.id).prepare();
+    ContainerRootfs(opts_.snapshot_root(), c.id).prepare();
     store_.add(c);
   } catch (...) {
     remove_all(container_dir(c.id));
-    ContainerRootfs(path_join(opts_.data_root, "overlay"), c.id).remove();
+    ContainerRootfs(opts_.snapshot_root(), c.id).remove();
     throw;
   }
   event(c, "create");
@@ -230,12 +230,14 @@ Container ContainerManager::create(const std::string& name, json cfg, json hc) {
 
 void ContainerManager::start_locked(Container& c, Live& l) {
   auto img = images_.get(c.image_id);
-  ContainerRootfs rootfs(path_join(opts_.data_root, "overlay"), c.id);
+  ContainerRootfs rootfs(opts_.snapshot_root(), c.id);
   std::string bundle = bundle_dir(c.id);
   std::string cdir = container_dir(c.id);
   auto t_begin = std::chrono::steady_clock::now();
   try {
     std::string merged = rootfs.mount(images_.layer_dirs(img));
+    // Docker creates a working directory the image does not have.
+    if (auto wd = c.config.value("WorkingDir", ""); !wd.empty()) mkdir_in_root(merged, wd);
     mkdir_p(bundle, 0700);
     mkdir_p(cdir, 0710);
     SpecPaths paths;
@@ -305,7 +307,8 @@ void ContainerManager::start_locked(Container& c, Live& l) {
     } catch (const std::exception&) {
     }
     l.pending_attach.clear();
-    c.state.status = State::kExited;
+    // Docker leaves a container that never ran "created", with the exit code of the failure.
+    if (c.state.status != State::kCreated) c.state.status = State::kExited;
     c.state.exit_code = start_failure_code(msg);
     c.state.error = msg;
     c.state.pid = 0;
@@ -388,7 +391,7 @@ void ContainerManager::on_exit(const std::string& id, int code, const std::strin
   c.state.error = error;
   store_.update(c);
   try {
-    ContainerRootfs(path_join(opts_.data_root, "overlay"), c.id).unmount();
+    ContainerRootfs(opts_.snapshot_root(), c.id).unmount();
   } catch (const std::exception& e) {
     log::warn(e.what());
   }
@@ -538,7 +541,7 @@ void ContainerManager::destroy(const Container& c) {
     std::lock_guard lk(mu_);
     if (l->removed) return;
   }
-  ContainerRootfs(path_join(opts_.data_root, "overlay"), c.id).remove();
+  ContainerRootfs(opts_.snapshot_root(), c.id).remove();
   remove_all(container_dir(c.id));
   remove_all(bundle_dir(c.id));
   store_.remove(c.id);

@@ -24,6 +24,9 @@ struct EngineOptions {
   std::string data_root;
   std::string exec_root;
   std::string shim_binary;
+  // Containers' writable layers, apart from the image layers in overlay/ so that the image
+  // store's garbage collection never takes one for an orphaned layer.
+  std::string snapshot_root() const { return data_root + "/overlay/containers"; }
 };
 
 struct AttachOptions {

@@ -1,12 +1,16 @@
 #include "engine/rootfs.h"
 
+#include <fcntl.h>
+#include <linux/openat2.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
 
 #include "base/error.h"
+#include "base/fd.h"
 #include "base/fs.h"
 
 namespace berth::engine {
@@ -61,6 +65,33 @@ void ContainerRootfs::unmount() const {
 void ContainerRootfs::remove() const {
   unmount();
   remove_all(dir_);
+}
+
+void mkdir_in_root(const std::string& root, const std::string& path) {
+  UniqueFd dir(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!dir) throw_errno("open " + root);
+  std::string walked;
+  for (auto& part : split(path, '/')) {
+    if (part.empty() || part == ".") continue;
+    walked += "/" + part;
+    open_how how{};
+    how.flags = O_PATH | O_DIRECTORY | O_CLOEXEC;
+    how.resolve = RESOLVE_IN_ROOT;
+    int fd = static_cast<int>(::syscall(SYS_openat2, dir.get(), walked.c_str(), &how, sizeof how));
+    if (fd >= 0) {
+      ::close(fd);
+      continue;
+    }
+    if (errno != ENOENT) throw_errno("working directory " + walked);
+    // The parent exists (resolved inside the root): create the last component in it.
+    std::string parent = walked.substr(0, walked.rfind('/'));
+    int pfd = static_cast<int>(
+        ::syscall(SYS_openat2, dir.get(), parent.empty() ? "/" : parent.c_str(), &how, sizeof how));
+    if (pfd < 0) throw_errno("working directory " + parent);
+    UniqueFd p(pfd);
+    if (::mkdirat(p.get(), part.c_str(), 0755) < 0 && errno != EEXIST)
+      throw_errno("create working directory " + walked);
+  }
 }
 
 }  // namespace berth::engine

@@ -25,4 +25,8 @@ class ContainerRootfs {
   std::string dir_;
 };
 
+// Creates `path` (and its parents) inside the container's root: symlinks in the image are
+// resolved within it, so that no link can make berthd create directories on the host.
+void mkdir_in_root(const std::string& root, const std::string& path);
+
 }  // namespace berth::engine

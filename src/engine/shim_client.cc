@@ -13,6 +13,7 @@
 
 #include "base/error.h"
 #include "base/fs.h"
+#include "base/unix_address.h"
 
 namespace berth::engine {
 
@@ -72,21 +73,8 @@ pid_t spawn_shim(const ShimLaunch& l) {
 ShimConnection ShimConnection::connect(const std::string& socket) {
   UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!fd) throw_errno("socket");
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  // A deep exec root makes the path longer than sun_path: reached through its directory.
-  std::string path = socket;
-  UniqueFd dir;
-  if (path.size() >= sizeof addr.sun_path && path.rfind('/') != std::string::npos &&
-      path.rfind('/') > 0) {
-    auto slash = path.rfind('/');
-    dir.reset(::open(path.substr(0, slash).c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-    if (!dir) throw_errno("connect to shim " + socket);
-    path = "/proc/self/fd/" + std::to_string(dir.get()) + path.substr(slash);
-  }
-  if (path.size() >= sizeof addr.sun_path) throw Error("shim socket path too long: " + socket);
-  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0)
+  UnixAddress a = unix_address(socket);
+  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&a.addr), sizeof a.addr) < 0)
     throw_errno("connect to shim " + socket);
   return ShimConnection(std::move(fd));
 }

@@ -14,6 +14,7 @@
 
 #include "base/error.h"
 #include "base/fs.h"
+#include "base/unix_address.h"
 #include "runtime/internal.h"
 
 namespace berth::runtime {
@@ -92,11 +93,8 @@ UniqueFd receive_fd(int sock) {
 UniqueFd connect_unix(const std::string& path) {
   UniqueFd s(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!s) throw_errno("socket");
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  if (path.size() >= sizeof addr.sun_path) throw Error("socket path too long: " + path);
-  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-  if (::connect(s.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0)
+  UnixAddress a = unix_address(path);
+  if (::connect(s.get(), reinterpret_cast<sockaddr*>(&a.addr), sizeof a.addr) < 0)
     throw_errno("connect to console socket " + path);
   return s;
 }

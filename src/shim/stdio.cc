@@ -12,6 +12,7 @@
 
 #include "base/error.h"
 #include "base/fs.h"
+#include "base/unix_address.h"
 
 namespace berth::shim {
 namespace {
@@ -21,25 +22,6 @@ void make_pipe(UniqueFd& r, UniqueFd& w) {
   if (::pipe2(p, O_CLOEXEC) < 0) throw_errno("pipe");
   r.reset(p[0]);
   w.reset(p[1]);
-}
-
-// A path longer than sun_path (a deep exec root) is reached through its directory:
-// /proc/self/fd/N/NAME, with `dir` holding N open until the bind is done.
-sockaddr_un unix_address(const std::string& path, UniqueFd& dir) {
-  sockaddr_un addr{};
-  addr.sun_family = AF_UNIX;
-  std::string p = path;
-  if (p.size() >= sizeof addr.sun_path && p.find('/') != std::string::npos) {
-    auto slash = p.rfind('/');
-    dir.reset(::open(slash == 0 ? "/" : p.substr(0, slash).c_str(),
-                     O_PATH | O_DIRECTORY | O_CLOEXEC));
-    if (!dir) throw_errno("open " + p.substr(0, slash));
-    p = "/proc/self/fd/" + std::to_string(dir.get()) + p.substr(slash);
-  }
-  if (p.size() >= sizeof addr.sun_path)
-    throw Error("socket path too long (" + std::to_string(path.size()) + " bytes): " + path);
-  std::memcpy(addr.sun_path, p.c_str(), p.size() + 1);
-  return addr;
 }
 
 }  // namespace
@@ -108,13 +90,12 @@ UniqueFd ConsoleSocket::receive_master() {
 }
 
 UniqueFd listen_unix(const std::string& path) {
-  UniqueFd dir;
-  sockaddr_un addr = unix_address(path, dir);
+  UnixAddress a = unix_address(path);
   UniqueFd s(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
   if (!s) throw_errno("socket");
   // A socket left by a shim that died with the same path would make bind fail.
   ::unlink(path.c_str());
-  if (::bind(s.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) < 0)
+  if (::bind(s.get(), reinterpret_cast<sockaddr*>(&a.addr), sizeof a.addr) < 0)
     throw_errno("bind " + path);
   // Only root (berthd) may drive the container.
   if (::chmod(path.c_str(), 0600) < 0) throw_errno("chmod " + path);

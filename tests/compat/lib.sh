@@ -59,6 +59,8 @@ run_capture() {
 DOCKER_CLI=${DOCKER_CLI:-/usr/local/bin/docker}
 [ -x "$DOCKER_CLI" ] || DOCKER_CLI=$(command -v docker)
 export DOCKER_CONFIG=$WORK/docker-config
+# podman reads DOCKER_CONFIG too, and refuses a directory without a config.json.
+mkdir -p "$DOCKER_CONFIG" && echo '{}' >"$DOCKER_CONFIG/config.json"
 mkdir -p "$DOCKER_CONFIG"
 unset DOCKER_CONTEXT DOCKER_TLS_VERIFY DOCKER_CERT_PATH
 
