@@ -29,6 +29,7 @@
 #include "shim/exec_session.h"
 #include "shim/exit_status.h"
 #include "shim/json_log.h"
+#include "shim/memory.h"
 #include "shim/protocol.h"
 #include "shim/stdio.h"
 
@@ -508,6 +509,7 @@ std::optional<json> Shim::handle(ControlConn& c, const json& req) {
     if (exit_) throw Error("cannot start a container that has stopped");
     rt_.start(o_.id);
     started_ = true;
+    release_startup_memory();
     return json{{"ok", true}, {"pid", pid_}};
   }
   if (op == "attach") {
