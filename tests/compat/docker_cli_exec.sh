@@ -9,21 +9,7 @@ trap '[[ $- == *e* && $BASH_SUBSHELL == 0 ]] && echo "FAIL: unexpected failure a
 
 BERTH=${BERTH:-$(dirname "$RUNTIME")/berth}
 tarball=$(busybox_tar)
-# The exec root is short: unix socket paths (shim.sock under a 64-hex container directory)
-# must fit in 108 bytes, which $WORK/NAME/exec does not leave room for.
-EXEC_ROOT=$(mktemp -d /run/bx-XXXX)
-defer "rm -rf $EXEC_ROOT"
-BERTHD_DIR=$WORK/exec1
-BERTHD_SOCK=$BERTHD_DIR/berthd.sock
-mkdir -p "$BERTHD_DIR"
-"$BERTHD" --data-root "$BERTHD_DIR/data" --exec-root "$EXEC_ROOT" -H "unix://$BERTHD_SOCK" \
-  --pidfile "$BERTHD_DIR/berthd.pid" -l info >>"$BERTHD_DIR/berthd.log" 2>&1 &
-BERTHD_PID=$!
-defer "stop_pid $BERTHD_PID berthd"
-for _ in $(seq 200); do
-  curl -sf --unix-socket "$BERTHD_SOCK" http://b/_ping >/dev/null 2>&1 && break
-  sleep 0.05
-done
+start_berthd exec1
 # Both clients (the docker CLI and berth) talk to this daemon, in pipes and under script too.
 export DOCKER_HOST="unix://$BERTHD_SOCK"
 api() { curl -s --unix-socket "$BERTHD_SOCK" "$@"; }
