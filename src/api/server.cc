@@ -194,8 +194,9 @@ void Server::run() {
     unix_socket::socket sock(impl_->ioc);
     impl_->acceptor.accept(sock, ec);
     if (ec) {
+      // stop() shuts the listener down before it closes it: EINVAL means the same.
       if (!impl_->acceptor.is_open() || ec == asio::error::operation_aborted ||
-          ec == asio::error::bad_descriptor)
+          ec == asio::error::bad_descriptor || ec == asio::error::invalid_argument)
         return;
       log::warn("accept on " + impl_->path + ": " + ec.message());
       continue;

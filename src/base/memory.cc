@@ -1,4 +1,4 @@
-#include "shim/memory.h"
+#include "base/memory.h"
 
 #include <malloc.h>
 #include <sys/mman.h>
@@ -8,12 +8,12 @@
 #include <cstring>
 #include <string>
 
-namespace berth::shim {
+namespace berth {
 
-void release_startup_memory() {
+void release_startup_memory(bool all_files) {
   ::malloc_trim(0);
-  // Only read-only, executable or read-only-data mappings of the executable itself: their
-  // pages are clean copies of the file, so dropping them loses nothing.
+  // Only code: its pages are never written, so they are clean copies of the file. Read-only
+  // data is not touched: RELRO pages were written (relocated) before they were protected.
   FILE* maps = std::fopen("/proc/self/maps", "re");
   if (!maps) return;
   char exe[4096] = {};
@@ -31,10 +31,11 @@ void release_startup_memory() {
       continue;
     std::string path = line + path_at;
     if (!path.empty() && path.back() == '\n') path.pop_back();
-    if (path != exe || perms[1] == 'w') continue;
+    if (perms[2] != 'x' || perms[1] == 'w' || path.empty() || path[0] != '/') continue;
+    if (!all_files && path != exe) continue;
     ::madvise(reinterpret_cast<void*>(start), end - start, MADV_DONTNEED);
   }
   std::fclose(maps);
 }
 
-}  // namespace berth::shim
+}  // namespace berth

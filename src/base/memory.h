@@ -1,11 +1,12 @@
-// A shim lives as long as its container and mostly sleeps: what it needed to create the
-// container (the runtime's code, the heap used for the spec) is handed back to the kernel.
+// Long-lived processes that mostly sleep (berthd, each shim) hand back the memory their
+// start-up needed: code pages are clean copies of files, so dropping them from the
+// resident set loses nothing (they come back from the page cache if used).
 #pragma once
 
-namespace berth::shim {
+namespace berth {
 
-// Drops the pages of the shim's own executable from its resident set (they come back from
-// the page cache if ever used again) and returns free heap to the kernel.
-void release_startup_memory();
+// Returns free heap to the kernel and drops the resident pages of code: the executable's
+// only, or every library's too.
+void release_startup_memory(bool all_files);
 
-}  // namespace berth::shim
+}  // namespace berth

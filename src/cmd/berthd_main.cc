@@ -19,6 +19,7 @@
 #include "base/error.h"
 #include "base/fs.h"
 #include "base/log.h"
+#include "base/memory.h"
 #include "base/sqlite.h"
 #include "engine/events.h"
 #include "engine/manager.h"
@@ -255,6 +256,8 @@ int main(int argc, char** argv) {
       }
     });
     berth::log::info("API listening on " + socket_path);
+    // An idle daemon keeps only what it uses: start-up touched much of its libraries.
+    berth::release_startup_memory(true);
     server.run();
     signals.join();
     ::unlink(o.pidfile.c_str());

@@ -22,6 +22,7 @@
 #include "base/error.h"
 #include "base/fs.h"
 #include "base/log.h"
+#include "base/memory.h"
 #include "base/time.h"
 #include "runtime/runtime.h"
 #include "shim/attach.h"
@@ -29,7 +30,6 @@
 #include "shim/exec_session.h"
 #include "shim/exit_status.h"
 #include "shim/json_log.h"
-#include "shim/memory.h"
 #include "shim/protocol.h"
 #include "shim/stdio.h"
 
@@ -509,7 +509,7 @@ std::optional<json> Shim::handle(ControlConn& c, const json& req) {
     if (exit_) throw Error("cannot start a container that has stopped");
     rt_.start(o_.id);
     started_ = true;
-    release_startup_memory();
+    release_startup_memory(false);
     return json{{"ok", true}, {"pid", pid_}};
   }
   if (op == "attach") {
