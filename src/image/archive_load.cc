@@ -130,14 +130,24 @@ class ArchiveFiles {
       int drc;
       uint64_t written = 0;
       std::string zeros;
+      // The first bytes are held until there are enough to tell a tar (the outer archive
+      // may hand over a first piece shorter than one tar header).
+      std::string head;
+      bool decided = false;
       auto put = [&](std::string_view data) {
+        if (!decided) {
+          head.append(data);
+          if (head.size() < 512) return;
+          decided = true;
+          if (looks_like_tar(head))
+            unpack = std::make_unique<SpeculativeUnpack>(store_.make_staging_dir());
+          data = head;
+        }
         w->write(data);
         if (unpack) unpack->feed(data);
       };
       while ((drc = archive_read_data_block(a.get(), &block, &size, &offset)) == ARCHIVE_OK) {
         std::string_view data(static_cast<const char*>(block), size);
-        if (written == 0 && looks_like_tar(data))
-          unpack = std::make_unique<SpeculativeUnpack>(store_.make_staging_dir());
         // Sparse entries come back with holes: fill them so the hash covers real bytes.
         if (static_cast<uint64_t>(offset) > written) {
           zeros.assign(static_cast<size_t>(static_cast<uint64_t>(offset) - written), '\0');
@@ -148,6 +158,7 @@ class ArchiveFiles {
         written += size;
       }
       if (drc != ARCHIVE_EOF) fail(path);
+      if (!decided) w->write(head);
       std::string digest = w->commit();
       blobs_[path] = digest;
       pins_.push_back(store_.pin({digest}));

@@ -49,11 +49,9 @@ std::string BlobWriter::commit(const std::optional<std::string>& expected_digest
     discard();
     throw Error("content store: digest mismatch: expected " + *expected_digest + ", got " + digest);
   }
-  if (::fsync(fd_.get()) < 0) {
-    int err = errno;
-    discard();
-    throw_errno("content store: fsync " + tmp_, err);
-  }
+  // No fsync: like the unpacked layers beside them (and Docker's), blobs are made to survive
+  // a killed daemon, not a power loss; an fsync here would wait for hundreds of megabytes
+  // to reach the disk on every load.
   fd_.reset();
   std::string final_path = path_join(dir_, digest.substr(7));
   if (::rename(tmp_.c_str(), final_path.c_str()) < 0) {

@@ -1,5 +1,5 @@
 // Blobs by digest under <root>/sha256/<hex>: verified while written, published atomically
-// (temp file, fsync, rename), so a reader never sees a partial or wrong blob.
+// (temp file, rename), so a reader never sees a partial or wrong blob.
 #pragma once
 
 #include <cstdint>
