@@ -85,23 +85,29 @@ void read_json_log(const std::string& path, const LogQuery& q,
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   std::string pending;
   off_t offset = static_cast<off_t>(live_offset);
+  // Reads what was appended since the last call and emits its whole lines; false when the
+  // caller wants no more (emit refused, or --until passed).
+  auto drain = [&]() {
+    char buf[65536];
+    ssize_t n;
+    while ((n = ::pread(fd.get(), buf, sizeof buf, offset)) > 0) {
+      offset += n;
+      pending.append(buf, static_cast<size_t>(n));
+      size_t nl;
+      while ((nl = pending.find('\n')) != std::string::npos) {
+        LogLine l;
+        bool ok = parse_line(pending.substr(0, nl), l);
+        pending.erase(0, nl + 1);
+        if (!ok || !wanted(q, l)) continue;
+        if (q.until_nano && l.time_nano > q.until_nano) return false;
+        if (!emit(l)) return false;
+      }
+    }
+    return true;
+  };
   for (;;) {
     if (fd) {
-      char buf[65536];
-      ssize_t n;
-      while ((n = ::pread(fd.get(), buf, sizeof buf, offset)) > 0) {
-        offset += n;
-        pending.append(buf, static_cast<size_t>(n));
-        size_t nl;
-        while ((nl = pending.find('\n')) != std::string::npos) {
-          LogLine l;
-          if (parse_line(pending.substr(0, nl), l) && wanted(q, l)) {
-            if (q.until_nano && l.time_nano > q.until_nano) return;
-            if (!emit(l)) return;
-          }
-          pending.erase(0, nl + 1);
-        }
-      }
+      if (!drain()) return;
       // Rotated away: continue with the new file from its start.
       struct stat a, b;
       if (::fstat(fd.get(), &a) == 0 && ::stat(path.c_str(), &b) == 0 && a.st_ino != b.st_ino) {
@@ -115,20 +121,7 @@ void read_json_log(const std::string& path, const LogQuery& q,
     }
     if (!keep_following()) {
       // One last read: what was written just before the container stopped.
-      if (fd) {
-        char buf[65536];
-        ssize_t n;
-        while ((n = ::pread(fd.get(), buf, sizeof buf, offset)) > 0) {
-          offset += n;
-          pending.append(buf, static_cast<size_t>(n));
-        }
-        size_t nl;
-        while ((nl = pending.find('\n')) != std::string::npos) {
-          LogLine l;
-          if (parse_line(pending.substr(0, nl), l) && wanted(q, l) && !emit(l)) return;
-          pending.erase(0, nl + 1);
-        }
-      }
+      if (fd) drain();
       return;
     }
     pollfd p{ino.get(), POLLIN, 0};

@@ -13,6 +13,7 @@
 
 #include "base/error.h"
 #include "base/fs.h"
+#include "image/archive_source.h"
 #include "image/decompress.h"
 #include "image/digest.h"
 #include "image/speculative_unpack.h"
@@ -45,23 +46,6 @@ std::string normalise(const std::string& raw) {
   return out;
 }
 
-struct Source {
-  const ReadFn* read;
-  std::vector<char> buf;
-  std::string error;
-};
-
-la_ssize_t read_cb(archive*, void* ctx, const void** out) {
-  auto* s = static_cast<Source*>(ctx);
-  try {
-    *out = s->buf.data();
-    return static_cast<la_ssize_t>((*s->read)(s->buf.data(), s->buf.size()));
-  } catch (const std::exception& e) {
-    s->error = e.what();
-    return -1;
-  }
-}
-
 // The archive's files, by normalised path: small ones as bytes, large ones as blobs.
 class ArchiveFiles {
  public:
@@ -80,11 +64,9 @@ class ArchiveFiles {
     archive_read_support_filter_zstd(a.get());
     archive_read_support_filter_bzip2(a.get());
     archive_read_support_filter_xz(a.get());
-    Source s{&src, std::vector<char>(1 << 20), ""};
-    auto fail = [&](const std::string& what) {
-      bad(what + ": " + (s.error.empty() ? archive_error_string(a.get()) : s.error));
-    };
-    if (archive_read_open(a.get(), &s, nullptr, read_cb, nullptr) != ARCHIVE_OK) fail("open");
+    ArchiveSource s(src);
+    auto fail = [&](const std::string& what) { bad(what + ": " + s.error(a.get())); };
+    if (s.open(a.get()) != ARCHIVE_OK) fail("open");
     archive_entry* e;
     int rc;
     size_t entries = 0;

@@ -7,29 +7,9 @@
 #include <vector>
 
 #include "base/error.h"
+#include "image/archive_source.h"
 
 namespace berth::image {
-namespace {
-
-struct Source {
-  const ReadFn* read;
-  std::vector<char> buf;
-  std::string error;
-};
-
-la_ssize_t read_cb(archive*, void* ctx, const void** out) {
-  auto* s = static_cast<Source*>(ctx);
-  try {
-    size_t n = (*s->read)(s->buf.data(), s->buf.size());
-    *out = s->buf.data();
-    return static_cast<la_ssize_t>(n);
-  } catch (const std::exception& e) {
-    s->error = e.what();
-    return -1;
-  }
-}
-
-}  // namespace
 
 Compression detect_compression(std::string_view h) {
   auto starts = [&](std::string_view m) { return h.substr(0, m.size()) == m; };
@@ -48,24 +28,18 @@ std::string store_decompressed(ContentStore& content, const ReadFn& src) {
   archive_read_support_filter_zstd(a.get());
   archive_read_support_filter_bzip2(a.get());
   archive_read_support_filter_xz(a.get());
-  Source s{&src, std::vector<char>(1 << 20), ""};
-  if (archive_read_open(a.get(), &s, nullptr, read_cb, nullptr) != ARCHIVE_OK)
-    throw InvalidArgument("read archive: " +
-                          (s.error.empty() ? archive_error_string(a.get()) : s.error));
+  ArchiveSource s(src);
+  if (s.open(a.get()) != ARCHIVE_OK) throw InvalidArgument("read archive: " + s.error(a.get()));
   archive_entry* e;
   int rc = archive_read_next_header(a.get(), &e);
   if (rc == ARCHIVE_EOF) throw InvalidArgument("archive is empty");
-  if (rc != ARCHIVE_OK)
-    throw InvalidArgument("read archive: " +
-                          (s.error.empty() ? archive_error_string(a.get()) : s.error));
+  if (rc != ARCHIVE_OK) throw InvalidArgument("read archive: " + s.error(a.get()));
   auto w = content.writer();
   std::vector<char> buf(1 << 20);
   for (;;) {
     la_ssize_t n = archive_read_data(a.get(), buf.data(), buf.size());
     if (n == 0) break;
-    if (n < 0)
-      throw InvalidArgument("read archive: " +
-                            (s.error.empty() ? archive_error_string(a.get()) : s.error));
+    if (n < 0) throw InvalidArgument("read archive: " + s.error(a.get()));
     w->write(std::string_view(buf.data(), static_cast<size_t>(n)));
   }
   if (w->size() == 0) throw InvalidArgument("archive is empty");

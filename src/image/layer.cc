@@ -19,6 +19,7 @@
 #include "base/error.h"
 #include "base/fd.h"
 #include "base/fs.h"
+#include "image/archive_source.h"
 
 namespace berth::image {
 namespace {
@@ -254,23 +255,6 @@ LayerStats unpack(const std::string& name, const std::string& dest,
   return stats;
 }
 
-struct StreamSource {
-  const std::function<size_t(char*, size_t)>* read;
-  std::vector<char> buf;
-  std::string error;
-};
-
-la_ssize_t stream_read(archive* a, void* ctx, const void** out) {
-  auto* s = static_cast<StreamSource*>(ctx);
-  try {
-    *out = s->buf.data();
-    return static_cast<la_ssize_t>((*s->read)(s->buf.data(), s->buf.size()));
-  } catch (const std::exception& e) {
-    archive_set_error(a, EIO, "%s", e.what());
-    return -1;
-  }
-}
-
 }  // namespace
 
 LayerStats apply_layer(const std::string& archive_path, const std::string& dest) {
@@ -281,10 +265,8 @@ LayerStats apply_layer(const std::string& archive_path, const std::string& dest)
 
 LayerStats apply_layer_stream(const std::function<size_t(char*, size_t)>& read,
                               const std::string& dest) {
-  StreamSource src{&read, std::vector<char>(1 << 20), ""};
-  return unpack("stream", dest, [&](archive* a) {
-    return archive_read_open(a, &src, nullptr, stream_read, nullptr);
-  });
+  ArchiveSource src(read);
+  return unpack("stream", dest, [&](archive* a) { return src.open(a); });
 }
 
 }  // namespace berth::image
