@@ -11,6 +11,7 @@
 #include "api/filters.h"
 #include "api/services.h"
 #include "base/error.h"
+#include "base/log.h"
 #include "base/time.h"
 #include "engine/log_reader.h"
 
@@ -242,7 +243,9 @@ void add_container_routes(Router& router, Services& s) {
     r.content_type =
         c.tty() ? "application/vnd.docker.raw-stream" : "application/vnd.docker.multiplexed-stream";
     std::string id = c.id;
-    r.hijack = [&m, id, o](UniqueFd conn) { m.attach(id, std::move(conn), o); };
+    r.hijack = [&m, id, o](UniqueFd conn, const std::function<void()>& send_header) {
+      m.attach(id, std::move(conn), o, send_header);
+    };
     return r;
   });
   router.add("GET", "/containers/{name}/logs", [&s](const Request& req) { return logs(s, req); });
@@ -265,6 +268,24 @@ void add_container_routes(Router& router, Services& s) {
   });
   router.add("GET", "/containers/{name}/top", [&m](const Request& req) {
     return json_response(m.top(req.params.at("name"), req.q("ps_args")).dump());
+  });
+  router.add("GET", "/containers/{name}/changes", [&m](const Request& req) {
+    return json_response(m.changes(req.params.at("name")).dump());
+  });
+  router.add("GET", "/containers/{name}/export", [&m](const Request& req) {
+    std::string id = m.get(req.params.at("name")).id;  // 404 before the 200 goes out
+    Response r;
+    r.content_type = "application/x-tar";
+    r.stream = [&m, id](const ChunkWriter& write) {
+      try {
+        m.export_rootfs(id, [&](std::string_view data) {
+          if (!write(data)) throw Error("client went away");
+        });
+      } catch (const std::exception& e) {
+        log::warn("export " + id + ": " + e.what());
+      }
+    };
+    return r;
   });
   router.add("POST", "/containers/{name}/update", [&m](const Request& req) {
     json body = req.body.empty() ? json::object() : json::parse(req.body);

@@ -57,7 +57,10 @@ void add_exec_routes(Router& router, Services& s) {
     }
     r.content_type =
         rec.tty ? "application/vnd.docker.raw-stream" : "application/vnd.docker.multiplexed-stream";
-    r.hijack = [execs, id](UniqueFd conn) { execs->run(id, std::move(conn)); };
+    r.hijack = [execs, id](UniqueFd conn, const std::function<void()>& send_header) {
+      send_header();
+      execs->run(id, std::move(conn));
+    };
     return r;
   });
   router.add("POST", "/exec/{id}/resize", [execs](const Request& req) {

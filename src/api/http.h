@@ -41,10 +41,12 @@ struct Response {
   std::string body;
   // When set, the body is sent with chunked encoding by this function instead.
   std::function<void(const ChunkWriter&)> stream;
-  // When set, the connection is hijacked as Docker's attach and exec do: the server answers
-  // "101 UPGRADED" (or 200 to a client that did not ask to upgrade) with `content_type`, and
-  // hands the raw connection over; HTTP is over on it.
-  std::function<void(UniqueFd conn)> hijack;
+  // When set, the connection is hijacked as Docker's attach and exec do: the raw connection
+  // is handed over, HTTP is over on it. `send_header` answers "101 UPGRADED" (or 200 to a
+  // client that did not ask to upgrade) with `content_type`; the handler calls it once it
+  // is ready for what the client does next (`docker run` starts the container as soon as
+  // its attach is answered, so the attachment must be in place by then).
+  std::function<void(UniqueFd conn, const std::function<void()>& send_header)> hijack;
 };
 
 // {"message": "..."} with Docker's status codes.

@@ -104,9 +104,6 @@ struct Server::Impl {
     std::string head = upgrade ? "HTTP/1.1 101 UPGRADED\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n"
                                : "HTTP/1.1 200 OK\r\n";
     head += "Content-Type: " + resp.content_type + "\r\nApi-Version: " + kApiVersion + "\r\n\r\n";
-    boost::system::error_code ec;
-    asio::write(sock, asio::buffer(head), ec);
-    if (ec) return;
     // The docker CLI sends nothing before the upgrade is answered; bytes that came early
     // cannot be handed over with the descriptor.
     if (buffered) log::warn("hijacked connection had " + std::to_string(buffered) + " early bytes");
@@ -115,11 +112,19 @@ struct Server::Impl {
       log::warn(std::string("hijack: dup: ") + std::strerror(errno));
       return;
     }
+    bool sent = false;
+    auto send_header = [&] {
+      if (sent) return;
+      sent = true;
+      boost::system::error_code ec;
+      asio::write(sock, asio::buffer(head), ec);
+    };
     try {
-      resp.hijack(std::move(fd));
+      resp.hijack(std::move(fd), send_header);
     } catch (const std::exception& e) {
       log::warn(std::string("hijacked stream: ") + e.what());
     }
+    send_header();
   }
 
   static bool send(unix_socket::socket& sock, Response& resp, unsigned version, bool keep_alive,

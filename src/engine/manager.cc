@@ -14,8 +14,10 @@
 #include "base/fs.h"
 #include "base/log.h"
 #include "base/time.h"
+#include "engine/changes.h"
 #include "engine/names.h"
 #include "engine/rootfs.h"
+#include "engine/rootfs_export.h"
 #include "engine/shim_client.h"
 #include "engine/spec_builder.h"
 #include "runtime/runtime.h"
@@ -586,12 +588,15 @@ int ContainerManager::wait(const std::string& ref, WaitCondition cond) {
   return l->exits != seq ? l->last_code : c.state.exit_code;
 }
 
-void ContainerManager::attach(const std::string& ref, UniqueFd conn, const AttachOptions& o) {
+void ContainerManager::attach(const std::string& ref, UniqueFd conn, const AttachOptions& o,
+                              const std::function<void()>& ready) {
   Container c = store_.get(ref);
   auto l = live(c.id);
   std::lock_guard op(l->op);
   c = store_.get(c.id);
   if (c.running()) {
+    // The answer goes out before the shim writes to the connection.
+    ready();
     auto shim = ShimConnection::connect(path_join(bundle_dir(c.id), "shim.sock"));
     shim.call({{"op", "attach"},
                {"stdin", o.stdin},
@@ -604,6 +609,8 @@ void ContainerManager::attach(const std::string& ref, UniqueFd conn, const Attac
   }
   // Attached before start (what `docker run` does): handed over when the shim exists.
   l->pending_attach.emplace_back(std::move(conn), o);
+  // Answered while the lifecycle lock is held: a start cannot slip in before the attachment.
+  ready();
   event(c, "attach");
 }
 
@@ -718,6 +725,35 @@ json ContainerManager::top(const std::string& ref, const std::string& ps_args) {
     if (std::find(pids.begin(), pids.end(), pid) != pids.end()) procs.push_back(f);
   }
   return {{"Titles", titles}, {"Processes", procs}};
+}
+
+json ContainerManager::changes(const std::string& ref) {
+  Container c = store_.get(ref);
+  auto img = images_.get(c.image_id);
+  json out = json::array();
+  for (auto& ch : container_changes(ContainerRootfs(opts_.snapshot_root(), c.id).diff(),
+                                    images_.layer_dirs(img)))
+    out.push_back({{"Path", ch.path}, {"Kind", ch.kind}});
+  return out;
+}
+
+void ContainerManager::export_rootfs(const std::string& ref,
+                                     const std::function<void(std::string_view)>& out) {
+  Container c = store_.get(ref);
+  auto l = live(c.id);
+  std::lock_guard op(l->op);
+  c = store_.get(c.id);
+  ContainerRootfs rootfs(opts_.snapshot_root(), c.id);
+  bool was_mounted = c.running();
+  std::string merged = rootfs.mount(images_.layer_dirs(images_.get(c.image_id)));
+  try {
+    write_rootfs_tar(merged, out);
+  } catch (...) {
+    if (!was_mounted) rootfs.unmount();
+    throw;
+  }
+  if (!was_mounted) rootfs.unmount();
+  event(c, "export");
 }
 
 void ContainerManager::restore() {

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/fd.h"
@@ -58,12 +59,19 @@ class ContainerManager {
   // Blocks until the condition holds; returns the exit code.
   int wait(const std::string& ref, WaitCondition cond);
   // Hands a hijacked client connection to the container's shim (now, or at start).
-  void attach(const std::string& ref, UniqueFd conn, const AttachOptions& opts);
+  // `ready` is called once the attachment is in place (the HTTP answer goes out then).
+  void attach(const std::string& ref, UniqueFd conn, const AttachOptions& opts,
+              const std::function<void()>& ready);
   void resize(const std::string& ref, int height, int width);
   void pause(const std::string& ref);
   void unpause(const std::string& ref);
   void rename(const std::string& ref, const std::string& name);
   nlohmann::json top(const std::string& ref, const std::string& ps_args);
+  // Docker's /changes: [{"Path","Kind"}] from the container's writable layer.
+  nlohmann::json changes(const std::string& ref);
+  // Docker's /export: the container's file system as a tar, mounted for the time it takes
+  // when the container is not running.
+  void export_rootfs(const std::string& ref, const std::function<void(std::string_view)>& out);
   void update_restart_policy(const std::string& ref, const nlohmann::json& policy);
 
   Container get(const std::string& ref) const { return store_.get(ref); }

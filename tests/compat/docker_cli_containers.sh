@@ -356,6 +356,19 @@ run_capture docker wait nosuch
 check_eq "$RC" 1 "wait nosuch exit status"
 check_contains "$OUT" "No such container: nosuch" "wait nosuch message"
 
+step "diff and export of a stopped container"
+docker run --name dx busybox sh -c 'echo a >/tmp/new; rm /bin/ls' >/dev/null
+check_eq "$(docker diff dx | tr '\n' ' ')" "C /bin D /bin/ls C /tmp A /tmp/new " "diff: changed, deleted and added paths as docker prints them"
+run_capture docker export -o "$WORK/dx.tar" dx
+check_eq "$RC" 0 "export -o ($OUT)"
+listing=$(tar -tf "$WORK/dx.tar")
+check_contains "$listing" "tmp/new" "export holds the file the container wrote"
+grep -qx 'bin/ls' <<<"$listing" && check_fail "export still holds the file the container deleted"
+check_contains "$(docker export dx | tar -xOf - tmp/new)" "a" "export to stdout: the file's content"
+docker rm dx >/dev/null
+run_capture docker export nosuch
+check_contains "$OUT" "No such container: nosuch" "export of a missing container"
+
 step "container prune -f"
 ids_exited=$(docker ps -aq --no-trunc --filter status=exited --filter status=created | sort)
 docker run -d --name survivor busybox sleep 300 >/dev/null
