@@ -385,7 +385,16 @@ void ContainerManager::on_exit(const std::string& id, int code, const std::strin
   auto found = store_.find(id);
   if (!found) return;
   Container c = *found;
-  c.state.status = State::kExited;
+  // Restart policies, with Docker's backoff: 100 ms doubling, back to 100 ms after a run of
+  // ten seconds or more. A container that will restart is "restarting" from its exit on,
+  // never "exited" in between.
+  auto policy = c.host_config.value("RestartPolicy", json::object());
+  std::string name = policy.is_object() ? policy.value("Name", "") : "";
+  int max = policy.is_object() ? policy.value("MaximumRetryCount", 0) : 0;
+  bool restart = !c.state.stopped_by_user && !c.host_config.value("AutoRemove", false) &&
+                 (name == "always" || name == "unless-stopped" ||
+                  (name == "on-failure" && code != 0 && (max == 0 || c.state.restart_count < max)));
+  c.state.status = restart ? State::kRestarting : State::kExited;
   c.state.exit_code = code;
   c.state.finished_at = finished_at;
   c.state.oom_killed = oom;
@@ -415,21 +424,11 @@ void ContainerManager::on_exit(const std::string& id, int code, const std::strin
     return;
   }
 
-  // Restart policies, with Docker's backoff: 100 ms doubling, back to 100 ms after a run of
-  // ten seconds or more.
-  auto policy = c.host_config.value("RestartPolicy", json::object());
-  std::string name = policy.is_object() ? policy.value("Name", "") : "";
-  int max = policy.is_object() ? policy.value("MaximumRetryCount", 0) : 0;
-  bool restart = !c.state.stopped_by_user &&
-                 (name == "always" || name == "unless-stopped" ||
-                  (name == "on-failure" && code != 0 && (max == 0 || c.state.restart_count < max)));
   if (!restart) return;
   auto ran = std::chrono::steady_clock::now() - l->started;
   l->backoff = ran >= std::chrono::seconds(10) || l->backoff.count() == 0
                    ? std::chrono::milliseconds(100)
                    : std::min(l->backoff * 2, std::chrono::milliseconds(60000));
-  c.state.status = State::kRestarting;
-  store_.update(c);
   {
     std::unique_lock lk(mu_);
     uint64_t seq = l->exits;
