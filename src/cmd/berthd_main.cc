@@ -208,7 +208,7 @@ int main(int argc, char** argv) {
     berth::engine::EventBus events;
     berth::engine::ContainerManager containers(
         {o.data_root, o.exec_root, sibling_binary("berth-shim")}, db, images, events);
-    images.set_in_use([&](const std::string& id) { return containers.image_in_use(id); });
+    images.set_in_use([&](const std::string& id) { return containers.image_user(id); });
     berth::api::Services services{images, content, events, containers};
 
     berth::api::Router router;

@@ -156,10 +156,10 @@ void ContainerManager::event(const Container& c, const std::string& action,
   events_.publish(Event{"container", action, c.id, std::move(extra), 0});
 }
 
-bool ContainerManager::image_in_use(const std::string& image_id) const {
-  auto all = store_.list();
-  return std::any_of(all.begin(), all.end(),
-                     [&](const Container& c) { return c.image_id == image_id; });
+std::string ContainerManager::image_user(const std::string& image_id) const {
+  for (auto& c : store_.list())
+    if (c.image_id == image_id) return c.id;
+  return "";
 }
 
 Container ContainerManager::create(const std::string& name, json cfg, json hc) {

@@ -76,7 +76,8 @@ class ContainerManager {
 
   Container get(const std::string& ref) const { return store_.get(ref); }
   std::vector<Container> list() const { return store_.list(); }
-  bool image_in_use(const std::string& image_id) const;
+  // The id of a container made from the image, or "".
+  std::string image_user(const std::string& image_id) const;
   const EngineOptions& options() const { return opts_; }
   // The running container's bundle: config.json (its OCI spec) and shim.sock (protocol.h),
   // for exec, which runs through the shim.

@@ -75,7 +75,7 @@ ImageStore::ImageStore(Db& db, ContentStore& content, std::string overlay_root)
   load_index();
 }
 
-void ImageStore::set_in_use(std::function<bool(const std::string&)> in_use) {
+void ImageStore::set_in_use(std::function<std::string(const std::string&)> in_use) {
   std::lock_guard lk(mu_);
   in_use_ = std::move(in_use);
 }
@@ -436,15 +436,16 @@ std::vector<RemovedItem> ImageStore::remove(const std::string& name, bool force,
       by_reference = refs_.count(ref_name) > 0;
     }
   }
-  bool used = in_use_ && in_use_(*id);
+  std::string user = in_use_ ? in_use_(*id) : "";
+  bool used = !user.empty();
   size_t nrefs = img.tags.size() + img.digests.size();
   if (by_reference) {
     // Untagging only, when other references keep the image.
     if (nrefs > 1 || (used && !force)) {
       if (used && nrefs == 1)
         throw Conflict("conflict: unable to remove repository reference \"" + name +
-                       "\" (must force) - container is using its referenced image " +
-                       short_id(*id));
+                       "\" (must force) - container " + user.substr(0, 12) +
+                       " is using its referenced image " + short_id(*id));
       untag_locked(ref_name);
       out.push_back({parse_reference(ref_name).familiar_string(), "", *id});
       return out;
@@ -459,7 +460,7 @@ std::vector<RemovedItem> ImageStore::remove(const std::string& name, bool force,
   if (used) {
     if (!force)
       throw Conflict("conflict: unable to delete " + short_id(*id) +
-                     " (must be forced) - image is being used by a container");
+                     " (must be forced) - image is being used by container " + user.substr(0, 12));
     // Docker keeps an image a container runs from; forcing only removes its names.
     for (auto t : img.tags) {
       untag_locked(t);
@@ -477,7 +478,7 @@ std::vector<RemovedItem> ImageStore::remove(const std::string& name, bool force,
   while (prune_parents && !parent.empty() && images_.count(parent)) {
     const Image& p = images_.at(parent);
     if (!p.tags.empty() || !p.digests.empty() || has_children_locked(parent) ||
-        (in_use_ && in_use_(parent)))
+        (in_use_ && !in_use_(parent).empty()))
       break;
     std::string next = p.parent;
     delete_image_locked(parent, out);
@@ -493,7 +494,8 @@ std::pair<std::vector<RemovedItem>, uint64_t> ImageStore::remove_unused(
   uint64_t before = 0, after = 0;
   for (auto& [c, l] : layers_) before += static_cast<uint64_t>(l.size);
   for (auto& id : ids) {
-    if (!images_.count(id) || has_children_locked(id) || (in_use_ && in_use_(id))) continue;
+    if (!images_.count(id) || has_children_locked(id) || (in_use_ && !in_use_(id).empty()))
+      continue;
     delete_image_locked(id, out);
   }
   for (auto& [c, l] : layers_) after += static_cast<uint64_t>(l.size);

@@ -47,7 +47,8 @@ class ImageStore {
 
   // Tells whether a container uses an image (containers arrive with the engine); images in
   // use are not removed unless forced, and never pruned.
-  void set_in_use(std::function<bool(const std::string& image_id)> in_use);
+  // `in_use` returns the id of a container that uses the image, or "".
+  void set_in_use(std::function<std::string(const std::string& image_id)> in_use);
 
   // Makes sure the layer exists, unpacking its blob (the uncompressed tar, stored under its
   // diff id) when it is new. Returns the chain id.
@@ -115,7 +116,7 @@ class ImageStore {
   Db& db_;
   ContentStore& content_;
   std::string overlay_root_;
-  std::function<bool(const std::string&)> in_use_;
+  std::function<std::string(const std::string&)> in_use_;
 
   mutable std::recursive_mutex mu_;
   std::mutex unpack_mu_;  // one unpack at a time: a layer is never unpacked twice

@@ -191,13 +191,14 @@ TEST_F(ImageStoreTest, InUseImagesAreRefusedUnlessForced) {
   Image a = add({base_});
   tag(a, "app:1");
   std::string used = a.id;
-  store_->set_in_use([&](const std::string& id) { return id == used; });
+  store_->set_in_use(
+      [&](const std::string& id) { return id == used ? std::string("c0ffee") : std::string(); });
   EXPECT_THROW(store_->remove("app:1", false, true), Conflict);
   EXPECT_THROW(store_->remove(a.id, false, true), Conflict);
   try {
     store_->remove(a.id, false, true);
   } catch (const Conflict& e) {
-    EXPECT_NE(std::string(e.what()).find("being used by a container"), std::string::npos)
+    EXPECT_NE(std::string(e.what()).find("being used by container c0ffee"), std::string::npos)
         << e.what();
   }
   EXPECT_EQ(store_->get("app:1").id, a.id);
