@@ -9,12 +9,13 @@ packages=(
   # libraries (DESIGN.md)
   libboost-dev libsqlite3-dev libcurl4-openssl-dev nlohmann-json3-dev libcli11-dev libseccomp-dev libcap-dev libspdlog-dev libfmt-dev libssl-dev libarchive-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  libnl-route-3-dev libnftables-dev
   # offline base image: a static busybox
   busybox-static
   # reference peers for compatibility tests and benchmarks
-  runc crun docker.io podman hyperfine
+  runc crun docker.io podman hyperfine wrk iptables
   # used by tests
-  iproute2 procps util-linux
+  iproute2 procps util-linux nftables
 )
 
 missing=()

@@ -1,0 +1,42 @@
+// berthd's embedded DNS server: it listens on the gateway address of each user-defined
+// network, answers container names, aliases and hostnames on that network, and forwards every
+// other question to the upstream resolvers.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "network/address.h"
+
+namespace berth::network {
+
+class DnsServer {
+ public:
+  // `local` is the address the question came in on (it names the network), `name` the
+  // question's name, lowercase, without the trailing dot. Returns the addresses of the
+  // matching containers; empty: not a local name, forward it.
+  using Lookup = std::function<std::vector<Ipv4>(Ipv4 local, const std::string& name)>;
+
+  // `upstreams`: "ip" or "ip:port" of resolvers to forward to, tried in order.
+  DnsServer(Lookup lookup, std::vector<std::string> upstreams);
+  ~DnsServer();
+  DnsServer(const DnsServer&) = delete;
+  DnsServer& operator=(const DnsServer&) = delete;
+
+  // Starts answering on addr:port over UDP and TCP (port 53 unless a test says otherwise).
+  // Thread-safe; listening twice on one address is a no-op.
+  void listen(Ipv4 addr, uint16_t port = 53);
+  void stop_listening(Ipv4 addr);
+  void set_upstreams(std::vector<std::string> upstreams);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// The nameservers of a resolv.conf text, in order.
+std::vector<std::string> nameservers_of(const std::string& resolv_conf);
+
+}  // namespace berth::network

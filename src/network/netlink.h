@@ -1,0 +1,55 @@
+// Links, addresses and routes through rtnetlink (libnl-route-3): the bridge of a network and
+// the veth pair that plugs a container into it.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "network/address.h"
+
+namespace berth::network {
+
+struct VethSpec {
+  std::string bridge;            // host-side bridge the host end is enslaved to
+  std::string host_ifname;       // host end, e.g. "vb1a2b3c4d5e6"
+  int netns_fd = -1;             // the container's network namespace
+  std::string ifname = "eth0";   // name inside the container
+  std::string mac;               // "02:42:..." ; empty: the kernel picks one
+  Ipv4Prefix address;            // e.g. 10.200.0.2/24
+  std::optional<Ipv4> gateway;   // default route inside the container, if any
+  int mtu = 1500;
+};
+
+class Netlink {
+ public:
+  // A route socket in the calling thread's network namespace.
+  Netlink();
+  // A route socket inside the namespace `netns_fd` refers to.
+  explicit Netlink(int netns_fd);
+  ~Netlink();
+  Netlink(const Netlink&) = delete;
+  Netlink& operator=(const Netlink&) = delete;
+
+  // Creates the bridge when missing, gives it `address` (replacing other IPv4 addresses),
+  // `mtu`, and sets it up. Idempotent.
+  void ensure_bridge(const std::string& name, const Ipv4Prefix& address, int mtu);
+  // Removes a link by name; a missing link is not an error.
+  void delete_link(const std::string& name);
+  bool link_exists(const std::string& name);
+  // A veth pair: host end enslaved to the bridge and up; the peer created directly inside
+  // the namespace, named, addressed and up, with its default route; lo up there too.
+  // On any failure nothing is left behind.
+  void add_veth(const VethSpec& spec);
+  // The MTU of the link that carries the default IPv4 route; 1500 when there is none.
+  int uplink_mtu();
+  // Every IPv4 route of the main table, as prefixes (to pick subnets that collide with none).
+  std::vector<Ipv4Prefix> routes();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace berth::network

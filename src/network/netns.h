@@ -1,0 +1,19 @@
+// Network namespaces kept alive by a bind mount of their nsfs file, as `ip netns` does, so
+// that berthd wires a container's network before its process exists.
+#pragma once
+
+#include <string>
+
+#include "base/fd.h"
+
+namespace berth::network {
+
+// Creates a new network namespace with lo up and binds it at `path` (its directory is made
+// a private mount point once). The calling thread's own namespace is left unchanged.
+void create_netns(const std::string& path);
+// Unmounts and unlinks; a missing path is not an error.
+void remove_netns(const std::string& path);
+// O_RDONLY|O_CLOEXEC fd of a namespace file (a bound one or /proc/PID/ns/net).
+UniqueFd open_netns(const std::string& path);
+
+}  // namespace berth::network
