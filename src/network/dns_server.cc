@@ -1,0 +1,1 @@
+#include "network/dns_server.h"

@@ -1,0 +1,1 @@
+#include "network/netlink.h"
