@@ -141,6 +141,8 @@ Response Router::handle(Request req, const BodyReader& body) const {
       return error_response(409, e.what());
     } catch (const InvalidArgument& e) {
       return error_response(400, e.what());
+    } catch (const Forbidden& e) {
+      return error_response(403, e.what());
     } catch (const nlohmann::json::exception& e) {
       return error_response(400, std::string("invalid JSON: ") + e.what());
     } catch (const std::exception& e) {

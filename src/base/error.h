@@ -16,7 +16,7 @@ class Error : public std::runtime_error {
   int errno_;
 };
 
-// Kinds of failure a caller answers differently (the API maps them to 404, 409, 400).
+// Kinds of failure a caller answers differently (the API maps them to 404, 409, 400, 403).
 class NotFound : public Error {
  public:
   using Error::Error;
@@ -26,6 +26,11 @@ class Conflict : public Error {
   using Error::Error;
 };
 class InvalidArgument : public Error {
+ public:
+  using Error::Error;
+};
+// The request is understood but not allowed (Docker's 403: removing a network in use).
+class Forbidden : public Error {
  public:
   using Error::Error;
 };

@@ -1,0 +1,414 @@
+// Containers on networks: what they ask for at create, the plumbing at start and exit,
+// connect and disconnect, and the files they see.
+#include "base/error.h"
+#include "base/fs.h"
+#include "base/log.h"
+#include "network/ipam.h"
+#include "network/manager_state.h"
+#include "network/netlink.h"
+#include "network/netns.h"
+#include "network/sandbox_files.h"
+
+namespace berth::network {
+
+using nlohmann::json;
+
+namespace {
+
+std::vector<std::string> string_list(const json& j, const char* key) {
+  std::vector<std::string> out;
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_array()) return out;
+  for (auto& v : *it)
+    if (v.is_string()) out.push_back(v);
+  return out;
+}
+
+bool is_mac(const std::string& m) {
+  if (m.size() != 17) return false;
+  for (size_t i = 0; i < m.size(); i++)
+    if (i % 3 == 2 ? m[i] != ':' : !std::isxdigit(static_cast<unsigned char>(m[i]))) return false;
+  return true;
+}
+
+// NetworkMode "default" is the default bridge, whose name is "bridge".
+std::string mode_network(const json& host_config) {
+  std::string mode = host_config.value("NetworkMode", "");
+  return mode.empty() || mode == "default" ? "bridge" : mode;
+}
+
+bool shares_namespace(const std::string& mode) { return mode.rfind("container:", 0) == 0; }
+
+}  // namespace
+
+// An endpoint from Docker's EndpointSettings, checked against its network.
+static Endpoint endpoint_from(const ContainerInfo& c, const Network& n, const json& cfg) {
+  Endpoint e;
+  e.container_id = c.id;
+  e.network_id = n.id;
+  if (!cfg.is_object()) return e;
+  e.aliases = string_list(cfg, "Aliases");
+  e.links = string_list(cfg, "Links");
+  if (auto ipam = cfg.find("IPAMConfig"); ipam != cfg.end() && ipam->is_object())
+    e.requested_ip = ipam->value("IPv4Address", "");
+  e.requested_mac = cfg.value("MacAddress", "");
+  if (!e.requested_mac.empty() && !is_mac(e.requested_mac))
+    throw InvalidArgument(e.requested_mac + " is not a valid mac address");
+  bool user_defined = n.is_bridge() && n.name != "bridge";
+  if (!e.requested_ip.empty()) {
+    if (!user_defined)
+      throw InvalidArgument("user specified IP address is supported on user defined networks only");
+    auto ip = Ipv4::parse(e.requested_ip, "IPv4 address");
+    if (!n.subnet.contains(ip))
+      throw InvalidArgument("Invalid address " + e.requested_ip +
+                            ": It does not belong to any of this network's subnets");
+  }
+  if (!e.aliases.empty() && !user_defined)
+    throw InvalidArgument(
+        "network-scoped alias is supported only for containers in user defined networks");
+  return e;
+}
+
+void NetworkManager::declare(const ContainerInfo& c, const json& endpoints_config) {
+  std::lock_guard lk(s_->mu);
+  auto& st = *s_;
+  std::string mode = mode_network(c.host_config);
+  json configs = endpoints_config.is_object() ? endpoints_config : json::object();
+  if (shares_namespace(mode)) {
+    if (!configs.empty())
+      throw InvalidArgument("conflicting options: container type network can't be used with "
+                            "other networks");
+    return;
+  }
+  const Network& primary = st.find(mode);
+  std::map<std::string, Endpoint> eps;
+  json primary_cfg = json::object();
+  for (auto& [key, cfg] : configs.items()) {
+    const Network& n = key == "default" ? primary : st.find(key);
+    if (n.id == primary.id) {
+      primary_cfg = cfg;
+      continue;
+    }
+    if (!n.is_bridge() || !primary.is_bridge())
+      throw InvalidArgument("container cannot be connected to multiple networks with one of the "
+                            "networks in private (none) or host mode");
+    eps[n.id] = endpoint_from(c, n, cfg);
+  }
+  if (primary_cfg.is_object() && !primary_cfg.contains("MacAddress") &&
+      !c.config.value("MacAddress", "").empty())
+    primary_cfg["MacAddress"] = c.config["MacAddress"];
+  eps[primary.id] = endpoint_from(c, primary, primary_cfg);
+  st.dns_names[c.id] = {c.name, c.config.value("Hostname", "")};
+  Transaction tx(st.db);
+  for (auto& [nid, e] : eps) st.persist(e);
+  tx.commit();
+  st.endpoints[c.id] = std::move(eps);
+}
+
+void NetworkManager::State::unplug(const std::string& container_id) {
+  auto eps = endpoints.find(container_id);
+  if (eps != endpoints.end()) {
+    Netlink nl;
+    for (auto& [nid, e] : eps->second) {
+      if (!e.ip) continue;
+      try {
+        if (!e.id.empty()) nl.delete_link(veth_name(e));
+      } catch (const std::exception& ex) {
+        log::warn("container " + container_id + ": " + ex.what());
+      }
+      e.ip.reset();
+      e.mac.clear();
+      persist(e);
+    }
+  }
+  auto it = live.find(container_id);
+  bool had_ports = it != live.end() && !it->second.ports.empty();
+  remove_netns(netns_path(container_id));
+  if (it != live.end()) live.erase(it);
+  persist_ports(container_id);
+  if (had_ports) apply_firewall();
+}
+
+Sandbox NetworkManager::setup(const ContainerInfo& c,
+                              const std::function<std::string(const std::string&)>& netns_of) {
+  std::lock_guard lk(s_->mu);
+  auto& st = *s_;
+  std::string mode = mode_network(c.host_config);
+  Sandbox sb;
+  if (shares_namespace(mode)) {
+    sb.netns_path = netns_of(mode.substr(10));
+    return sb;
+  }
+  st.dns_names[c.id] = {c.name, c.config.value("Hostname", "")};
+  const Network primary = st.find(mode);
+  std::string hostname = c.config.value("Hostname", "");
+  std::string domainname = c.config.value("Domainname", "");
+  ResolvConfInput rin;
+  rin.host_resolv_conf = read_file_if_exists("/etc/resolv.conf").value_or("");
+  rin.dns = string_list(c.host_config, "Dns");
+  if (rin.dns.empty()) rin.dns = st.opts.dns;
+  rin.search = string_list(c.host_config, "DnsSearch");
+  if (rin.search.empty()) rin.search = st.opts.dns_search;
+  rin.options = string_list(c.host_config, "DnsOptions");
+  if (rin.options.empty()) rin.options = st.opts.dns_options;
+
+  std::vector<HostsEntry> extra;
+  for (auto& h : string_list(c.host_config, "ExtraHosts")) {
+    auto sep = h.find(':');
+    if (sep == std::string::npos) sep = h.find('=');
+    if (sep == std::string::npos || sep == 0)
+      throw InvalidArgument("invalid argument \"" + h + "\" for \"--add-host\" flag");
+    std::string ip = h.substr(sep + 1);
+    if (ip == "host-gateway") ip = st.find("bridge").gateway.str();
+    extra.push_back({ip, {h.substr(0, sep)}});
+  }
+
+  if (primary.driver == "host") {
+    sb.hosts = read_file_if_exists("/etc/hosts").value_or("");
+    for (auto& e : extra) sb.hosts += e.ip + "\t" + e.names[0] + "\n";
+    sb.resolv_conf = rin.dns.empty() && rin.search.empty() && rin.options.empty()
+                         ? rin.host_resolv_conf
+                         : resolv_conf(rin);
+    return sb;
+  }
+  if (!primary.is_bridge()) {
+    sb.hosts = hosts_file(extra, "", hostname, domainname);
+    sb.resolv_conf = resolv_conf(rin);
+    return sb;
+  }
+
+  // Links on the default bridge: the linked container's address under its name and alias.
+  for (auto& link : string_list(c.host_config, "Links")) {
+    auto sep = link.find(':');
+    std::string target = link.substr(link[0] == '/' ? 1 : 0, sep == std::string::npos
+                                                                   ? std::string::npos
+                                                                   : sep - (link[0] == '/'));
+    std::string alias = sep == std::string::npos ? target : link.substr(sep + 1);
+    alias = alias.substr(alias.rfind('/') == std::string::npos ? 0 : alias.rfind('/') + 1);
+    std::string target_id;
+    for (auto& [cid, names] : st.dns_names)
+      if (names.first == target) target_id = cid;
+    const Endpoint* te = nullptr;
+    if (!target_id.empty()) {
+      auto eps = st.endpoints.find(target_id);
+      if (eps != st.endpoints.end()) {
+        auto it = eps->second.find(primary.id);
+        if (it != eps->second.end() && it->second.ip) te = &it->second;
+      }
+    }
+    if (!te)
+      throw InvalidArgument("Cannot link to a non running container: /" + target + " AS /" +
+                            c.name + "/" + alias);
+    std::vector<std::string> names = {alias};
+    if (alias != target) names.push_back(target_id.substr(0, 12));
+    names.push_back(target);
+    extra.insert(extra.begin(), {te->ip->str(), names});
+  }
+
+  auto saved = st.endpoints[c.id];
+  auto& eps = st.endpoints[c.id];
+  if (!eps.count(primary.id)) eps[primary.id] = endpoint_from(c, primary, json::object());
+  std::vector<std::string> order = {primary.id};
+  for (auto& [nid, e] : eps)
+    if (nid != primary.id && st.networks.count(nid) && st.networks[nid].is_bridge())
+      order.push_back(nid);
+
+  std::string ns = st.netns_path(c.id);
+  Netlink nl;
+  std::vector<std::string> veths;
+  LiveSandbox l;
+  try {
+    remove_netns(ns);
+    create_netns(ns);
+    l.netns = ns;
+    UniqueFd nsfd = open_netns(ns);
+    bool routed = false;
+    for (size_t i = 0; i < order.size(); i++) {
+      const Network& n = st.networks.at(order[i]);
+      Endpoint& e = eps[n.id];
+      std::set<Ipv4> used;
+      for (auto& [cid, other] : st.endpoints) {
+        if (cid == c.id) continue;
+        auto it = other.find(n.id);
+        if (it != other.end() && it->second.ip) used.insert(*it->second.ip);
+      }
+      std::optional<Ipv4> want;
+      if (!e.requested_ip.empty()) want = Ipv4::parse(e.requested_ip);
+      Ipv4 ip = allocate_address(n, used, want);
+      e.id = random_hex_id();
+      e.mac = e.requested_mac.empty() ? mac_for(ip) : e.requested_mac;
+      VethSpec v;
+      v.bridge = n.bridge;
+      v.host_ifname = st.veth_name(e);
+      v.netns_fd = nsfd.get();
+      v.ifname = "eth" + std::to_string(i);
+      v.mac = e.mac;
+      v.address = {ip, n.subnet.len};
+      if (!n.internal && !routed) {
+        v.gateway = n.gateway;
+        routed = true;
+      }
+      v.mtu = n.mtu;
+      nl.add_veth(v);
+      veths.push_back(v.host_ifname);
+      e.ip = ip;
+    }
+    if (!primary.internal) {
+      for (auto b : requested_ports(c.config, c.host_config)) {
+        l.reservations.push_back(reserve_port(b));
+        l.ports.push_back(b);
+      }
+      l.port_network = primary.id;
+    }
+    bool has_ports = !l.ports.empty();
+    st.live[c.id] = std::move(l);
+    Transaction tx(st.db);
+    for (auto& [nid, e] : eps) st.persist(e);
+    st.persist_ports(c.id);
+    tx.commit();
+    if (has_ports) st.apply_firewall();
+  } catch (...) {
+    for (auto& v : veths) {
+      try {
+        nl.delete_link(v);
+      } catch (const std::exception& e) {
+        log::warn(e.what());
+      }
+    }
+    remove_netns(ns);
+    bool had_ports = st.live.count(c.id) && !st.live[c.id].ports.empty();
+    st.live.erase(c.id);
+    eps = saved;
+    try {
+      Transaction tx(st.db);
+      for (auto& [nid, e] : eps) st.persist(e);
+      st.persist_ports(c.id);
+      tx.commit();
+      if (had_ports) st.apply_firewall();
+    } catch (const std::exception& e) {
+      log::error("network setup rollback for " + c.id + ": " + e.what());
+    }
+    throw;
+  }
+  st.rebuild_dns();
+  sb.netns_path = ns;
+  sb.hosts = hosts_file(extra, eps[primary.id].ip->str(), hostname, domainname);
+  if (primary.name != "bridge") rin.embedded_dns = primary.gateway.str();
+  sb.resolv_conf = resolv_conf(rin);
+  return sb;
+}
+
+void NetworkManager::teardown(const std::string& container_id) {
+  std::lock_guard lk(s_->mu);
+  s_->unplug(container_id);
+  s_->rebuild_dns();
+}
+
+void NetworkManager::forget(const std::string& container_id) {
+  std::lock_guard lk(s_->mu);
+  auto& st = *s_;
+  st.unplug(container_id);
+  st.endpoints.erase(container_id);
+  st.dns_names.erase(container_id);
+  Statement(st.db, "DELETE FROM network_endpoints WHERE container_id = ?")
+      .bind(1, container_id)
+      .run();
+  st.rebuild_dns();
+}
+
+void NetworkManager::connect(const ContainerInfo& c, const std::string& network_ref,
+                             const json& endpoint_config, bool running) {
+  std::lock_guard lk(s_->mu);
+  auto& st = *s_;
+  const Network n = st.find(network_ref);
+  std::string mode = mode_network(c.host_config);
+  if (n.driver == "host" || mode == "host")
+    throw Forbidden("container cannot be disconnected from host network or connected to host "
+                    "network");
+  if (n.driver == "null" || mode == "none")
+    throw Forbidden("container cannot be connected to multiple networks with one of the networks "
+                    "in private (none) mode");
+  if (shares_namespace(mode))
+    throw Forbidden("container sharing network namespace with another container or host cannot "
+                    "be connected to any other network");
+  auto& eps = st.endpoints[c.id];
+  if (eps.count(n.id))
+    throw Forbidden("endpoint with name " + c.name + " already exists in network " + n.name);
+  Endpoint e = endpoint_from(c, n, endpoint_config);
+  if (running) {
+    auto l = st.live.find(c.id);
+    if (l == st.live.end())
+      throw Conflict("container " + c.name + " has no network namespace of berth's to plug into");
+    std::set<Ipv4> used;
+    for (auto& [cid, other] : st.endpoints) {
+      auto it = other.find(n.id);
+      if (it != other.end() && it->second.ip) used.insert(*it->second.ip);
+    }
+    std::optional<Ipv4> want;
+    if (!e.requested_ip.empty()) want = Ipv4::parse(e.requested_ip);
+    Ipv4 ip = allocate_address(n, used, want);
+    e.id = random_hex_id();
+    e.mac = e.requested_mac.empty() ? mac_for(ip) : e.requested_mac;
+    int index = 0;
+    for (auto& [nid, other] : eps) index += other.ip ? 1 : 0;
+    UniqueFd nsfd = open_netns(l->second.netns);
+    VethSpec v;
+    v.bridge = n.bridge;
+    v.host_ifname = st.veth_name(e);
+    v.netns_fd = nsfd.get();
+    v.ifname = "eth" + std::to_string(index);
+    v.mac = e.mac;
+    v.address = {ip, n.subnet.len};
+    v.mtu = n.mtu;
+    Netlink().add_veth(v);
+    e.ip = ip;
+  }
+  try {
+    st.persist(e);
+  } catch (...) {
+    if (e.ip) Netlink().delete_link(st.veth_name(e));
+    throw;
+  }
+  eps[n.id] = e;
+  st.rebuild_dns();
+}
+
+void NetworkManager::disconnect(const ContainerInfo& c, const std::string& network_ref,
+                                bool running) {
+  std::lock_guard lk(s_->mu);
+  auto& st = *s_;
+  const Network n = st.find(network_ref);
+  auto& eps = st.endpoints[c.id];
+  auto it = eps.find(n.id);
+  if (it == eps.end())
+    throw Forbidden("container " + c.id + " is not connected to network " + n.name);
+  if (n.driver == "host")
+    throw Forbidden("container cannot be disconnected from host network or connected to host "
+                    "network");
+  if (running && it->second.ip && !it->second.id.empty())
+    Netlink().delete_link(st.veth_name(it->second));
+  Statement(st.db, "DELETE FROM network_endpoints WHERE container_id = ? AND network_id = ?")
+      .bind(1, c.id)
+      .bind(2, n.id)
+      .run();
+  eps.erase(it);
+  auto l = st.live.find(c.id);
+  if (l != st.live.end() && l->second.port_network == n.id && !l->second.ports.empty())
+    st.apply_firewall();
+  st.rebuild_dns();
+}
+
+json NetworkManager::published_ports(const std::string& container_id) const {
+  std::lock_guard lk(s_->mu);
+  json out = json::object();
+  auto it = s_->live.find(container_id);
+  if (it == s_->live.end()) return out;
+  for (auto& p : it->second.ports) {
+    auto& list = out[std::to_string(p.container_port) + "/" + p.proto];
+    if (!list.is_array()) list = json::array();
+    list.push_back({{"HostIp", p.host_ip.str()}, {"HostPort", std::to_string(p.host_port)}});
+  }
+  return out;
+}
+
+}  // namespace berth::network

@@ -1,0 +1,61 @@
+// NetworkManager's insides, shared by its networks.cc and endpoints.cc.
+#pragma once
+
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "base/fd.h"
+#include "network/dns_server.h"
+#include "network/firewall.h"
+#include "network/network.h"
+#include "network/ports.h"
+
+namespace berth::network {
+
+// The plumbing of a running container, undone at teardown.
+struct LiveSandbox {
+  std::string netns;                   // our bound namespace
+  std::vector<PortBinding> ports;      // with their host ports
+  std::vector<UniqueFd> reservations;  // one bound socket per published port
+  std::string port_network;            // the network the ports lead into
+};
+
+struct NetworkManager::State {
+  NetworkOptions opts;
+  Db& db;
+  std::mutex mu;
+  std::map<std::string, Network> networks;  // by id
+  // container id -> network id -> endpoint
+  std::map<std::string, std::map<std::string, Endpoint>> endpoints;
+  // container id -> (name, hostname): the names the embedded DNS answers
+  std::map<std::string, std::pair<std::string, std::string>> dns_names;
+  std::map<std::string, LiveSandbox> live;
+  int mtu = 1500;
+  std::unique_ptr<Firewall> firewall;
+  std::unique_ptr<DnsServer> dns;
+
+  // gateway -> name -> addresses; read by the DNS thread, swapped whole under dns_mu so that
+  // a lookup never waits for network plumbing.
+  std::mutex dns_mu;
+  std::map<Ipv4, std::map<std::string, std::vector<Ipv4>>> dns_table;
+
+  State(NetworkOptions o, Db& d) : opts(std::move(o)), db(d) {}
+
+  // Both need `mu` held.
+  const Network& find(const std::string& ref) const;
+  void persist(const Network& n);
+  void persist(const Endpoint& e);
+  void persist_ports(const std::string& container_id);
+  void apply_firewall();
+  void rebuild_dns();
+  std::string netns_path(const std::string& container_id) const;
+  std::string veth_name(const Endpoint& e) const { return "vb" + e.id.substr(0, 11); }
+  // Removes the container's veths, namespace and reserved ports; releases addresses.
+  void unplug(const std::string& container_id);
+};
+
+std::string random_hex_id();
+
+}  // namespace berth::network

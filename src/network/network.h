@@ -1,0 +1,125 @@
+// Networks and the containers' places on them: Docker's bridge, host, none and user-defined
+// bridge networks, their addresses (IPAM), the veth that plugs a container in, published
+// ports, the embedded DNS and the files (/etc/hosts, resolv.conf) a container sees.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "base/sqlite.h"
+#include "network/address.h"
+
+namespace berth::network {
+
+struct AddressPool {
+  Ipv4Prefix base;
+  int size = 24;
+};
+
+struct NetworkOptions {
+  std::string exec_root;
+  std::string default_bridge = "berth0";  // dockerd's -b
+  std::string bip;                         // dockerd's --bip: the default bridge's address
+  std::vector<AddressPool> pools;          // default-address-pools; empty: berth's own
+  std::vector<std::string> dns;            // upstream resolvers; empty: the host's
+  std::vector<std::string> dns_search, dns_options;
+  int mtu = 0;  // 0: the uplink's
+  bool icc = true;
+};
+
+struct Network {
+  std::string id, name, driver, created, bridge;
+  Ipv4Prefix subnet;  // canonical; unset for host and none
+  Ipv4 gateway;
+  std::optional<Ipv4Prefix> ip_range;
+  bool internal = false, attachable = false, icc = true;
+  int mtu = 1500;
+  nlohmann::json labels = nlohmann::json::object(), options = nlohmann::json::object();
+
+  bool is_bridge() const { return driver == "bridge"; }
+  // bridge, host and none: made by the daemon, never removed.
+  bool predefined() const { return name == "bridge" || name == "host" || name == "none"; }
+  nlohmann::json to_json() const;
+  static Network from_json(const nlohmann::json& j);
+};
+
+// A container's place on one network. The address is held while the container runs.
+struct Endpoint {
+  std::string container_id, network_id, id;
+  std::vector<std::string> aliases, links;
+  std::string requested_ip, requested_mac;  // what the user asked for
+  std::optional<Ipv4> ip;
+  std::string mac;
+
+  nlohmann::json to_json() const;
+  static Endpoint from_json(const nlohmann::json& j);
+};
+
+// What the network side needs to know of a container.
+struct ContainerInfo {
+  std::string id, name;
+  nlohmann::json config, host_config;
+};
+
+// What a starting container gets: the namespace to join and its files' contents.
+struct Sandbox {
+  std::string netns_path;  // empty: the host's namespace
+  std::string hosts, resolv_conf;
+};
+
+class Firewall;
+class DnsServer;
+class Netlink;
+
+class NetworkManager {
+ public:
+  NetworkManager(NetworkOptions opts, Db& db);
+  ~NetworkManager();
+
+  // At daemon start: the predefined networks exist, every bridge is up, DNS listens, and the
+  // firewall holds exactly the rules of the containers in `running` (whose endpoints are
+  // kept); other containers' addresses are released.
+  void restore(const std::set<std::string>& running);
+
+  // Docker's POST /networks/create body; returns the new network.
+  Network create(const nlohmann::json& request);
+  void remove(const std::string& ref);
+  Network get(const std::string& ref) const;
+  std::vector<Network> list() const;
+  // Endpoints of a network (or all when `network_id` is empty).
+  std::vector<Endpoint> endpoints(const std::string& network_id = "") const;
+  std::vector<Endpoint> endpoints_of(const std::string& container_id) const;
+
+  // At container create: validates and records the networks it joins (NetworkMode and
+  // NetworkingConfig.EndpointsConfig).
+  void declare(const ContainerInfo& c, const nlohmann::json& endpoints_config);
+  // At start: addresses, namespace, veths, ports, DNS names. `netns_of` gives the namespace
+  // path of another running container (for container:NAME). On failure nothing is left.
+  Sandbox setup(const ContainerInfo& c,
+                const std::function<std::string(const std::string&)>& netns_of);
+  // At exit: everything setup made, addresses released; the declarations stay.
+  void teardown(const std::string& container_id);
+  // At removal: the declarations too.
+  void forget(const std::string& container_id);
+  // Docker's connect: `running` says whether to plug the container in now.
+  void connect(const ContainerInfo& c, const std::string& network_ref,
+               const nlohmann::json& endpoint_config, bool running);
+  void disconnect(const ContainerInfo& c, const std::string& network_ref, bool running);
+
+  // NetworkSettings.Ports for inspect: {"80/tcp": [{"HostIp","HostPort"}] or null}.
+  nlohmann::json published_ports(const std::string& container_id) const;
+  std::string netns_path(const std::string& container_id) const;
+
+ private:
+  struct State;
+  std::unique_ptr<State> s_;
+};
+
+}  // namespace berth::network

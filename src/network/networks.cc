@@ -1,0 +1,454 @@
+// Networks: the predefined ones, create, remove, and what they need from the kernel (a
+// bridge, berth's firewall table, a DNS listener).
+#include <random>
+
+#include "base/error.h"
+#include "base/fs.h"
+#include "base/log.h"
+#include "base/time.h"
+#include "network/ipam.h"
+#include "network/manager_state.h"
+#include "network/netlink.h"
+#include "network/netns.h"
+
+namespace berth::network {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr const char* kBridgeName = "com.docker.network.bridge.name";
+constexpr const char* kEnableIcc = "com.docker.network.bridge.enable_icc";
+constexpr const char* kMtu = "com.docker.network.driver.mtu";
+
+std::vector<std::string> upstreams_of(const NetworkOptions& o) {
+  if (!o.dns.empty()) return o.dns;
+  return nameservers_of(read_file_if_exists("/etc/resolv.conf").value_or(""));
+}
+
+// One daemon's rules never touch another's: the table is named after the default bridge.
+std::string table_for(const std::string& bridge) {
+  return bridge == "berth0" ? "berth" : "berth_" + bridge;
+}
+
+}  // namespace
+
+std::string random_hex_id() {
+  static thread_local std::random_device rd;
+  static const char kHex[] = "0123456789abcdef";
+  std::string id;
+  for (int i = 0; i < 16; i++) {
+    uint32_t v = rd();
+    for (int k = 0; k < 4; k++) id.push_back(kHex[(v >> (k * 4)) & 0xf]);
+  }
+  return id;
+}
+
+NetworkManager::NetworkManager(NetworkOptions opts, Db& db)
+    : s_(std::make_unique<State>(std::move(opts), db)) {
+  db.exec(R"(
+    CREATE TABLE IF NOT EXISTS networks(id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE,
+                                        data TEXT NOT NULL);
+    CREATE TABLE IF NOT EXISTS network_endpoints(container_id TEXT NOT NULL,
+        network_id TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY(container_id, network_id));
+    CREATE TABLE IF NOT EXISTS published_ports(container_id TEXT PRIMARY KEY, data TEXT NOT NULL);
+  )");
+  if (s_->opts.pools.empty()) s_->opts.pools = default_pools();
+  Statement nets(db, "SELECT data FROM networks");
+  while (nets.step()) {
+    auto n = Network::from_json(json::parse(nets.text(0)));
+    s_->networks[n.id] = n;
+  }
+  Statement eps(db, "SELECT data FROM network_endpoints");
+  while (eps.step()) {
+    auto j = json::parse(eps.text(0));
+    auto e = Endpoint::from_json(j);
+    s_->dns_names[e.container_id] = {j.value("container_name", ""), j.value("hostname", "")};
+    s_->endpoints[e.container_id][e.network_id] = std::move(e);
+  }
+  s_->mtu = s_->opts.mtu > 0 ? s_->opts.mtu : Netlink().uplink_mtu();
+  s_->firewall = std::make_unique<Firewall>(table_for(s_->opts.default_bridge));
+  s_->dns = std::make_unique<DnsServer>(
+      [st = s_.get()](Ipv4 local, const std::string& name) {
+        std::lock_guard lk(st->dns_mu);
+        auto net = st->dns_table.find(local);
+        if (net == st->dns_table.end()) return std::vector<Ipv4>{};
+        auto it = net->second.find(name);
+        return it == net->second.end() ? std::vector<Ipv4>{} : it->second;
+      },
+      upstreams_of(s_->opts));
+}
+
+NetworkManager::~NetworkManager() = default;
+
+const Network& NetworkManager::State::find(const std::string& ref) const {
+  if (ref.empty()) throw NotFound("network not found: empty name");
+  auto by_id = networks.find(ref);
+  if (by_id != networks.end()) return by_id->second;
+  for (auto& [id, n] : networks)
+    if (n.name == ref) return n;
+  const Network* match = nullptr;
+  for (auto& [id, n] : networks)
+    if (id.rfind(ref, 0) == 0) {
+      if (match) throw NotFound("network " + ref + " is ambiguous");
+      match = &n;
+    }
+  if (!match) throw NotFound("network " + ref + " not found");
+  return *match;
+}
+
+void NetworkManager::State::persist(const Network& n) {
+  Statement(db, "INSERT OR REPLACE INTO networks(id, name, data) VALUES(?,?,?)")
+      .bind(1, n.id)
+      .bind(2, n.name)
+      .bind(3, n.to_json().dump())
+      .run();
+}
+
+void NetworkManager::State::persist(const Endpoint& e) {
+  json j = e.to_json();
+  auto names = dns_names.find(e.container_id);
+  if (names != dns_names.end()) {
+    j["container_name"] = names->second.first;
+    j["hostname"] = names->second.second;
+  }
+  Statement(db,
+            "INSERT OR REPLACE INTO network_endpoints(container_id, network_id, data) "
+            "VALUES(?,?,?)")
+      .bind(1, e.container_id)
+      .bind(2, e.network_id)
+      .bind(3, j.dump())
+      .run();
+}
+
+void NetworkManager::State::persist_ports(const std::string& container_id) {
+  auto it = live.find(container_id);
+  if (it == live.end() || it->second.ports.empty()) {
+    Statement(db, "DELETE FROM published_ports WHERE container_id = ?").bind(1, container_id).run();
+    return;
+  }
+  json list = json::array();
+  for (auto& p : it->second.ports)
+    list.push_back({{"proto", p.proto},
+                    {"container_port", p.container_port},
+                    {"host_ip", p.host_ip.str()},
+                    {"host_port", p.host_port}});
+  json j = {{"network", it->second.port_network}, {"ports", list}};
+  Statement(db, "INSERT OR REPLACE INTO published_ports(container_id, data) VALUES(?,?)")
+      .bind(1, container_id)
+      .bind(2, j.dump())
+      .run();
+}
+
+std::string NetworkManager::State::netns_path(const std::string& container_id) const {
+  return path_join(opts.exec_root, "netns/" + container_id);
+}
+
+void NetworkManager::State::apply_firewall() {
+  FirewallState fw;
+  for (auto& [id, n] : networks)
+    if (n.is_bridge()) fw.networks.push_back({n.bridge, n.subnet, n.internal, n.icc});
+  for (auto& [cid, l] : live) {
+    auto net = networks.find(l.port_network);
+    if (net == networks.end()) continue;
+    auto ep = endpoints[cid].find(l.port_network);
+    if (ep == endpoints[cid].end() || !ep->second.ip) continue;
+    for (auto& p : l.ports)
+      fw.ports.push_back(
+          {p.proto, p.host_ip, p.host_port, *ep->second.ip, p.container_port, net->second.bridge});
+  }
+  firewall->apply(fw);
+}
+
+void NetworkManager::State::rebuild_dns() {
+  std::map<Ipv4, std::map<std::string, std::vector<Ipv4>>> table;
+  for (auto& [cid, eps] : endpoints) {
+    auto names = dns_names.find(cid);
+    for (auto& [nid, e] : eps) {
+      auto net = networks.find(nid);
+      if (!e.ip || net == networks.end() || !net->second.is_bridge() ||
+          net->second.name == "bridge")
+        continue;
+      auto& zone = table[net->second.gateway];
+      std::set<std::string> keys(e.aliases.begin(), e.aliases.end());
+      keys.insert(cid.substr(0, 12));
+      if (names != dns_names.end()) {
+        if (!names->second.first.empty()) keys.insert(names->second.first);
+        if (!names->second.second.empty()) keys.insert(names->second.second);
+      }
+      for (auto k : keys) {
+        for (auto& ch : k) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        zone[k].push_back(*e.ip);
+      }
+    }
+  }
+  std::lock_guard lk(dns_mu);
+  dns_table = std::move(table);
+}
+
+void NetworkManager::restore(const std::set<std::string>& running) {
+  std::lock_guard lk(s_->mu);
+  auto& st = *s_;
+  mkdir_p(path_join(st.opts.exec_root, "netns"), 0711);
+  auto predefined = [&](const std::string& name, const std::string& driver) -> Network& {
+    for (auto& [id, n] : st.networks)
+      if (n.name == name) return n;
+    Network n;
+    n.id = random_hex_id();
+    n.name = name;
+    n.driver = driver;
+    n.created = now_rfc3339();
+    return st.networks[n.id] = n;
+  };
+  predefined("host", "host");
+  predefined("none", "null");
+  Network& def = predefined("bridge", "bridge");
+  if (def.bridge != st.opts.default_bridge || def.subnet.len == 32 || !st.opts.bip.empty()) {
+    Ipv4Prefix subnet;
+    Ipv4 gateway;
+    if (!st.opts.bip.empty()) {
+      auto bip = Ipv4Prefix::parse(st.opts.bip, "bip");
+      subnet = bip.canonical();
+      gateway = bip.addr == subnet.addr ? Ipv4{subnet.addr.value + 1} : bip.addr;
+    } else if (def.subnet.len != 32 && def.bridge == st.opts.default_bridge) {
+      subnet = def.subnet;
+      gateway = def.gateway;
+    } else {
+      auto taken = Netlink().routes();
+      for (auto& [id, n] : st.networks)
+        if (n.is_bridge() && n.id != def.id) taken.push_back(n.subnet);
+      subnet = pick_subnet(st.opts.pools, taken);
+      gateway = Ipv4{subnet.addr.value + 1};
+    }
+    def.subnet = subnet;
+    def.gateway = gateway;
+    def.bridge = st.opts.default_bridge;
+  }
+  def.icc = st.opts.icc;
+  def.mtu = st.mtu;
+  def.options = {{"com.docker.network.bridge.default_bridge", "true"},
+                 {kEnableIcc, def.icc ? "true" : "false"},
+                 {"com.docker.network.bridge.enable_ip_masquerade", "true"},
+                 {"com.docker.network.bridge.host_binding_ipv4", "0.0.0.0"},
+                 {kBridgeName, def.bridge},
+                 {kMtu, std::to_string(def.mtu)}};
+  Transaction tx(st.db);
+  for (auto& [id, n] : st.networks) st.persist(n);
+
+  Netlink nl;
+  for (auto& [id, n] : st.networks) {
+    if (!n.is_bridge()) continue;
+    nl.ensure_bridge(n.bridge, {n.gateway, n.subnet.len}, n.mtu);
+    if (n.name != "bridge") st.dns->listen(n.gateway);
+  }
+  // What survived berthd is kept; what died with it is cleaned up now.
+  std::map<std::string, json> ports;
+  Statement pst(st.db, "SELECT container_id, data FROM published_ports");
+  while (pst.step()) ports[pst.text(0)] = json::parse(pst.text(1));
+  for (auto& [cid, eps] : st.endpoints) {
+    bool alive = running.count(cid) > 0;
+    bool plugged = false;
+    for (auto& [nid, e] : eps) {
+      if (!e.ip) continue;
+      if (alive) {
+        plugged = true;
+        continue;
+      }
+      if (!e.id.empty()) nl.delete_link(st.veth_name(e));
+      e.ip.reset();
+      e.mac.clear();
+      st.persist(e);
+    }
+    if (!alive) {
+      remove_netns(st.netns_path(cid));
+      Statement(st.db, "DELETE FROM published_ports WHERE container_id = ?").bind(1, cid).run();
+      continue;
+    }
+    if (!plugged) continue;
+    LiveSandbox& l = st.live[cid];
+    l.netns = st.netns_path(cid);
+    auto p = ports.find(cid);
+    if (p == ports.end()) continue;
+    l.port_network = p->second.value("network", "");
+    for (auto& b : p->second.value("ports", json::array())) {
+      PortBinding pb{b.at("proto"), b.at("container_port"),
+                     Ipv4::parse(b.at("host_ip").get<std::string>()), b.at("host_port")};
+      try {
+        l.reservations.push_back(reserve_port(pb));
+      } catch (const std::exception& e) {
+        log::warn("container " + cid + ": published port kept without its reservation: " +
+                  e.what());
+      }
+      l.ports.push_back(pb);
+    }
+  }
+  tx.commit();
+  st.apply_firewall();
+  st.rebuild_dns();
+}
+
+Network NetworkManager::create(const json& req) {
+  if (!req.is_object()) throw InvalidArgument("network create: expected a JSON object");
+  std::string name = req.value("Name", "");
+  if (name.empty()) throw InvalidArgument("network name is required");
+  std::string driver = req.value("Driver", "");
+  if (driver.empty()) driver = "bridge";
+  if (driver != "bridge") {
+    if (driver == "host" || driver == "null")
+      throw Forbidden("only one instance of \"" + driver + "\" network is allowed");
+    throw NotFound("plugin \"" + driver + "\" not found");
+  }
+  if (req.value("EnableIPv6", false))
+    throw InvalidArgument("IPv6 networks are not supported by berth yet");
+  std::lock_guard lk(s_->mu);
+  auto& st = *s_;
+  for (auto& [id, n] : st.networks)
+    if (n.name == name) throw Conflict("network with name " + name + " already exists");
+
+  Network n;
+  n.id = random_hex_id();
+  n.name = name;
+  n.driver = driver;
+  n.created = now_rfc3339();
+  n.internal = req.value("Internal", false);
+  n.attachable = req.value("Attachable", false);
+  if (req.contains("Labels") && req["Labels"].is_object()) n.labels = req["Labels"];
+  if (req.contains("Options") && req["Options"].is_object()) n.options = req["Options"];
+  for (auto& [k, v] : n.options.items())
+    if (!v.is_string()) throw InvalidArgument("network option " + k + " must be a string");
+  n.bridge = n.options.value(kBridgeName, "br-" + n.id.substr(0, 12));
+  if (n.bridge.empty() || n.bridge.size() > 15 || n.bridge.find('/') != std::string::npos)
+    throw InvalidArgument("invalid bridge name " + n.bridge);
+  for (auto& [id, other] : st.networks)
+    if (other.is_bridge() && other.bridge == n.bridge)
+      throw Conflict("bridge name " + n.bridge + " is already used by network " + other.name);
+  n.icc = n.options.value(kEnableIcc, "true") != "false";
+  n.mtu = st.mtu;
+  if (n.options.contains(kMtu)) {
+    try {
+      n.mtu = std::stoi(n.options[kMtu].get<std::string>());
+    } catch (const std::exception&) {
+      throw InvalidArgument("invalid MTU " + n.options[kMtu].get<std::string>());
+    }
+    if (n.mtu < 68 || n.mtu > 65535) throw InvalidArgument("invalid MTU " + std::to_string(n.mtu));
+  }
+
+  json ipam = req.value("IPAM", json::object());
+  if (!ipam.is_object()) ipam = json::object();
+  std::string ipam_driver = ipam.value("Driver", "");
+  if (!ipam_driver.empty() && ipam_driver != "default")
+    throw NotFound("plugin \"" + ipam_driver + "\" not found");
+  json configs = ipam.value("Config", json::array());
+  if (!configs.is_array()) configs = json::array();
+  json v4;
+  for (auto& c : configs) {
+    std::string subnet = c.is_object() ? c.value("Subnet", "") : "";
+    if (subnet.find(':') != std::string::npos)
+      throw InvalidArgument("IPv6 subnets are not supported by berth yet: " + subnet);
+    if (!v4.is_null()) throw InvalidArgument("only one IPv4 subnet per network is supported");
+    v4 = c;
+  }
+  std::vector<Ipv4Prefix> others;
+  for (auto& [id, other] : st.networks)
+    if (other.is_bridge()) others.push_back(other.subnet);
+  if (v4.is_object() && !v4.value("Subnet", "").empty()) {
+    n.subnet = Ipv4Prefix::parse(v4.value("Subnet", ""), "subnet");
+    std::string gw = v4.value("Gateway", "");
+    n.gateway = gw.empty() ? Ipv4{n.subnet.network().value + 1} : Ipv4::parse(gw, "gateway");
+    if (!v4.value("IPRange", "").empty())
+      n.ip_range = Ipv4Prefix::parse(v4.value("IPRange", ""), "ip-range");
+    check_ipam(n.subnet, n.gateway, n.ip_range);
+    for (auto& o : others)
+      if (o.overlaps(n.subnet))
+        throw Forbidden("Pool overlaps with other one on this address space");
+  } else {
+    if (v4.is_object() && (!v4.value("Gateway", "").empty() || !v4.value("IPRange", "").empty()))
+      throw InvalidArgument("a gateway or ip-range needs a subnet (--subnet)");
+    auto taken = Netlink().routes();
+    taken.insert(taken.end(), others.begin(), others.end());
+    n.subnet = pick_subnet(st.opts.pools, taken);
+    n.gateway = Ipv4{n.subnet.addr.value + 1};
+  }
+
+  Netlink nl;
+  try {
+    nl.ensure_bridge(n.bridge, {n.gateway, n.subnet.len}, n.mtu);
+    st.networks[n.id] = n;
+    st.apply_firewall();
+    st.dns->listen(n.gateway);
+    st.persist(n);
+  } catch (...) {
+    st.networks.erase(n.id);
+    st.dns->stop_listening(n.gateway);
+    nl.delete_link(n.bridge);
+    try {
+      st.apply_firewall();
+    } catch (const std::exception& e) {
+      log::error("network create rollback: " + std::string(e.what()));
+    }
+    throw;
+  }
+  return n;
+}
+
+void NetworkManager::remove(const std::string& ref) {
+  std::lock_guard lk(s_->mu);
+  auto& st = *s_;
+  Network n = st.find(ref);
+  if (n.predefined())
+    throw Forbidden(n.name + " is a pre-defined network and cannot be removed");
+  for (auto& [cid, eps] : st.endpoints) {
+    auto e = eps.find(n.id);
+    if (e != eps.end() && e->second.ip)
+      throw Forbidden("error while removing network: network " + n.name + " id " + n.id +
+                      " has active endpoints");
+  }
+  Transaction tx(st.db);
+  Statement(st.db, "DELETE FROM networks WHERE id = ?").bind(1, n.id).run();
+  Statement(st.db, "DELETE FROM network_endpoints WHERE network_id = ?").bind(1, n.id).run();
+  tx.commit();
+  for (auto& [cid, eps] : st.endpoints) eps.erase(n.id);
+  st.networks.erase(n.id);
+  st.dns->stop_listening(n.gateway);
+  Netlink().delete_link(n.bridge);
+  st.apply_firewall();
+  st.rebuild_dns();
+}
+
+Network NetworkManager::get(const std::string& ref) const {
+  std::lock_guard lk(s_->mu);
+  return s_->find(ref);
+}
+
+std::vector<Network> NetworkManager::list() const {
+  std::lock_guard lk(s_->mu);
+  std::vector<Network> out;
+  for (auto& [id, n] : s_->networks) out.push_back(n);
+  return out;
+}
+
+std::vector<Endpoint> NetworkManager::endpoints(const std::string& network_id) const {
+  std::lock_guard lk(s_->mu);
+  std::vector<Endpoint> out;
+  for (auto& [cid, eps] : s_->endpoints)
+    for (auto& [nid, e] : eps)
+      if (network_id.empty() || nid == network_id) out.push_back(e);
+  return out;
+}
+
+std::vector<Endpoint> NetworkManager::endpoints_of(const std::string& container_id) const {
+  std::lock_guard lk(s_->mu);
+  std::vector<Endpoint> out;
+  auto it = s_->endpoints.find(container_id);
+  if (it != s_->endpoints.end())
+    for (auto& [nid, e] : it->second) out.push_back(e);
+  return out;
+}
+
+std::string NetworkManager::netns_path(const std::string& container_id) const {
+  std::lock_guard lk(s_->mu);
+  auto it = s_->live.find(container_id);
+  return it == s_->live.end() ? "" : it->second.netns;
+}
+
+}  // namespace berth::network
