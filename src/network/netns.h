@@ -16,4 +16,18 @@ void remove_netns(const std::string& path);
 // O_RDONLY|O_CLOEXEC fd of a namespace file (a bound one or /proc/PID/ns/net).
 UniqueFd open_netns(const std::string& path);
 
+// Puts the calling thread back into the network namespace it was in at construction when
+// destroyed, so that no path out of code that enters another one (setns, unshare) leaves the
+// thread there, where every socket it opened later would land.
+class NetnsGuard {
+ public:
+  NetnsGuard();
+  ~NetnsGuard();
+  NetnsGuard(const NetnsGuard&) = delete;
+  NetnsGuard& operator=(const NetnsGuard&) = delete;
+
+ private:
+  UniqueFd saved_;
+};
+
 }  // namespace berth::network
