@@ -65,7 +65,7 @@ std::string container_status_text(const engine::Container& c) {
   return "";
 }
 
-json container_summary(const engine::Container& c) {
+json container_summary(const engine::Container& c, const network::NetworkManager& networks) {
   auto created = parse_rfc3339(c.created).value_or(0) / 1000000000;
   json labels = c.config.contains("Labels") && c.config["Labels"].is_object() ? c.config["Labels"]
                                                                               : json::object();
@@ -75,16 +75,18 @@ json container_summary(const engine::Container& c) {
           {"ImageID", c.image_id},
           {"Command", command_line(c)},
           {"Created", created},
-          {"Ports", json::array()},
+          {"Ports", container_port_summary(c, networks)},
           {"Labels", labels},
           {"State", engine::state_name(c.state.status)},
           {"Status", container_status_text(c)},
           {"HostConfig", {{"NetworkMode", c.host_config.value("NetworkMode", "default")}}},
-          {"NetworkSettings", {{"Networks", json::object()}}},
+          {"NetworkSettings",
+           {{"Networks", container_network_settings(c, networks).at("Networks")}}},
           {"Mounts", json::array()}};
 }
 
-json container_inspect(const engine::Container& c, const engine::EngineOptions& o) {
+json container_inspect(const engine::Container& c, const engine::EngineOptions& o,
+                       const network::NetworkManager& networks) {
   std::string cdir = path_join(o.data_root, "containers/" + c.id);
   std::string odir = path_join(o.snapshot_root(), c.id);
   const auto& s = c.state;
@@ -137,12 +139,7 @@ json container_inspect(const engine::Container& c, const engine::EngineOptions& 
               {"WorkDir", odir + "/work"}}}}},
           {"Mounts", json::array()},
           {"Config", cfg},
-          {"NetworkSettings",
-           {{"Bridge", ""},
-            {"SandboxID", ""},
-            {"Ports", json::object()},
-            {"SandboxKey", ""},
-            {"Networks", json::object()}}}};
+          {"NetworkSettings", container_network_settings(c, networks)}};
 }
 
 }  // namespace berth::api

@@ -22,13 +22,6 @@ using engine::Container;
 using engine::State;
 using nlohmann::json;
 
-Response no_content(int status = 204) {
-  Response r;
-  r.status = status;
-  r.content_type = "text/plain; charset=utf-8";
-  return r;
-}
-
 std::optional<int> int_param(const Request& req, const char* name) {
   std::string v = req.q(name);
   if (v.empty()) return std::nullopt;
@@ -113,7 +106,7 @@ Response list(Services& s, const Request& req) {
     bool running = c.running() || c.state.status == State::kRestarting;
     if (!all && limit <= 0 && !running && !f.has("status") && !f.has("exited")) continue;
     if (!matches(f, c, containers, s)) continue;
-    out.push_back(container_summary(c));
+    out.push_back(container_summary(c, s.networks));
   }
   return json_response(out.dump());
 }
@@ -181,12 +174,13 @@ void add_container_routes(Router& router, Services& s) {
     json cfg = body;
     cfg.erase("HostConfig");
     cfg.erase("NetworkingConfig");
-    auto c = m.create(req.q("name"), cfg, hc);
+    auto c = m.create(req.q("name"), cfg, hc, body.value("NetworkingConfig", json::object()));
     return json_response(json{{"Id", c.id}, {"Warnings", json::array()}}.dump(), 201);
   });
   router.add("GET", "/containers/json", [&s](const Request& req) { return list(s, req); });
-  router.add("GET", "/containers/{name}/json", [&m](const Request& req) {
-    return json_response(container_inspect(m.get(req.params.at("name")), m.options()).dump());
+  router.add("GET", "/containers/{name}/json", [&m, &s](const Request& req) {
+    return json_response(
+        container_inspect(m.get(req.params.at("name")), m.options(), s.networks).dump());
   });
   router.add("POST", "/containers/{name}/start", [&m](const Request& req) {
     return no_content(m.start(req.params.at("name")) ? 204 : 304);

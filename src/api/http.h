@@ -52,5 +52,7 @@ struct Response {
 // {"message": "..."} with Docker's status codes.
 Response error_response(int status, const std::string& message);
 Response json_response(const std::string& json_text, int status = 200);
+// An answer without a body (204, 304, or Docker's empty 200s).
+Response no_content(int status = 204);
 
 }  // namespace berth::api

@@ -11,6 +11,13 @@ Response error_response(int status, const std::string& message) {
   return json_response(nlohmann::json{{"message", message}}.dump(), status);
 }
 
+Response no_content(int status) {
+  Response r;
+  r.status = status;
+  r.content_type = "text/plain; charset=utf-8";
+  return r;
+}
+
 Response json_response(const std::string& json_text, int status) {
   Response r;
   r.status = status;

@@ -6,6 +6,7 @@
 #include "engine/manager.h"
 #include "image/content_store.h"
 #include "image/image_store.h"
+#include "network/network.h"
 
 namespace berth::api {
 
@@ -14,6 +15,7 @@ struct Services {
   image::ContentStore& content;
   engine::EventBus& events;
   engine::ContainerManager& containers;
+  network::NetworkManager& networks;
 };
 
 // Publishes an image event; `name` (a familiar reference) goes into its attributes.
@@ -25,5 +27,6 @@ void add_image_transfer_routes(Router& router, Services& s);
 void add_event_routes(Router& router, Services& s);
 void add_container_routes(Router& router, Services& s);
 void add_exec_routes(Router& router, Services& s);
+void add_network_routes(Router& router, Services& s);
 
 }  // namespace berth::api

@@ -25,6 +25,7 @@
 #include "engine/manager.h"
 #include "image/content_store.h"
 #include "image/image_store.h"
+#include "network/network.h"
 
 namespace {
 
@@ -37,6 +38,13 @@ struct Options {
   std::string config_file = "/etc/berth/daemon.json";
   std::string log_level = "info";
   std::string pidfile;
+  // Networking, as dockerd's flags and daemon.json keys of the same names.
+  std::string bridge = "berth0";
+  std::string bip;
+  std::vector<std::string> dns, dns_search, dns_opts;
+  int mtu = 0;
+  bool icc = true;
+  std::vector<berth::network::AddressPool> pools;
 };
 
 // daemon.json fills what the command line left unset, as dockerd does; a key given in both
@@ -67,16 +75,13 @@ void apply_config_file(Options& o, const CLI::App& app) {
   take("exec-root", "--exec-root", o.exec_root);
   take("log-level", "--log-level", o.log_level);
   if (j.contains("debug") && j["debug"] == true && !app.count("--log-level")) o.log_level = "debug";
-  static const std::set<std::string> kUsed = {"data-root", "exec-root", "log-level",
-                                              "pidfile",   "hosts",     "debug"};
+  static const std::set<std::string> kUsed = {
+      "data-root", "exec-root", "log-level", "pidfile",    "hosts", "debug",
+      "bridge",    "bip",       "dns",       "dns-search", "dns-opts", "mtu",
+      "icc",       "default-address-pools"};
   // Keys of dockerd's daemon.json that berthd does not act on (yet) are accepted with a
   // warning, so that a Docker configuration works; anything else is a mistake.
-  static const std::set<std::string> kDockerOnly = {"bip",
-                                                    "default-address-pools",
-                                                    "dns",
-                                                    "dns-opts",
-                                                    "dns-search",
-                                                    "default-runtime",
+  static const std::set<std::string> kDockerOnly = {"default-runtime",
                                                     "runtimes",
                                                     "log-driver",
                                                     "log-opts",
@@ -85,7 +90,6 @@ void apply_config_file(Options& o, const CLI::App& app) {
                                                     "insecure-registries",
                                                     "storage-driver",
                                                     "storage-opts",
-                                                    "mtu",
                                                     "iptables",
                                                     "ip6tables",
                                                     "ip-forward",
@@ -97,7 +101,6 @@ void apply_config_file(Options& o, const CLI::App& app) {
                                                     "builder",
                                                     "default-shm-size",
                                                     "userland-proxy",
-                                                    "icc",
                                                     "max-concurrent-downloads",
                                                     "max-concurrent-uploads",
                                                     "shutdown-timeout",
@@ -119,6 +122,43 @@ void apply_config_file(Options& o, const CLI::App& app) {
   if (!unknown.empty())
     throw Error("the following directives don't match any configuration option: " + unknown);
   take("pidfile", "--pidfile", o.pidfile);
+  take("bridge", "--bridge", o.bridge);
+  take("bip", "--bip", o.bip);
+  auto take_list = [&](const char* key, const char* flag, std::vector<std::string>& field) {
+    if (!j.contains(key)) return;
+    if (app.count(flag))
+      throw Error(std::string("the following directives are specified both as a flag and in the "
+                              "configuration file: ") +
+                  key);
+    if (!j[key].is_array()) throw Error(o.config_file + ": " + key + ": expected a list");
+    field = j[key].get<std::vector<std::string>>();
+  };
+  take_list("dns", "--dns", o.dns);
+  take_list("dns-search", "--dns-search", o.dns_search);
+  take_list("dns-opts", "--dns-opt", o.dns_opts);
+  if (j.contains("mtu")) {
+    if (!j["mtu"].is_number_integer()) throw Error(o.config_file + ": mtu: expected a number");
+    o.mtu = j["mtu"];
+  }
+  if (j.contains("icc")) {
+    if (!j["icc"].is_boolean()) throw Error(o.config_file + ": icc: expected true or false");
+    o.icc = j["icc"];
+  }
+  if (j.contains("default-address-pools")) {
+    auto& pools = j["default-address-pools"];
+    if (!pools.is_array()) throw Error(o.config_file + ": default-address-pools: expected a list");
+    for (auto& p : pools) {
+      if (!p.is_object() || !p.contains("base") || !p.contains("size"))
+        throw Error(o.config_file + ": default-address-pools: each needs a base and a size");
+      berth::network::AddressPool pool{
+          berth::network::Ipv4Prefix::parse(p["base"].get<std::string>(), "pool base"),
+          p["size"].get<int>()};
+      if (pool.size < pool.base.len || pool.size > 30)
+        throw Error(o.config_file + ": default-address-pools: invalid size " +
+                    std::to_string(pool.size) + " for base " + pool.base.str());
+      o.pools.push_back(pool);
+    }
+  }
   if (j.contains("hosts") && !app.count("--host"))
     o.hosts = j["hosts"].get<std::vector<std::string>>();
 }
@@ -171,6 +211,13 @@ int main(int argc, char** argv) {
   app.add_option("-l,--log-level", o.log_level, "debug, info, warn, error")
       ->check(CLI::IsMember({"debug", "info", "warn", "error", "fatal"}));
   app.add_option("-p,--pidfile", o.pidfile, "path of the pid file");
+  app.add_option("-b,--bridge", o.bridge, "the default network's bridge device");
+  app.add_option("--bip", o.bip, "the default bridge's address and prefix (CIDR)");
+  app.add_option("--dns", o.dns, "upstream DNS servers for containers");
+  app.add_option("--dns-search", o.dns_search, "DNS search domains for containers");
+  app.add_option("--dns-opt", o.dns_opts, "DNS options for containers");
+  app.add_option("--mtu", o.mtu, "MTU of container networks (default: the uplink's)");
+  app.add_option("--icc", o.icc, "inter-container traffic on the default bridge");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -206,10 +253,21 @@ int main(int argc, char** argv) {
     content.clear_temporary();
     images.collect_garbage();
     berth::engine::EventBus events;
+    berth::network::NetworkOptions net;
+    net.exec_root = o.exec_root;
+    net.default_bridge = o.bridge;
+    net.bip = o.bip;
+    net.pools = o.pools;
+    net.dns = o.dns;
+    net.dns_search = o.dns_search;
+    net.dns_options = o.dns_opts;
+    net.mtu = o.mtu;
+    net.icc = o.icc;
+    berth::network::NetworkManager networks(net, db);
     berth::engine::ContainerManager containers(
-        {o.data_root, o.exec_root, sibling_binary("berth-shim")}, db, images, events);
+        {o.data_root, o.exec_root, sibling_binary("berth-shim")}, db, images, networks, events);
     images.set_in_use([&](const std::string& id) { return containers.image_user(id); });
-    berth::api::Services services{images, content, events, containers};
+    berth::api::Services services{images, content, events, containers, networks};
 
     berth::api::Router router;
     berth::api::add_system_routes(
@@ -220,6 +278,7 @@ int main(int argc, char** argv) {
     berth::api::add_event_routes(router, services);
     berth::api::add_container_routes(router, services);
     berth::api::add_exec_routes(router, services);
+    berth::api::add_network_routes(router, services);
     // Live restore: containers kept running while berthd was away are found again.
     containers.restore();
 

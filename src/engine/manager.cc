@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <set>
 #include <chrono>
 #include <thread>
 
@@ -51,6 +52,12 @@ std::vector<std::string> strings(const json& j) {
 }
 
 // Docker's rules for combining a container's config with its image's.
+std::string read_hostname() {
+  char buf[256] = {};
+  ::gethostname(buf, sizeof buf - 1);
+  return buf;
+}
+
 void merge_image_config(json& cfg, const json& img) {
   if (!img.is_object()) return;
   // Env: the image's, then the container's, by key.
@@ -114,8 +121,8 @@ std::string short_id(const std::string& id) {
 }  // namespace
 
 ContainerManager::ContainerManager(EngineOptions opts, Db& db, image::ImageStore& images,
-                                   EventBus& events)
-    : opts_(std::move(opts)), store_(db), images_(images), events_(events) {
+                                   network::NetworkManager& networks, EventBus& events)
+    : opts_(std::move(opts)), store_(db), images_(images), networks_(networks), events_(events) {
   mkdir_p(path_join(opts_.data_root, "containers"), 0710);
   mkdir_p(path_join(opts_.exec_root, "containers"), 0710);
   mkdir_p(path_join(opts_.exec_root, "runtime"), 0700);
@@ -125,6 +132,58 @@ ContainerManager::~ContainerManager() {
   std::lock_guard lk(mu_);
   shutting_down_ = true;
   cv_.notify_all();
+}
+
+network::ContainerInfo ContainerManager::network_info(const Container& c) const {
+  return {c.id, c.name, c.config, c.host_config};
+}
+
+std::string ContainerManager::prepare_network(const Container& c, const std::string& cdir,
+                                              SpecPaths& paths) {
+  paths.hostname_file = path_join(cdir, "hostname");
+  paths.hosts_file = path_join(cdir, "hosts");
+  paths.resolv_conf = path_join(cdir, "resolv.conf");
+  std::string mode = c.host_config.value("NetworkMode", "");
+  // Regenerated at every start: they need no fsync.
+  constexpr auto kFast = Durability::kCrashSafe;
+  if (mode.rfind("container:", 0) == 0) {
+    // The other container's namespace, and its view of names, as Docker shares them.
+    auto other = store_.get(mode.substr(10));
+    if (!other.running() || other.state.pid <= 0)
+      throw Conflict("cannot join network of a non running container: " + other.id);
+    std::string odir = container_dir(other.id);
+    for (const char* f : {"hostname", "hosts", "resolv.conf"})
+      write_file_atomic(path_join(cdir, f), read_file(path_join(odir, f)), 0644, kFast);
+    return "/proc/" + std::to_string(other.state.pid) + "/ns/net";
+  }
+  auto sandbox = networks_.setup(network_info(c), [](const std::string&) { return ""; });
+  std::string hostname = c.config.value("Hostname", "");
+  write_file_atomic(paths.hostname_file, hostname + "\n", 0644, kFast);
+  write_file_atomic(paths.hosts_file, sandbox.hosts, 0644, kFast);
+  write_file_atomic(paths.resolv_conf, sandbox.resolv_conf, 0644, kFast);
+  return sandbox.netns_path;
+}
+
+void ContainerManager::connect_network(const std::string& ref, const std::string& network,
+                                       const json& endpoint_config) {
+  Container c = store_.get(ref);
+  auto l = live(c.id);
+  std::lock_guard op(l->op);
+  c = store_.get(c.id);
+  networks_.connect(network_info(c), network, endpoint_config, c.running());
+}
+
+void ContainerManager::disconnect_network(const std::string& ref, const std::string& network,
+                                          bool force) {
+  auto found = store_.find(ref);
+  if (!found) {
+    if (force) return;
+    throw NotFound("No such container: " + ref);
+  }
+  auto l = live(found->id);
+  std::lock_guard op(l->op);
+  Container c = store_.get(found->id);
+  networks_.disconnect(network_info(c), network, c.running());
 }
 
 std::shared_ptr<ContainerManager::Live> ContainerManager::live(const std::string& id) {
@@ -162,7 +221,8 @@ std::string ContainerManager::image_user(const std::string& image_id) const {
   return "";
 }
 
-Container ContainerManager::create(const std::string& name, json cfg, json hc) {
+Container ContainerManager::create(const std::string& name, json cfg, json hc,
+                                   const json& networking) {
   if (!cfg.is_object()) throw InvalidArgument("container config must be a JSON object");
   if (!hc.is_object()) hc = json::object();
   std::string image_ref = cfg.value("Image", "");
@@ -185,7 +245,6 @@ Container ContainerManager::create(const std::string& name, json cfg, json hc) {
   if (cmd.empty()) throw InvalidArgument("No command specified");
   c.path = cmd[0];
   c.args.assign(cmd.begin() + 1, cmd.end());
-  if (cfg.value("Hostname", "").empty()) cfg["Hostname"] = short_id(c.id);
 
   auto policy = hc.value("RestartPolicy", json::object());
   std::string pname = policy.is_object() ? policy.value("Name", "") : "";
@@ -209,19 +268,35 @@ Container ContainerManager::create(const std::string& name, json cfg, json hc) {
       {"Type", driver},
       {"Config",
        log_cfg.is_object() && log_cfg.contains("Config") ? log_cfg["Config"] : json::object()}};
-  if (!hc.contains("NetworkMode") || hc["NetworkMode"].get<std::string>().empty())
+  if (!hc.contains("NetworkMode") || !hc["NetworkMode"].is_string() ||
+      hc["NetworkMode"].get<std::string>().empty())
     hc["NetworkMode"] = "default";
+  std::string netmode = hc["NetworkMode"];
+  if (netmode.rfind("container:", 0) == 0) {
+    auto target = store_.get(netmode.substr(10));
+    hc["NetworkMode"] = "container:" + target.id;
+    if (!cfg.value("Hostname", "").empty())
+      throw InvalidArgument("conflicting options: hostname and the network mode");
+    cfg["Hostname"] = target.config.value("Hostname", "");
+  } else if (cfg.value("Hostname", "").empty()) {
+    // The host network keeps the host's name, as Docker does.
+    cfg["Hostname"] = netmode == "host" ? read_hostname() : short_id(c.id);
+  }
 
   c.created = now_rfc3339();
   c.image_id = img.id;
   c.config = std::move(cfg);
   c.host_config = std::move(hc);
   c.log_path = driver == "json-file" ? path_join(container_dir(c.id), c.id + "-json.log") : "";
+  json endpoints = networking.is_object() ? networking.value("EndpointsConfig", json::object())
+                                          : json::object();
+  networks_.declare(network_info(c), endpoints.is_object() ? endpoints : json::object());
   mkdir_p(container_dir(c.id), 0710);
   try {
     ContainerRootfs(opts_.snapshot_root(), c.id).prepare();
     store_.add(c);
   } catch (...) {
+    networks_.forget(c.id);
     remove_all(container_dir(c.id));
     ContainerRootfs(opts_.snapshot_root(), c.id).remove();
     throw;
@@ -244,20 +319,8 @@ void ContainerManager::start_locked(Container& c, Live& l) {
     mkdir_p(cdir, 0710);
     SpecPaths paths;
     paths.rootfs = merged;
-    paths.hostname_file = path_join(cdir, "hostname");
-    paths.hosts_file = path_join(cdir, "hosts");
-    paths.resolv_conf = path_join(cdir, "resolv.conf");
-    std::string hostname = c.config.value("Hostname", "");
-    // Regenerated at every start: they need no fsync.
+    paths.netns = prepare_network(c, cdir, paths);
     constexpr auto kFast = Durability::kCrashSafe;
-    write_file_atomic(paths.hostname_file, hostname + "\n", 0644, kFast);
-    write_file_atomic(paths.hosts_file,
-                      "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
-                      "fe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\nff02::1\tip6-allnodes\n"
-                      "ff02::2\tip6-allrouters\n",
-                      0644, kFast);
-    write_file_atomic(paths.resolv_conf, read_file_if_exists("/etc/resolv.conf").value_or(""), 0644,
-                      kFast);
     write_file_atomic(path_join(bundle, "config.json"), build_spec(c, paths).dump(), 0644, kFast);
     ::unlink(path_join(bundle, shim::kExitFile).c_str());
 
@@ -305,8 +368,10 @@ void ContainerManager::start_locked(Container& c, Live& l) {
   } catch (const std::exception& e) {
     std::string msg = e.what();
     try {
+      networks_.teardown(c.id);
       rootfs.unmount();
-    } catch (const std::exception&) {
+    } catch (const std::exception& ex) {
+      log::warn("start of " + c.id + " failed, and so did its cleanup: " + ex.what());
     }
     l.pending_attach.clear();
     // Docker leaves a container that never ran "created", with the exit code of the failure.
@@ -401,6 +466,11 @@ void ContainerManager::on_exit(const std::string& id, int code, const std::strin
   c.state.pid = 0;
   c.state.error = error;
   store_.update(c);
+  try {
+    networks_.teardown(c.id);
+  } catch (const std::exception& e) {
+    log::warn("network teardown of " + c.id + ": " + e.what());
+  }
   try {
     ContainerRootfs(opts_.snapshot_root(), c.id).unmount();
   } catch (const std::exception& e) {
@@ -542,6 +612,7 @@ void ContainerManager::destroy(const Container& c) {
     std::lock_guard lk(mu_);
     if (l->removed) return;
   }
+  networks_.forget(c.id);
   ContainerRootfs(opts_.snapshot_root(), c.id).remove();
   remove_all(container_dir(c.id));
   remove_all(bundle_dir(c.id));
@@ -756,6 +827,10 @@ void ContainerManager::export_rootfs(const std::string& ref,
 }
 
 void ContainerManager::restore() {
+  std::set<std::string> running;
+  for (auto& c : store_.list())
+    if (c.running()) running.insert(c.id);
+  networks_.restore(running);
   for (auto& c : store_.list()) {
     auto l = live(c.id);
     if (c.running() || c.state.status == State::kRestarting) {

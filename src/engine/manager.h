@@ -17,7 +17,9 @@
 #include "engine/container.h"
 #include "engine/container_store.h"
 #include "engine/events.h"
+#include "engine/spec_builder.h"
 #include "image/image_store.h"
+#include "network/network.h"
 
 namespace berth::engine {
 
@@ -39,15 +41,21 @@ enum class WaitCondition { kNotRunning, kNextExit, kRemoved };
 
 class ContainerManager {
  public:
-  ContainerManager(EngineOptions opts, Db& db, image::ImageStore& images, EventBus& events);
+  ContainerManager(EngineOptions opts, Db& db, image::ImageStore& images,
+                   network::NetworkManager& networks, EventBus& events);
   ~ContainerManager();
 
   // After a daemon restart: reconnects to running containers' shims, records exits that
   // happened meanwhile, restarts containers whose policy says so.
   void restore();
 
-  // Config and HostConfig as Docker's API takes them; returns the new container.
-  Container create(const std::string& name, nlohmann::json config, nlohmann::json host_config);
+  // Config, HostConfig and NetworkingConfig as Docker's API takes them.
+  Container create(const std::string& name, nlohmann::json config, nlohmann::json host_config,
+                   const nlohmann::json& networking_config = nlohmann::json::object());
+  // Docker's network connect and disconnect of a container, running or not.
+  void connect_network(const std::string& ref, const std::string& network,
+                       const nlohmann::json& endpoint_config);
+  void disconnect_network(const std::string& ref, const std::string& network, bool force);
   // Returns false when it was running already (Docker's 304).
   bool start(const std::string& ref);
   // Returns false when it was not running (304). `timeout` < 0: wait forever.
@@ -97,10 +105,15 @@ class ContainerManager {
   void event(const Container& c, const std::string& action,
              std::map<std::string, std::string> extra = {});
   void send_kill(const Container& c, int signal);
+  network::ContainerInfo network_info(const Container& c) const;
+  // Writes the container's hostname, hosts and resolv.conf files and returns the network
+  // namespace it joins ("" for a new one or the host's).
+  std::string prepare_network(const Container& c, const std::string& cdir, SpecPaths& paths);
 
   EngineOptions opts_;
   ContainerStore store_;
   image::ImageStore& images_;
+  network::NetworkManager& networks_;
   EventBus& events_;
 
   std::mutex mu_;

@@ -256,6 +256,7 @@ json build_spec(const Container& c, const SpecPaths& paths) {
   json namespaces = json::array();
   for (auto& ns : linux["namespaces"]) {
     if (ns["type"] == "network" && netmode == "host") continue;
+    if (ns["type"] == "network" && !paths.netns.empty()) ns["path"] = paths.netns;
     namespaces.push_back(ns);
   }
   linux["namespaces"] = namespaces;

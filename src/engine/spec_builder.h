@@ -15,6 +15,7 @@ struct SpecPaths {
   std::string hostname_file;  // bind-mounted over /etc/hostname
   std::string hosts_file;     // /etc/hosts
   std::string resolv_conf;    // /etc/resolv.conf
+  std::string netns;          // the network namespace to join; empty: a new one (or the host's)
   std::string cgroup_parent = "/berth";
 };
 

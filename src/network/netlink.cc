@@ -1,5 +1,6 @@
 #include "network/netlink.h"
 
+#include <fcntl.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <net/if.h>
@@ -318,6 +319,14 @@ void Netlink::add_veth(const VethSpec& spec) {
       rtnl_link_delete(host.sock.get(), link.get());
     }
   } rollback{host, spec.host_ifname};
+
+  // A container reaching its own published port: with br_netfilter the DNAT happens while
+  // the frame is bridged, and it must go back out of the port it came in by.
+  {
+    std::string knob = "/sys/class/net/" + spec.host_ifname + "/brport/hairpin_mode";
+    UniqueFd fd(::open(knob.c_str(), O_WRONLY | O_CLOEXEC));
+    if (!fd || ::write(fd.get(), "1", 1) != 1) throw_errno("set hairpin mode: " + knob);
+  }
 
   Netlink inside(spec.netns_fd);
   const Impl& ns = *inside.impl_;
