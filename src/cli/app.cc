@@ -366,6 +366,7 @@ int run(int argc, char** argv) {
   Registry reg(root, ctx);
   reg.group("container", "Manage containers");
   reg.group("image", "Manage images");
+  reg.group("network", "Manage networks");
   reg.group("system", "Manage berth");
   register_image_list(reg);
   register_image_commands(reg);
@@ -375,6 +376,7 @@ int run(int argc, char** argv) {
   register_container_commands(reg);
   register_container_list(reg);
   register_container_logs(reg);
+  register_network_commands(reg);
 
   std::vector<std::string> args(argv, argv + argc);
   end_flags_at_command(reg, args);

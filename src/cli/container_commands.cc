@@ -11,6 +11,7 @@
 #include "cli/command.h"
 #include "cli/container_opts.h"
 #include "cli/formatter.h"
+#include "cli/port_spec.h"
 #include "cli/reference.h"
 #include "cli/tabwriter.h"
 #include "cli/template.h"
@@ -220,14 +221,6 @@ void register_update(Registry& r) {
         });
 }
 
-// "0.0.0.0:8080", "[::]:8080": Go's net.JoinHostPort.
-std::string host_port(const json& binding) {
-  std::string ip = binding.value("HostIp", std::string());
-  std::string port = binding.value("HostPort", std::string());
-  if (ip.find(':') != std::string::npos) return "[" + ip + "]:" + port;
-  return ip + ":" + port;
-}
-
 void register_port(Registry& r) {
   Context& ctx = r.context();
   r.add({.paths = {"container port", "port"},
@@ -238,24 +231,35 @@ void register_port(Registry& r) {
         [&ctx](CLI::App&, const Args& args) -> Run {
           return [&ctx, &args] {
             json c = ctx.api().call("GET", container_path(args[0], "json"));
+            std::string want;
+            if (args.size() == 2) {
+              size_t slash = args[1].find('/');
+              std::string port = args[1].substr(0, slash);
+              std::string proto = slash == std::string::npos ? "" : args[1].substr(slash + 1);
+              try {
+                parse_port_number(port);
+              } catch (const Error& e) {
+                throw Error("Error: invalid port (" + port + "): " + e.what());
+              }
+              want = port + "/" + (proto.empty() ? "tcp" : proto);
+            }
             json ports = c["NetworkSettings"].value("Ports", json::object());
             if (!ports.is_object()) ports = json::object();
-            std::string out;
-            if (args.size() == 2) {
-              std::string want = args[1];
-              if (want.find('/') == std::string::npos) want += "/tcp";
-              if (ports.contains(want) && ports[want].is_array() && !ports[want].empty()) {
-                for (const auto& b : ports[want]) out += host_port(b) + "\n";
-                print_out(out);
-                return 0;
-              }
-              throw Error("Error: No public port '" + want + "' published for " + args[0]);
-            }
             std::vector<std::string> lines;
-            for (auto& [key, bindings] : ports.items())
-              if (bindings.is_array())
-                for (const auto& b : bindings) lines.push_back(key + " -> " + host_port(b));
-            std::sort(lines.begin(), lines.end());
+            if (!want.empty()) {
+              if (!ports.contains(want) || !ports[want].is_array() || ports[want].empty())
+                throw Error("Error: No public port '" + args[1] + "' published for " + args[0]);
+              for (const auto& b : ports[want])
+                lines.push_back(join_host_port(b.value("HostIp", ""), b.value("HostPort", "")));
+            } else {
+              for (auto& [key, bindings] : ports.items())
+                if (bindings.is_array())
+                  for (const auto& b : bindings)
+                    lines.push_back(key + " -> " +
+                                    join_host_port(b.value("HostIp", ""), b.value("HostPort", "")));
+            }
+            std::sort(lines.begin(), lines.end(), natural_less);
+            std::string out;
             for (const auto& l : lines) out += l + "\n";
             print_out(out);
             return 0;

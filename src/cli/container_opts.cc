@@ -18,10 +18,9 @@ using nlohmann::json;
 
 namespace {
 
-// pflag's wording for a value its parser refused.
 [[noreturn]] void bad_value(const std::string& value, const std::string& flag,
                             const std::string& why) {
-  throw FlagError("invalid argument \"" + value + "\" for \"" + flag + "\" flag: " + why);
+  throw FlagValueError(value, flag, why);
 }
 
 std::string lower(std::string s) {
@@ -44,28 +43,6 @@ bool parse_int64(const std::string& s, int64_t& out) {
 void put_kv(json& map, const std::string& kv) {
   size_t eq = kv.find('=');
   map[kv.substr(0, eq)] = eq == std::string::npos ? "" : kv.substr(eq + 1);
-}
-
-bool parse_port_range(const std::string& s, int64_t& lo, int64_t& hi) {
-  size_t dash = s.find('-');
-  if (!parse_int64(s.substr(0, dash), lo)) return false;
-  hi = lo;
-  if (dash != std::string::npos && !parse_int64(s.substr(dash + 1), hi)) return false;
-  return lo >= 0 && hi <= 65535 && lo <= hi;
-}
-
-// Splits "[ip:][host:]container" from the right, keeping a bracketed IPv6 address whole.
-std::vector<std::string> split_port_parts(const std::string& s) {
-  std::vector<std::string> parts;
-  size_t end = s.size();
-  while (parts.size() < 2) {
-    size_t colon = s.rfind(':', end == 0 ? 0 : end - 1);
-    if (colon == std::string::npos || end == 0) break;
-    parts.insert(parts.begin(), s.substr(colon + 1, end - colon - 1));
-    end = colon;
-  }
-  parts.insert(parts.begin(), s.substr(0, end));
-  return parts;
 }
 
 void parse_volume(const std::string& spec, json& binds, json& volumes) {
@@ -100,11 +77,15 @@ CLI::Option* add_list(CLI::App& app, const std::string& names, std::vector<std::
 }
 
 void add_container_flags(CLI::App& app, ContainerOptions& o) {
+  add_list(app, "--add-host", o.net.extra_hosts, "Add a custom host-to-IP mapping (host:ip)");
   add_list(app, "-a,--attach", o.attach, "Attach to STDIN, STDOUT or STDERR");
   add_list(app, "--cap-add", o.cap_add, "Add Linux capabilities");
   add_list(app, "--cap-drop", o.cap_drop, "Drop Linux capabilities");
   app.add_option("-c,--cpu-shares", o.cpu_shares, "CPU shares (relative weight)")->type_name("int");
   app.add_option("--cpus", o.cpus, "Number of CPUs")->type_name("decimal");
+  add_list(app, "--dns", o.net.dns, "Set custom DNS servers");
+  add_list(app, "--dns-option", o.net.dns_options, "Set DNS options");
+  add_list(app, "--dns-search", o.net.dns_search, "Set custom DNS search domains");
   app.add_option("--domainname", o.domainname, "Container NIS domain name")->type_name("string");
   o.entrypoint_opt =
       app.add_option("--entrypoint", o.entrypoint, "Overwrite the default ENTRYPOINT of the image")
@@ -117,16 +98,25 @@ void add_container_flags(CLI::App& app, ContainerOptions& o) {
       app.add_flag("--init", o.init,
                    "Run an init inside the container that forwards signals and reaps processes");
   app.add_flag("-i,--interactive", o.interactive, "Keep STDIN open even if not attached");
+  app.add_option("--ip", o.net.ip, "IPv4 address (e.g., 172.30.100.104)")->type_name("string");
+  app.add_option("--ip6", o.net.ip6, "IPv6 address (e.g., 2001:db8::33)")->type_name("string");
   add_list(app, "-l,--label", o.labels, "Set meta data on a container");
   add_list(app, "--label-file", o.label_file, "Read in a line delimited file of labels");
+  add_list(app, "--link", o.net.links, "Add link to another container");
+  add_list(app, "--link-local-ip", o.net.link_local_ips,
+           "Container IPv4/IPv6 link-local addresses");
   app.add_option("--log-driver", o.log_driver, "Logging driver for the container")
       ->type_name("string");
   add_list(app, "--log-opt", o.log_opts, "Log driver options");
+  app.add_option("--mac-address", o.net.mac_address,
+                 "Container MAC address (e.g., 92:d0:c6:0a:29:33)")
+      ->type_name("string");
   app.add_option("-m,--memory", o.memory, "Memory limit")->type_name("bytes");
   add_list(app, "--mount", o.mounts, "Attach a filesystem mount to the container", "mount");
   app.add_option("--name", o.name, "Assign a name to the container")->type_name("string");
-  app.add_option("--network,--net", o.network, "Connect a container to a network")
-      ->type_name("network");
+  add_list(app, "--network,--net", o.net.networks, "Connect a container to a network", "network");
+  add_list(app, "--network-alias,--net-alias", o.net.aliases,
+           "Add network-scoped alias for the container");
   o.pids_opt = app.add_option("--pids-limit", o.pids_limit,
                               "Tune container pids limit (set -1 for unlimited)")
                    ->type_name("int");
@@ -260,39 +250,6 @@ std::vector<std::string> read_kv_file(const std::string& path, bool env) {
   return out;
 }
 
-void parse_publish(const std::string& spec, json& exposed, json& bindings) {
-  std::string rest = spec, proto = "tcp";
-  if (size_t slash = rest.rfind('/'); slash != std::string::npos) {
-    proto = lower(rest.substr(slash + 1));
-    rest = rest.substr(0, slash);
-    if (proto != "tcp" && proto != "udp" && proto != "sctp")
-      throw FlagError("invalid proto: " + proto);
-  }
-  std::vector<std::string> parts = split_port_parts(rest);
-  std::string ip, host, container = parts.back();
-  if (parts.size() >= 2) host = parts[parts.size() - 2];
-  if (parts.size() == 3) ip = parts[0];
-  if (ip.size() > 1 && ip.front() == '[' && ip.back() == ']') ip = ip.substr(1, ip.size() - 2);
-  int64_t clo, chi, hlo = 0, hhi = 0;
-  if (container.empty()) throw FlagError("no port specified: " + spec + "<empty>");
-  if (!parse_port_range(container, clo, chi))
-    throw FlagError("invalid containerPort: " + container);
-  if (!host.empty() && !parse_port_range(host, hlo, hhi))
-    throw FlagError("invalid hostPort: " + host);
-  bool host_range = !host.empty() && hhi != hlo;
-  if (host_range && chi != clo && hhi - hlo != chi - clo)
-    throw FlagError("invalid ranges specified for container and host Ports: " + container +
-                    " and " + host);
-  for (int64_t p = clo; p <= chi; ++p) {
-    std::string key = std::to_string(p) + "/" + proto;
-    exposed[key] = json::object();
-    std::string hp = host;
-    // One container port with a host range lets the daemon pick from the range.
-    if (host_range && chi != clo) hp = std::to_string(hlo + (p - clo));
-    bindings[key].push_back({{"HostIp", ip}, {"HostPort", hp}});
-  }
-}
-
 json parse_mount(const std::string& spec) {
   json m = {{"Type", "volume"}};
   auto bad = [&](const std::string& why) { bad_value(spec, "--mount", why); };
@@ -387,17 +344,7 @@ json create_body(const ContainerOptions& o, const std::string& image,
 
   json exposed = json::object(), bindings = json::object();
   for (const auto& p : o.publish) parse_publish(p, exposed, bindings);
-  for (const auto& e : o.expose) {
-    std::string ports = e, proto = "tcp";
-    if (size_t slash = e.rfind('/'); slash != std::string::npos) {
-      ports = e.substr(0, slash);
-      proto = e.substr(slash + 1);
-    }
-    int64_t lo, hi;
-    if (!parse_port_range(ports, lo, hi))
-      throw FlagError("invalid range format for --expose: " + e);
-    for (int64_t p = lo; p <= hi; ++p) exposed[std::to_string(p) + "/" + proto] = json::object();
-  }
+  for (const auto& e : o.expose) parse_expose(e, exposed);
 
   json binds = json::array(), volumes = json::object(), mounts = json::array();
   for (const auto& v : o.volumes) parse_volume(v, binds, volumes);
@@ -435,11 +382,11 @@ json create_body(const ContainerOptions& o, const std::string& image,
   if (o.log_driver == "none" && !o.log_opts.empty())
     throw FlagError("invalid logging opts for driver none");
   host["LogConfig"] = {{"Type", o.log_driver}, {"Config", log_config}};
-  host["NetworkMode"] = o.network.empty() ? "default" : o.network;
+  json networking = apply_network_flags(o.net, host);
   host["PortBindings"] = bindings;
   json restart = parse_restart_policy(o.restart);
   if (o.rm && restart["Name"] != "no" && restart["Name"] != "")
-    throw FlagError("Conflicting options: --restart and --rm");
+    throw FlagError("conflicting options: cannot specify both --restart and --rm");
   host["RestartPolicy"] = restart;
   host["AutoRemove"] = o.rm;
   host["CapAdd"] = o.cap_add.empty() ? json(nullptr) : json(o.cap_add);
@@ -493,7 +440,7 @@ json create_body(const ContainerOptions& o, const std::string& image,
   if (!ulimits.empty()) host["Ulimits"] = ulimits;
 
   config["HostConfig"] = host;
-  config["NetworkingConfig"] = {{"EndpointsConfig", json::object()}};
+  config["NetworkingConfig"] = networking;
   return config;
 }
 

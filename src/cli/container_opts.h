@@ -11,6 +11,8 @@
 #include <vector>
 
 #include "base/error.h"
+#include "cli/network_opts.h"
+#include "cli/port_spec.h"
 
 namespace berth::cli {
 
@@ -20,15 +22,23 @@ class FlagError : public Error {
   using Error::Error;
 };
 
+// A value one of pflag's validators refuses; docker reports it with the command's usage.
+class FlagValueError : public FlagError {
+ public:
+  FlagValueError(const std::string& value, const std::string& flag, const std::string& why)
+      : FlagError("invalid argument \"" + value + "\" for \"" + flag + "\" flag: " + why) {}
+};
+
 struct ContainerOptions {
   bool interactive = false, tty = false, rm = false, init = false, privileged = false;
   bool read_only = false, publish_all = false;
   std::string name, workdir, user, entrypoint, hostname, domainname, stop_signal, restart = "no";
-  std::string log_driver, runtime, shm_size, network, memory, cpus, platform, pull = "missing";
+  std::string log_driver, runtime, shm_size, memory, cpus, platform, pull = "missing";
   std::vector<std::string> env, env_file, labels, label_file, log_opts, cap_add, cap_drop;
   std::vector<std::string> ulimits, sysctls, publish, expose, volumes, mounts, attach;
   int64_t cpu_shares = 0, pids_limit = 0;
   int stop_timeout = 0;
+  NetworkFlags net;
   // Which flags were given at all: docker sends these fields only when they were.
   CLI::Option* entrypoint_opt = nullptr;
   CLI::Option* stop_timeout_opt = nullptr;
@@ -54,8 +64,6 @@ nlohmann::json parse_ulimit(const std::string& s);  // "nofile=1024:2048"
 std::string env_value(const std::string& kv);
 // Lines of an --env-file or --label-file: blanks and # comments skipped.
 std::vector<std::string> read_kv_file(const std::string& path, bool env);
-// -p specs into ExposedPorts/PortBindings.
-void parse_publish(const std::string& spec, nlohmann::json& exposed, nlohmann::json& bindings);
 // --mount CSV into an API Mount object.
 nlohmann::json parse_mount(const std::string& spec);
 

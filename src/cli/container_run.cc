@@ -68,6 +68,20 @@ std::string create_container(Context& ctx, const ContainerOptions& o, const json
   return resp.value("Id", std::string());
 }
 
+// docker reports a value that a flag's validator refused with the command's usage, and other
+// bad flag combinations as "docker: <error>"; both exit 125.
+int report_flag_error(const std::string& command, const FlagError& e) {
+  if (dynamic_cast<const FlagValueError*>(&e)) {
+    std::fprintf(stderr,
+                 "%s\n\nUsage:  berth %s [OPTIONS] IMAGE [COMMAND] [ARG...]\n\nRun 'berth %s "
+                 "--help' for more information\n",
+                 e.what(), command.c_str(), command.c_str());
+  } else {
+    report_run_error(command, e.what());
+  }
+  return 125;
+}
+
 struct RunOptions {
   ContainerOptions c;
   bool detach = false, sig_proxy = true;
@@ -80,10 +94,7 @@ int run_container(Context& ctx, const RunOptions& o, const Args& args) {
     body = create_body(o.c, args[0], Args(args.begin() + 1, args.end()));
     if (o.detach && !o.c.attach.empty()) throw FlagError("Conflicting options: -a and -d");
   } catch (const FlagError& e) {
-    std::string msg = e.what();
-    if (msg.empty() || msg.back() != '.') msg += ".";
-    report_run_error("run", msg);
-    return 125;
+    return report_flag_error("run", e);
   }
   if (o.detach) {
     body["AttachStdin"] = body["AttachStdout"] = body["AttachStderr"] = false;
@@ -138,10 +149,7 @@ void register_create_run(Registry& r) {
             try {
               body = create_body(*o, args[0], Args(args.begin() + 1, args.end()));
             } catch (const FlagError& e) {
-              std::string msg = e.what();
-              if (msg.empty() || msg.back() != '.') msg += ".";
-              report_run_error("create", msg);
-              return 125;
+              return report_flag_error("create", e);
             }
             print_out(create_container(ctx, *o, body, args[0]) + "\n");
             return 0;
