@@ -75,14 +75,49 @@ stop_pid() {
   kill -9 "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
 }
-# start_berthd NAME: sets BERTHD_PID, BERTHD_SOCK, BERTHD_DIR; waits until /_ping answers.
+# remove_berth_network BRIDGE: what a berthd with that default bridge left in the kernel:
+# its nftables table, its iptables accept rules (they name every bridge it made), the bridges.
+remove_berth_network() {
+  local table=berth_$1 links
+  links=$(iptables -w -S FORWARD 2>/dev/null | awk -v c="\"berth:$table\"" '$0 ~ c {for (i = 1; i < NF; i++) if ($i == "-i" || $i == "-o") print $(i + 1)}' | sort -u)
+  iptables -w -S FORWARD 2>/dev/null | grep -F "berth:$table" | sed 's/^-A /-D /' |
+    while read -r rule; do eval "iptables -w $rule" || true; done
+  nft delete table ip "$table" 2>/dev/null || true
+  for l in $1 $links; do ip link del "$l" 2>/dev/null || true; done
+}
+# start_berthd NAME [BERTHD FLAGS...]: sets BERTHD_PID, BERTHD_SOCK, BERTHD_DIR, BERTHD_BRIDGE;
+# waits until /_ping answers. Each daemon gets a default bridge of its own unless -b is given.
+berthd_count=0
 start_berthd() {
-  BERTHD_DIR=$WORK/$1
+  local name=$1
+  shift
+  BERTHD_DIR=$WORK/$name
   BERTHD_SOCK=$BERTHD_DIR/berthd.sock
   mkdir -p "$BERTHD_DIR"
   [ -x "$BERTHD" ] || fail "berthd not found at $BERTHD (build it: ninja -C build berthd)"
+  local extra=("$@") a
+  BERTHD_BRIDGE=""
+  for ((i = 0; i < ${#extra[@]}; i++)); do
+    a=${extra[$i]}
+    case $a in -b | --bridge) BERTHD_BRIDGE=${extra[$((i + 1))]} ;; --bridge=*) BERTHD_BRIDGE=${a#--bridge=} ;; esac
+  done
+  [ -z "$BERTHD_BRIDGE" ] || defer "remove_berth_network $BERTHD_BRIDGE"
+  if [ -z "$BERTHD_BRIDGE" ]; then
+    # A daemon started again on the same data root keeps its bridge.
+    if [ -e "$BERTHD_DIR/bridge" ]; then
+      BERTHD_BRIDGE=$(cat "$BERTHD_DIR/bridge")
+    else
+      berthd_count=$((berthd_count + 1))
+      BERTHD_BRIDGE=bc$$x$berthd_count
+      echo "$BERTHD_BRIDGE" >"$BERTHD_DIR/bridge"
+      defer "remove_berth_network $BERTHD_BRIDGE"
+    fi
+    extra+=(-b "$BERTHD_BRIDGE")
+  fi
+  [ -e "$BERTHD_DIR/daemon.json" ] || echo '{}' >"$BERTHD_DIR/daemon.json"
   "$BERTHD" --data-root "$BERTHD_DIR/data" --exec-root "$BERTHD_DIR/exec" \
     -H "unix://$BERTHD_SOCK" --pidfile "$BERTHD_DIR/berthd.pid" -l info \
+    --config-file "$BERTHD_DIR/daemon.json" "${extra[@]}" \
     >>"$BERTHD_DIR/berthd.log" 2>&1 &
   BERTHD_PID=$!
   defer "stop_pid $BERTHD_PID berthd"
@@ -92,7 +127,7 @@ start_berthd() {
     sleep 0.05
   done
   cat "$BERTHD_DIR/berthd.log" >&2
-  fail "berthd ($1) did not start"
+  fail "berthd ($name) did not start"
 }
 # bdocker ARGS: the docker CLI against the berthd last started.
 bdocker() { DOCKER_HOST="unix://$BERTHD_SOCK" "$DOCKER_CLI" "$@"; }
