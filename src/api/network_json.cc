@@ -44,8 +44,8 @@ json container_network_settings(const engine::Container& c,
                                 const network::NetworkManager& networks) {
   json nets = json::object();
   json top = json::object();
-  for (const char* k : {"EndpointID", "Gateway", "IPAddress", "MacAddress", "IPv6Gateway",
-                        "GlobalIPv6Address"})
+  for (const char* k :
+       {"EndpointID", "Gateway", "IPAddress", "MacAddress", "IPv6Gateway", "GlobalIPv6Address"})
     top[k] = "";
   top["IPPrefixLen"] = 0;
   top["GlobalIPv6PrefixLen"] = 0;

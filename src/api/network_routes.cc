@@ -83,8 +83,8 @@ Response prune(Services& s, const Request& req) {
         auto eq = v.find('=');
         auto labels = labels_of(n);
         auto it = labels.find(v.substr(0, eq));
-        excluded |= it != labels.end() &&
-                    (eq == std::string::npos || it->second == v.substr(eq + 1));
+        excluded |=
+            it != labels.end() && (eq == std::string::npos || it->second == v.substr(eq + 1));
       }
       if (excluded) continue;
     }
@@ -105,8 +105,7 @@ void add_network_routes(Router& router, Services& s) {
   router.add("GET", "/networks", [&s](const Request& req) { return list(s, req); });
   router.add("GET", "/networks/{id}", [&s](const Request& req) {
     auto n = s.networks.get(req.params.at("id"));
-    return json_response(
-        network_inspect(n, s.networks.endpoints(n.id), container_names(s)).dump());
+    return json_response(network_inspect(n, s.networks.endpoints(n.id), container_names(s)).dump());
   });
   router.add("POST", "/networks/create", [&s](const Request& req) {
     json body = json::parse(req.body.empty() ? "{}" : req.body);

@@ -30,8 +30,12 @@ std::string Ipv4::str() const {
   return buf;
 }
 
-uint32_t Ipv4::network_order() const { return htonl(value); }
-Ipv4 Ipv4::from_network_order(uint32_t v) { return {ntohl(v)}; }
+uint32_t Ipv4::network_order() const {
+  return htonl(value);
+}
+Ipv4 Ipv4::from_network_order(uint32_t v) {
+  return {ntohl(v)};
+}
 
 Ipv4Prefix Ipv4Prefix::parse(std::string_view text, std::string_view what) {
   auto bad = [&] {
@@ -49,7 +53,9 @@ Ipv4Prefix Ipv4Prefix::parse(std::string_view text, std::string_view what) {
   return {*a, len};
 }
 
-std::string Ipv4Prefix::str() const { return addr.str() + "/" + std::to_string(len); }
+std::string Ipv4Prefix::str() const {
+  return addr.str() + "/" + std::to_string(len);
+}
 
 std::string mac_for(Ipv4 a) {
   char buf[18];

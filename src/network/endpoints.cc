@@ -37,7 +37,9 @@ std::string mode_network(const json& host_config) {
   return mode.empty() || mode == "default" ? "bridge" : mode;
 }
 
-bool shares_namespace(const std::string& mode) { return mode.rfind("container:", 0) == 0; }
+bool shares_namespace(const std::string& mode) {
+  return mode.rfind("container:", 0) == 0;
+}
 
 }  // namespace
 
@@ -76,8 +78,9 @@ void NetworkManager::declare(const ContainerInfo& c, const json& endpoints_confi
   json configs = endpoints_config.is_object() ? endpoints_config : json::object();
   if (shares_namespace(mode)) {
     if (!configs.empty())
-      throw InvalidArgument("conflicting options: container type network can't be used with "
-                            "other networks");
+      throw InvalidArgument(
+          "conflicting options: container type network can't be used with "
+          "other networks");
     return;
   }
   const Network& primary = st.find(mode);
@@ -90,8 +93,9 @@ void NetworkManager::declare(const ContainerInfo& c, const json& endpoints_confi
       continue;
     }
     if (!n.is_bridge() || !primary.is_bridge())
-      throw InvalidArgument("container cannot be connected to multiple networks with one of the "
-                            "networks in private (none) or host mode");
+      throw InvalidArgument(
+          "container cannot be connected to multiple networks with one of the "
+          "networks in private (none) or host mode");
     eps[n.id] = endpoint_from(c, n, cfg);
   }
   if (primary_cfg.is_object() && !primary_cfg.contains("MacAddress") &&
@@ -180,9 +184,9 @@ Sandbox NetworkManager::setup(const ContainerInfo& c,
   // Links on the default bridge: the linked container's address under its name and alias.
   for (auto& link : string_list(c.host_config, "Links")) {
     auto sep = link.find(':');
-    std::string target = link.substr(link[0] == '/' ? 1 : 0, sep == std::string::npos
-                                                                   ? std::string::npos
-                                                                   : sep - (link[0] == '/'));
+    std::string target =
+        link.substr(link[0] == '/' ? 1 : 0,
+                    sep == std::string::npos ? std::string::npos : sep - (link[0] == '/'));
     std::string alias = sep == std::string::npos ? target : link.substr(sep + 1);
     alias = alias.substr(alias.rfind('/') == std::string::npos ? 0 : alias.rfind('/') + 1);
     std::string target_id;
@@ -323,14 +327,17 @@ void NetworkManager::connect(const ContainerInfo& c, const std::string& network_
   const Network n = st.find(network_ref);
   std::string mode = mode_network(c.host_config);
   if (n.driver == "host" || mode == "host")
-    throw Forbidden("container cannot be disconnected from host network or connected to host "
-                    "network");
+    throw Forbidden(
+        "container cannot be disconnected from host network or connected to host "
+        "network");
   if (n.driver == "null" || mode == "none")
-    throw Forbidden("container cannot be connected to multiple networks with one of the networks "
-                    "in private (none) mode");
+    throw Forbidden(
+        "container cannot be connected to multiple networks with one of the networks "
+        "in private (none) mode");
   if (shares_namespace(mode))
-    throw Forbidden("container sharing network namespace with another container or host cannot "
-                    "be connected to any other network");
+    throw Forbidden(
+        "container sharing network namespace with another container or host cannot "
+        "be connected to any other network");
   auto& eps = st.endpoints[c.id];
   if (eps.count(n.id))
     throw Forbidden("endpoint with name " + c.name + " already exists in network " + n.name);
@@ -383,8 +390,9 @@ void NetworkManager::disconnect(const ContainerInfo& c, const std::string& netwo
   if (it == eps.end())
     throw Forbidden("container " + c.id + " is not connected to network " + n.name);
   if (n.driver == "host")
-    throw Forbidden("container cannot be disconnected from host network or connected to host "
-                    "network");
+    throw Forbidden(
+        "container cannot be disconnected from host network or connected to host "
+        "network");
   if (running && it->second.ip && !it->second.id.empty())
     Netlink().delete_link(st.veth_name(it->second));
   Statement(st.db, "DELETE FROM network_endpoints WHERE container_id = ? AND network_id = ?")

@@ -26,9 +26,9 @@ struct AddressPool {
 struct NetworkOptions {
   std::string exec_root;
   std::string default_bridge = "berth0";  // dockerd's -b
-  std::string bip;                         // dockerd's --bip: the default bridge's address
-  std::vector<AddressPool> pools;          // default-address-pools; empty: berth's own
-  std::vector<std::string> dns;            // upstream resolvers; empty: the host's
+  std::string bip;                        // dockerd's --bip: the default bridge's address
+  std::vector<AddressPool> pools;         // default-address-pools; empty: berth's own
+  std::vector<std::string> dns;           // upstream resolvers; empty: the host's
   std::vector<std::string> dns_search, dns_options;
   int mtu = 0;  // 0: the uplink's
   bool icc = true;

@@ -276,8 +276,8 @@ void NetworkManager::restore(const std::set<std::string>& running) {
       try {
         l.reservations.push_back(reserve_port(pb));
       } catch (const std::exception& e) {
-        log::warn("container " + cid + ": published port kept without its reservation: " +
-                  e.what());
+        log::warn("container " + cid +
+                  ": published port kept without its reservation: " + e.what());
       }
       l.ports.push_back(pb);
     }
@@ -395,8 +395,7 @@ void NetworkManager::remove(const std::string& ref) {
   std::lock_guard lk(s_->mu);
   auto& st = *s_;
   Network n = st.find(ref);
-  if (n.predefined())
-    throw Forbidden(n.name + " is a pre-defined network and cannot be removed");
+  if (n.predefined()) throw Forbidden(n.name + " is a pre-defined network and cannot be removed");
   for (auto& [cid, eps] : st.endpoints) {
     auto e = eps.find(n.id);
     if (e != eps.end() && e->second.ip)

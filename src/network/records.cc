@@ -6,10 +6,10 @@ namespace berth::network {
 using nlohmann::json;
 
 json Network::to_json() const {
-  json j = {{"id", id},       {"name", name},         {"driver", driver},
-            {"created", created}, {"bridge", bridge}, {"internal", internal},
-            {"attachable", attachable}, {"icc", icc}, {"mtu", mtu},
-            {"labels", labels}, {"options", options}};
+  json j = {
+      {"id", id},         {"name", name},         {"driver", driver},         {"created", created},
+      {"bridge", bridge}, {"internal", internal}, {"attachable", attachable}, {"icc", icc},
+      {"mtu", mtu},       {"labels", labels},     {"options", options}};
   if (subnet.len != 32 || subnet.addr.value != 0) {
     j["subnet"] = subnet.str();
     j["gateway"] = gateway.str();
@@ -40,9 +40,14 @@ Network Network::from_json(const json& j) {
 }
 
 json Endpoint::to_json() const {
-  json j = {{"container_id", container_id}, {"network_id", network_id}, {"id", id},
-            {"aliases", aliases},           {"links", links},           {"requested_ip", requested_ip},
-            {"requested_mac", requested_mac}, {"mac", mac}};
+  json j = {{"container_id", container_id},
+            {"network_id", network_id},
+            {"id", id},
+            {"aliases", aliases},
+            {"links", links},
+            {"requested_ip", requested_ip},
+            {"requested_mac", requested_mac},
+            {"mac", mac}};
   if (ip) j["ip"] = ip->str();
   return j;
 }

@@ -20,9 +20,9 @@ std::string hosts_file(const std::vector<HostsEntry>& extra, const std::string& 
                        const std::string& hostname, const std::string& domainname);
 
 struct ResolvConfInput {
-  std::string host_resolv_conf;                 // the host's /etc/resolv.conf text
+  std::string host_resolv_conf;                   // the host's /etc/resolv.conf text
   std::vector<std::string> dns, search, options;  // the container's --dns* (else daemon's)
-  std::string embedded_dns;                     // user-defined networks: berth's DNS address
+  std::string embedded_dns;                       // user-defined networks: berth's DNS address
 };
 
 // With an embedded DNS, it is the only nameserver (it forwards the rest); otherwise the
