@@ -95,12 +95,19 @@ start_berthd() {
   BERTHD_SOCK=$BERTHD_DIR/berthd.sock
   mkdir -p "$BERTHD_DIR"
   [ -x "$BERTHD" ] || fail "berthd not found at $BERTHD (build it: ninja -C build berthd)"
-  local extra=("$@") a
+  local extra=("$@") a dns=""
   BERTHD_BRIDGE=""
   for ((i = 0; i < ${#extra[@]}; i++)); do
     a=${extra[$i]}
-    case $a in -b | --bridge) BERTHD_BRIDGE=${extra[$((i + 1))]} ;; --bridge=*) BERTHD_BRIDGE=${a#--bridge=} ;; esac
+    case $a in
+      -b | --bridge) BERTHD_BRIDGE=${extra[$((i + 1))]} ;;
+      --bridge=*) BERTHD_BRIDGE=${a#--bridge=} ;;
+      --dns | --dns=*) dns=given ;;
+    esac
   done
+  # Names no container knows must never reach the machine's own resolver: the upstream is
+  # the host's loopback, where nothing answers, unless the test brings its own.
+  [ -n "$dns" ] || extra+=(--dns 127.0.0.1)
   [ -z "$BERTHD_BRIDGE" ] || defer "remove_berth_network $BERTHD_BRIDGE"
   if [ -z "$BERTHD_BRIDGE" ]; then
     # A daemon started again on the same data root keeps its bridge.
