@@ -1,6 +1,7 @@
 """berthd and Debian's dockerd side by side for the benchmarks: each with its own data root,
-exec root and socket (dockerd with its own containerd, no bridge and no firewall rules), so
-an installed Docker is never touched."""
+exec root and socket (dockerd with its own containerd, by default with no bridge and no
+firewall rules), so an installed Docker is never touched. With a network, dockerd changes the
+host's iptables: the caller saves and restores them (see network_bench.py)."""
 import os
 import shutil
 import subprocess
@@ -36,18 +37,27 @@ class Daemons:
         self.work = work
         self.procs = []
 
-    def berthd(self):
+    def berthd(self, bridge=None, bip=None):
+        """bridge and bip: the default network's bridge device (created by berthd; its
+        nftables table is berth_<bridge>) and address."""
         sock = os.path.join(self.work, "berth.sock")
         log = open(os.path.join(self.work, "berthd.log"), "w")
-        p = subprocess.Popen([os.path.join(BUILD, "src/cmd/berthd"), "--data-root",
-                              os.path.join(self.work, "berth-data"), "--exec-root",
-                              os.path.join(self.work, "berth-exec"), "-H", f"unix://{sock}"],
-                             stdout=log, stderr=log)
+        argv = [os.path.join(BUILD, "src/cmd/berthd"), "--data-root",
+                os.path.join(self.work, "berth-data"), "--exec-root",
+                os.path.join(self.work, "berth-exec"), "-H", f"unix://{sock}"]
+        if bridge:
+            argv += ["--bridge", bridge]
+        if bip:
+            argv += ["--bip", bip]
+        p = subprocess.Popen(argv, stdout=log, stderr=log)
         self.procs.append(p)
         return p, _wait_for(sock, p, "berthd")
 
-    def dockerd(self):
-        """Returns (dockerd, containerd, env) or None when docker.io is not installed."""
+    def dockerd(self, bridge=None):
+        """Returns (dockerd, containerd, env) or None when docker.io is not installed.
+        bridge: an existing bridge device, with its address, for dockerd's default network,
+        with dockerd's iptables rules and docker-proxy (its defaults); None: --bridge=none
+        and no iptables."""
         dockerd, containerd = shutil.which("dockerd"), shutil.which("containerd")
         if not dockerd or not containerd:
             return None
@@ -73,9 +83,11 @@ class Daemons:
         p = subprocess.Popen([dockerd, "--data-root", os.path.join(d, "data"), "--exec-root",
                               os.path.join(d, "exec"), "-H", f"unix://{sock}", "--pidfile",
                               os.path.join(d, "docker.pid"), "--containerd",
-                              os.path.join(d, "containerd.sock"), "--bridge=none",
-                              "--iptables=false", "--ip6tables=false", "--config-file",
-                              os.path.join(d, "daemon.json")], stdout=log, stderr=log)
+                              os.path.join(d, "containerd.sock"), "--ip6tables=false",
+                              "--config-file", os.path.join(d, "daemon.json")] +
+                             (["--bridge", bridge, "--iptables=true", "--userland-proxy=true"]
+                              if bridge else ["--bridge=none", "--iptables=false"]),
+                             stdout=log, stderr=log)
         self.procs.append(p)
         return p, c, _wait_for(sock, p, "dockerd")
 
