@@ -112,14 +112,9 @@ void NetworkManager::declare(const ContainerInfo& c, const json& endpoints_confi
 void NetworkManager::State::unplug(const std::string& container_id) {
   auto eps = endpoints.find(container_id);
   if (eps != endpoints.end()) {
-    Netlink nl;
     for (auto& [nid, e] : eps->second) {
       if (!e.ip) continue;
-      try {
-        if (!e.id.empty()) nl.delete_link(veth_name(e));
-      } catch (const std::exception& ex) {
-        log::warn("container " + container_id + ": " + ex.what());
-      }
+      if (!e.id.empty()) reaper.remove(veth_name(e));
       e.ip.reset();
       e.mac.clear();
       persist(e);
@@ -394,7 +389,7 @@ void NetworkManager::disconnect(const ContainerInfo& c, const std::string& netwo
         "container cannot be disconnected from host network or connected to host "
         "network");
   if (running && it->second.ip && !it->second.id.empty())
-    Netlink().delete_link(st.veth_name(it->second));
+    st.reaper.remove(st.veth_name(it->second));
   Statement(st.db, "DELETE FROM network_endpoints WHERE container_id = ? AND network_id = ?")
       .bind(1, c.id)
       .bind(2, n.id)

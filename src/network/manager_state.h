@@ -9,6 +9,7 @@
 #include "base/fd.h"
 #include "network/dns_server.h"
 #include "network/firewall.h"
+#include "network/link_reaper.h"
 #include "network/network.h"
 #include "network/ports.h"
 
@@ -35,6 +36,7 @@ struct NetworkManager::State {
   int mtu = 1500;
   std::unique_ptr<Firewall> firewall;
   std::unique_ptr<DnsServer> dns;
+  LinkReaper reaper;
 
   // gateway -> name -> addresses; read by the DNS thread, swapped whole under dns_mu so that
   // a lookup never waits for network plumbing.
