@@ -119,6 +119,7 @@ check_eq "$(docker network inspect -f '{{range .IPAM.Config}}{{.Gateway}} {{.IPR
 check_eq "$(docker network inspect -f '{{.Name}} {{.Id}} {{.Driver}} {{.Scope}} {{.Internal}} {{.Attachable}} {{.Labels.team}}' net1 2>&1)" \
   "net1 $id1 bridge local false true blue" "inspect net1: name, id, driver, scope, internal, attachable, label"
 check_contains "$(ip -4 -o addr show dev "${BR}a" 2>&1)" "$B.254/24" "net1's bridge (-o com.docker.network.bridge.name) holds the gateway"
+mac_br1=$(cat "/sys/class/net/${BR}a/address")
 id2=$(docker network create --subnet "$C.0/24" net2 2>&1)
 check_eq "$(docker network inspect -f '{{range .IPAM.Config}}{{.Gateway}}{{end}}' net2 2>&1)" "$C.1" "net2: the gateway defaults to the subnet's first address"
 check_contains "$(ip -4 -o addr show dev "br-${id2:0:12}" 2>&1)" "$C.1/24" "net2's bridge is br-<12 hex of its id>"
@@ -203,6 +204,9 @@ pings out "$IP1" || check_fail "a container on net2 and net1 reaches web1's $IP1
 pings out web1 || check_fail "a container on net2 and net1 reaches web1 by name"
 pings web1 calias || check_fail "ping the connect --alias from web1"
 check_eq "$(ip_of out net1)" "$B.20" "connect: inspect shows the net1 address"
+# dockerd gives each bridge a MAC of its own: otherwise the bridge takes its lowest port's, and
+# containers keep a stale ARP entry for the gateway (their DNS) whenever a veth joins.
+check_eq "$(cat "/sys/class/net/${BR}a/address")" "$mac_br1" "net1's bridge keeps its MAC address as containers join"
 run_capture docker network connect net1 out
 check_eq "$RC" 1 "connect twice exit status"
 check_contains "$OUT" "already exists in network net1" "connect twice message"
