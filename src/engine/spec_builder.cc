@@ -158,6 +158,8 @@ json build_spec(const Container& c, const SpecPaths& paths) {
     proc["consoleSize"] = {{"height", hc["ConsoleSize"][0].get<unsigned>()},
                            {"width", hc["ConsoleSize"][1].get<unsigned>()}};
   std::vector<std::string> args;
+  // Docker's path and arguments for its init, which scripts and healthchecks may look for.
+  if (!paths.init_binary.empty()) args = {"/sbin/docker-init", "--"};
   args.push_back(c.path);
   args.insert(args.end(), c.args.begin(), c.args.end());
   proc["args"] = args;
@@ -221,6 +223,11 @@ json build_spec(const Container& c, const SpecPaths& paths) {
   bind(paths.hostname_file, "/etc/hostname");
   bind(paths.hosts_file, "/etc/hosts");
   bind(paths.resolv_conf, "/etc/resolv.conf");
+  if (!paths.init_binary.empty())
+    mounts.push_back({{"destination", "/sbin/docker-init"},
+                      {"type", "bind"},
+                      {"source", paths.init_binary},
+                      {"options", {"bind", "ro"}}});
 
   auto& linux = spec["linux"];
   linux["cgroupsPath"] = paths.cgroup_parent + "/" + c.id;

@@ -17,6 +17,7 @@ struct SpecPaths {
   std::string resolv_conf;    // /etc/resolv.conf
   std::string netns;          // the network namespace to join; empty: a new one (or the host's)
   std::string cgroup_parent = "/berth";
+  std::string init_binary;  // mounted at /sbin/docker-init to run the command; empty: none
 };
 
 nlohmann::json build_spec(const Container& c, const SpecPaths& paths);
