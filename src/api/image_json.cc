@@ -55,7 +55,8 @@ nlohmann::json image_summary(const image::Image& img, const std::string& api_ver
   return j;
 }
 
-nlohmann::json image_inspect(const image::Image& img, const image::ImageStore& store) {
+nlohmann::json image_inspect(const image::Image& img, const image::ImageStore& store,
+                             const std::string& api_version) {
   nlohmann::json raw = nlohmann::json::parse(img.config_text);
   auto dirs = store.layer_dirs(img);
   nlohmann::json graph = nlohmann::json::object();
@@ -66,22 +67,32 @@ nlohmann::json image_inspect(const image::Image& img, const image::ImageStore& s
     if (!lower.empty()) graph["LowerDir"] = lower;
   }
   nlohmann::json cfg = img.config.config.is_object() ? img.config.config : nlohmann::json::object();
-  return {{"Id", img.id},
-          {"RepoTags", familiar(img.tags)},
-          {"RepoDigests", familiar(img.digests)},
-          {"Parent", img.parent},
-          {"Comment", raw.value("comment", "")},
-          {"Created", img.config.created.empty() ? format_rfc3339(img.loaded * 1000000000)
-                                                 : img.config.created},
-          {"DockerVersion", raw.value("docker_version", "")},
-          {"Author", img.config.author},
-          {"Config", cfg},
-          {"Architecture", img.config.architecture},
-          {"Os", img.config.os},
-          {"Size", img.size},
-          {"GraphDriver", {{"Name", "overlay2"}, {"Data", graph}}},
-          {"RootFS", {{"Type", "layers"}, {"Layers", img.config.diff_ids}}},
-          {"Metadata", {{"LastTagTime", format_rfc3339(img.loaded * 1000000000)}}}};
+  // A committed image keeps its message in its last history entry, where dockerd finds it.
+  std::string comment = raw.value("comment", "");
+  if (comment.empty() && !img.config.history.empty()) comment = img.config.history.back().comment;
+  nlohmann::json j = {
+      {"Id", img.id},
+      {"RepoTags", familiar(img.tags)},
+      {"RepoDigests", familiar(img.digests)},
+      {"Parent", img.parent},
+      {"Comment", comment},
+      {"Created",
+       img.config.created.empty() ? format_rfc3339(img.loaded * 1000000000) : img.config.created},
+      {"DockerVersion", raw.value("docker_version", "")},
+      {"Author", img.config.author},
+      {"Config", cfg},
+      {"Architecture", img.config.architecture},
+      {"Os", img.config.os},
+      {"Size", img.size},
+      {"GraphDriver", {{"Name", "overlay2"}, {"Data", graph}}},
+      {"RootFS", {{"Type", "layers"}, {"Layers", img.config.diff_ids}}},
+      {"Metadata", {{"LastTagTime", format_rfc3339(img.loaded * 1000000000)}}}};
+  // The container an image was committed from: dropped from the API in 1.45.
+  if (compare_api_versions(api_version, "1.45") < 0) {
+    j["Container"] = raw.value("container", "");
+    j["ContainerConfig"] = raw.value("container_config", nlohmann::json::object());
+  }
+  return j;
 }
 
 nlohmann::json image_history(const image::Image& img, const image::ImageStore& store) {

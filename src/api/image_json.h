@@ -14,7 +14,8 @@ int64_t image_created(const image::Image& img);
 int64_t image_created_nano(const image::Image& img);
 std::map<std::string, std::string> image_labels(const image::Image& img);
 nlohmann::json image_summary(const image::Image& img, const std::string& api_version);
-nlohmann::json image_inspect(const image::Image& img, const image::ImageStore& store);
+nlohmann::json image_inspect(const image::Image& img, const image::ImageStore& store,
+                             const std::string& api_version);
 nlohmann::json image_history(const image::Image& img, const image::ImageStore& store);
 
 }  // namespace berth::api

@@ -156,7 +156,7 @@ void add_image_routes(Router& router, Services& s) {
 
   router.add("GET", "/images/{name}/json", [&s](const Request& req) {
     auto img = s.images.get(req.params.at("name"));
-    return json_response(image_inspect(img, s.images).dump());
+    return json_response(image_inspect(img, s.images, req.api_version).dump());
   });
 
   router.add("GET", "/images/{name}/history", [&s](const Request& req) {

@@ -26,6 +26,7 @@ void add_image_routes(Router& router, Services& s);
 void add_image_transfer_routes(Router& router, Services& s);
 void add_event_routes(Router& router, Services& s);
 void add_container_routes(Router& router, Services& s);
+void add_commit_routes(Router& router, Services& s);
 void add_exec_routes(Router& router, Services& s);
 void add_network_routes(Router& router, Services& s);
 

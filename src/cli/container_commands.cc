@@ -352,8 +352,9 @@ void register_commit(Registry& r) {
             q.add("comment", o->message).add("author", o->author);
             for (const auto& c : o->changes) q.add("changes", c);
             q.add("pause", o->pause ? "1" : "0");
-            json config = json::object();
-            json res = ctx.api().call("POST", "/commit", q, &config);
+            // No config body, as docker sends none: the image keeps the container's whole
+            // config (an empty one would keep only what dockerd merges back in).
+            json res = ctx.api().call("POST", "/commit", q);
             print_out(res.value("Id", std::string()) + "\n");
             return 0;
           };

@@ -277,6 +277,7 @@ int main(int argc, char** argv) {
     berth::api::add_image_transfer_routes(router, services);
     berth::api::add_event_routes(router, services);
     berth::api::add_container_routes(router, services);
+    berth::api::add_commit_routes(router, services);
     berth::api::add_exec_routes(router, services);
     berth::api::add_network_routes(router, services);
     // Live restore: containers kept running while berthd was away are found again.

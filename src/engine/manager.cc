@@ -16,6 +16,7 @@
 #include "base/log.h"
 #include "base/time.h"
 #include "engine/changes.h"
+#include "engine/config_merge.h"
 #include "engine/names.h"
 #include "engine/rootfs.h"
 #include "engine/rootfs_export.h"
@@ -51,45 +52,10 @@ std::vector<std::string> strings(const json& j) {
   return out;
 }
 
-// Docker's rules for combining a container's config with its image's.
 std::string read_hostname() {
   char buf[256] = {};
   ::gethostname(buf, sizeof buf - 1);
   return buf;
-}
-
-void merge_image_config(json& cfg, const json& img) {
-  if (!img.is_object()) return;
-  // Env: the image's, then the container's, by key.
-  std::vector<std::string> env = strings(img.value("Env", json::array()));
-  for (auto& e : strings(cfg.value("Env", json::array()))) {
-    auto key = e.substr(0, e.find('='));
-    auto it = std::find_if(env.begin(), env.end(),
-                           [&](const std::string& x) { return x.substr(0, x.find('=')) == key; });
-    if (it != env.end())
-      *it = e;
-    else
-      env.push_back(e);
-  }
-  cfg["Env"] = env;
-  bool own_entrypoint = cfg.contains("Entrypoint") && !cfg["Entrypoint"].is_null();
-  bool own_cmd = cfg.contains("Cmd") && !cfg["Cmd"].is_null() && !strings(cfg["Cmd"]).empty();
-  // A new entrypoint drops the image's Cmd, as with Docker.
-  if (!own_entrypoint) {
-    cfg["Entrypoint"] = img.value("Entrypoint", json(nullptr));
-    if (!own_cmd) cfg["Cmd"] = img.value("Cmd", json(nullptr));
-  }
-  for (const char* key : {"WorkingDir", "User", "StopSignal", "Shell"})
-    if (cfg.value(key, "").empty() && img.contains(key) && img[key].is_string())
-      cfg[key] = img[key];
-  for (const char* key : {"ExposedPorts", "Volumes", "Labels"}) {
-    if (!img.contains(key) || !img[key].is_object()) continue;
-    json merged = img[key];
-    if (cfg.contains(key) && cfg[key].is_object()) merged.update(cfg[key]);
-    cfg[key] = merged;
-  }
-  if ((!cfg.contains("Healthcheck") || cfg["Healthcheck"].is_null()) && img.contains("Healthcheck"))
-    cfg["Healthcheck"] = img["Healthcheck"];
 }
 
 int stop_signal(const Container& c, const std::optional<std::string>& given) {

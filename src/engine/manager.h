@@ -90,6 +90,9 @@ class ContainerManager {
   // The running container's bundle: config.json (its OCI spec) and shim.sock (protocol.h),
   // for exec, which runs through the shim.
   std::string bundle_path(const std::string& id) const;
+  // Publishes a container event with Docker's attributes (name, image, labels) and `extra`.
+  void event(const Container& c, const std::string& action,
+             std::map<std::string, std::string> extra = {});
 
  private:
   struct Live;
@@ -102,8 +105,6 @@ class ContainerManager {
                const std::string& error);
   bool wait_exit(Live& l, uint64_t seq, int timeout_s);
   void destroy(const Container& c);
-  void event(const Container& c, const std::string& action,
-             std::map<std::string, std::string> extra = {});
   void send_kill(const Container& c, int signal);
   network::ContainerInfo network_info(const Container& c) const;
   // Writes the container's hostname, hosts and resolv.conf files and returns the network
