@@ -137,7 +137,7 @@ void add_system_routes(Router& router, const DaemonFacts& facts, Services& servi
         {"DefaultRuntime", "berth"},
         {"LiveRestoreEnabled", true},
         {"Isolation", ""},
-        {"InitBinary", ""},
+        {"InitBinary", "docker-init"},
         {"SecurityOptions", {"name=seccomp,profile=builtin"}},
         {"Warnings", nlohmann::json::array()}};
     return json_response(j.dump());

@@ -45,6 +45,7 @@ struct Options {
   int mtu = 0;
   bool icc = true;
   std::vector<berth::network::AddressPool> pools;
+  bool init = false;
 };
 
 // daemon.json fills what the command line left unset, as dockerd does; a key given in both
@@ -76,9 +77,9 @@ void apply_config_file(Options& o, const CLI::App& app) {
   take("log-level", "--log-level", o.log_level);
   if (j.contains("debug") && j["debug"] == true && !app.count("--log-level")) o.log_level = "debug";
   static const std::set<std::string> kUsed = {
-      "data-root", "exec-root", "log-level", "pidfile",    "hosts", "debug",
-      "bridge",    "bip",       "dns",       "dns-search", "dns-opts", "mtu",
-      "icc",       "default-address-pools"};
+      "data-root", "exec-root", "log-level",  "pidfile",  "hosts", "debug", "bridge",
+      "bip",       "dns",       "dns-search", "dns-opts", "mtu",   "icc",   "default-address-pools",
+      "init"};
   // Keys of dockerd's daemon.json that berthd does not act on (yet) are accepted with a
   // warning, so that a Docker configuration works; anything else is a mistake.
   static const std::set<std::string> kDockerOnly = {"default-runtime",
@@ -143,6 +144,10 @@ void apply_config_file(Options& o, const CLI::App& app) {
   if (j.contains("icc")) {
     if (!j["icc"].is_boolean()) throw Error(o.config_file + ": icc: expected true or false");
     o.icc = j["icc"];
+  }
+  if (j.contains("init") && !app.count("--init")) {
+    if (!j["init"].is_boolean()) throw Error(o.config_file + ": init: expected true or false");
+    o.init = j["init"];
   }
   if (j.contains("default-address-pools")) {
     auto& pools = j["default-address-pools"];
@@ -218,6 +223,7 @@ int main(int argc, char** argv) {
   app.add_option("--dns-opt", o.dns_opts, "DNS options for containers");
   app.add_option("--mtu", o.mtu, "MTU of container networks (default: the uplink's)");
   app.add_option("--icc", o.icc, "inter-container traffic on the default bridge");
+  app.add_flag("--init", o.init, "run an init in containers that do not say whether they want one");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -265,7 +271,9 @@ int main(int argc, char** argv) {
     net.icc = o.icc;
     berth::network::NetworkManager networks(net, db);
     berth::engine::ContainerManager containers(
-        {o.data_root, o.exec_root, sibling_binary("berth-shim")}, db, images, networks, events);
+        {o.data_root, o.exec_root, sibling_binary("berth-shim"), sibling_binary("berth-init"),
+         o.init},
+        db, images, networks, events);
     images.set_in_use([&](const std::string& id) { return containers.image_user(id); });
     berth::api::Services services{images, content, events, containers, networks};
 

@@ -224,7 +224,6 @@ Container ContainerManager::create(const std::string& name, json cfg, json hc,
   std::string runtime_name = hc.value("Runtime", "");
   if (!runtime_name.empty() && runtime_name != "berth")
     throw InvalidArgument("unknown or invalid runtime name: " + runtime_name);
-  if (hc.value("Init", false)) throw InvalidArgument("--init is not supported by this berthd yet");
   auto log_cfg = hc.value("LogConfig", json::object());
   std::string driver = log_cfg.is_object() ? log_cfg.value("Type", "") : "";
   if (driver.empty()) driver = "json-file";
@@ -286,6 +285,10 @@ void ContainerManager::start_locked(Container& c, Live& l) {
     SpecPaths paths;
     paths.rootfs = merged;
     paths.netns = prepare_network(c, cdir, paths);
+    // Decided at each start, as dockerd does, so a null Init follows the daemon's default.
+    json init = c.host_config.value("Init", json(nullptr));
+    if (init.is_boolean() ? init.get<bool>() : opts_.init_by_default)
+      paths.init_binary = opts_.init_binary;
     constexpr auto kFast = Durability::kCrashSafe;
     write_file_atomic(path_join(bundle, "config.json"), build_spec(c, paths).dump(), 0644, kFast);
     ::unlink(path_join(bundle, shim::kExitFile).c_str());

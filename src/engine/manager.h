@@ -27,6 +27,10 @@ struct EngineOptions {
   std::string data_root;
   std::string exec_root;
   std::string shim_binary;
+  // berth-init, mounted as /sbin/docker-init in containers created with HostConfig.Init, and
+  // in those that leave it unset when `init` is the daemon's default (dockerd's --init).
+  std::string init_binary;
+  bool init_by_default = false;
   // Containers' writable layers, apart from the image layers in overlay/ so that the image
   // store's garbage collection never takes one for an orphaned layer.
   std::string snapshot_root() const { return data_root + "/overlay/containers"; }
