@@ -86,7 +86,8 @@ json container_summary(const engine::Container& c, const network::NetworkManager
 }
 
 json container_inspect(const engine::Container& c, const engine::EngineOptions& o,
-                       const network::NetworkManager& networks) {
+                       const network::NetworkManager& networks,
+                       const std::vector<std::string>& exec_ids) {
   std::string cdir = path_join(o.data_root, "containers/" + c.id);
   std::string odir = path_join(o.snapshot_root(), c.id);
   const auto& s = c.state;
@@ -129,7 +130,7 @@ json container_inspect(const engine::Container& c, const engine::EngineOptions& 
           {"MountLabel", ""},
           {"ProcessLabel", ""},
           {"AppArmorProfile", ""},
-          {"ExecIDs", nullptr},
+          {"ExecIDs", exec_ids.empty() ? json(nullptr) : json(exec_ids)},
           {"HostConfig", hc},
           {"GraphDriver",
            {{"Name", "overlay2"},

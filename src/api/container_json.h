@@ -9,7 +9,8 @@
 namespace berth::api {
 
 nlohmann::json container_inspect(const engine::Container& c, const engine::EngineOptions& o,
-                                 const network::NetworkManager& networks);
+                                 const network::NetworkManager& networks,
+                                 const std::vector<std::string>& exec_ids);
 nlohmann::json container_summary(const engine::Container& c,
                                  const network::NetworkManager& networks);
 // NetworkSettings of inspect, and the list's Ports and NetworkSettings (network_json.cc).

@@ -179,8 +179,9 @@ void add_container_routes(Router& router, Services& s) {
   });
   router.add("GET", "/containers/json", [&s](const Request& req) { return list(s, req); });
   router.add("GET", "/containers/{name}/json", [&m, &s](const Request& req) {
+    auto c = m.get(req.params.at("name"));
     return json_response(
-        container_inspect(m.get(req.params.at("name")), m.options(), s.networks).dump());
+        container_inspect(c, m.options(), s.networks, s.execs->live_ids(c.id)).dump());
   });
   router.add("POST", "/containers/{name}/start", [&m](const Request& req) {
     return no_content(m.start(req.params.at("name")) ? 204 : 304);

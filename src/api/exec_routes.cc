@@ -39,8 +39,7 @@ int dimension(const Request& req, const char* name) {
 }  // namespace
 
 void add_exec_routes(Router& router, Services& s) {
-  // Records of execs live as long as the daemon: the routes share them.
-  auto execs = std::make_shared<engine::ExecManager>(s.containers, s.events);
+  auto execs = s.execs;
   router.add("POST", "/containers/{name}/exec", [execs](const Request& req) {
     std::string id = execs->create(req.params.at("name"), body_object(req));
     return json_response(json{{"Id", id}}.dump(), 201);

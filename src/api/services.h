@@ -3,6 +3,7 @@
 
 #include "api/router.h"
 #include "engine/events.h"
+#include "engine/exec.h"
 #include "engine/manager.h"
 #include "image/content_store.h"
 #include "image/image_store.h"
@@ -16,6 +17,9 @@ struct Services {
   engine::EventBus& events;
   engine::ContainerManager& containers;
   network::NetworkManager& networks;
+  // Records of execs live as long as the daemon; exec routes and inspect share them.
+  std::shared_ptr<engine::ExecManager> execs =
+      std::make_shared<engine::ExecManager>(containers, events);
 };
 
 // Publishes an image event; `name` (a familiar reference) goes into its attributes.

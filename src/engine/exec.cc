@@ -213,6 +213,14 @@ ExecRecord ExecManager::get(const std::string& id) const {
   return it->second;
 }
 
+std::vector<std::string> ExecManager::live_ids(const std::string& container_id) const {
+  std::lock_guard lk(mu_);
+  std::vector<std::string> out;
+  for (auto& [id, r] : execs_)
+    if (r.container_id == container_id && !r.exit_code) out.push_back(id);
+  return out;
+}
+
 ExecRecord ExecManager::begin_start(const std::string& id, const json& start) {
   ExecRecord r = get(id);
   check_running(containers_.get(r.container_id));

@@ -46,6 +46,8 @@ class ExecManager : public std::enable_shared_from_this<ExecManager> {
   std::string create(const std::string& container_ref, const nlohmann::json& config);
   // Throws NotFound "No such exec instance: ID".
   ExecRecord get(const std::string& id) const;
+  // The container's execs that have not finished (inspect's ExecIDs).
+  std::vector<std::string> live_ids(const std::string& container_id) const;
   // POST /exec/{id}/start, the checks made before the connection is hijacked: marks the exec
   // started (a second start is a Conflict) and takes the start body's ConsoleSize.
   ExecRecord begin_start(const std::string& id, const nlohmann::json& start);

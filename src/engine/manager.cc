@@ -7,8 +7,8 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <set>
 #include <chrono>
+#include <set>
 #include <thread>
 
 #include "base/error.h"
@@ -122,7 +122,7 @@ std::string ContainerManager::prepare_network(const Container& c, const std::str
       write_file_atomic(path_join(cdir, f), read_file(path_join(odir, f)), 0644, kFast);
     return "/proc/" + std::to_string(other.state.pid) + "/ns/net";
   }
-  auto sandbox = networks_.setup(network_info(c), [](const std::string&) { return ""; });
+  auto sandbox = networks_.setup(network_info(c));
   std::string hostname = c.config.value("Hostname", "");
   write_file_atomic(paths.hostname_file, hostname + "\n", 0644, kFast);
   write_file_atomic(paths.hosts_file, sandbox.hosts, 0644, kFast);
@@ -253,8 +253,8 @@ Container ContainerManager::create(const std::string& name, json cfg, json hc,
   c.config = std::move(cfg);
   c.host_config = std::move(hc);
   c.log_path = driver == "json-file" ? path_join(container_dir(c.id), c.id + "-json.log") : "";
-  json endpoints = networking.is_object() ? networking.value("EndpointsConfig", json::object())
-                                          : json::object();
+  json endpoints =
+      networking.is_object() ? networking.value("EndpointsConfig", json::object()) : json::object();
   networks_.declare(network_info(c), endpoints.is_object() ? endpoints : json::object());
   mkdir_p(container_dir(c.id), 0710);
   try {
@@ -356,6 +356,8 @@ void ContainerManager::start_locked(Container& c, Live& l) {
     }
     // `run --rm` waits for the removal: a container that never ran goes as well.
     if (c.host_config.value("AutoRemove", false)) destroy(c);
+    // What the user named and is missing (a network) is said as it is, as dockerd does.
+    if (dynamic_cast<const NotFound*>(&e)) throw NotFound(msg);
     throw Error("failed to create task for container: " + msg);
   }
   c.state.status = State::kRunning;

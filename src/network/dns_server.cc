@@ -91,7 +91,8 @@ struct DnsServer::Impl {
 
   void listen(Ipv4 addr, uint16_t port);
   void set_upstreams(const std::vector<std::string>& texts);
-  void handle(std::span<const uint8_t> packet, Ipv4 local, bool over_tcp, Respond respond);
+  void handle(std::span<const uint8_t> packet, Ipv4 local, Ipv4 client, bool over_tcp,
+              Respond respond);
 
   Lookup lookup;
   // Declared before `io` because forwards destroyed with io's pending handlers count down.
@@ -118,7 +119,8 @@ struct DnsServer::Impl::Listener : std::enable_shared_from_this<Listener> {
             auto respond = [self, to = self->from](std::vector<uint8_t> answer) {
               self->send_to(to, std::move(answer));
             };
-            self->impl.handle({self->buf.data(), n}, self->addr, false, respond);
+            self->impl.handle({self->buf.data(), n}, self->addr,
+                              Ipv4{self->from.address().to_v4().to_uint()}, false, respond);
           }
           self->receive();
         });
@@ -174,7 +176,10 @@ struct DnsServer::Impl::TcpSession : std::enable_shared_from_this<TcpSession> {
             return;
           }
           auto respond = [self](std::vector<uint8_t> answer) { self->send(std::move(answer)); };
-          self->listener->impl.handle(self->message, self->listener->addr, true, respond);
+          error_code peer_ec;
+          auto peer = self->socket.remote_endpoint(peer_ec);
+          Ipv4 client{peer_ec ? 0u : peer.address().to_v4().to_uint()};
+          self->listener->impl.handle(self->message, self->listener->addr, client, true, respond);
           self->read_length();
         });
   }
@@ -399,8 +404,8 @@ void DnsServer::Impl::set_upstreams(const std::vector<std::string>& texts) {
   }
 }
 
-void DnsServer::Impl::handle(std::span<const uint8_t> packet, Ipv4 local, bool over_tcp,
-                             Respond respond) {
+void DnsServer::Impl::handle(std::span<const uint8_t> packet, Ipv4 local, Ipv4 client,
+                             bool over_tcp, Respond respond) {
   auto parsed = dns::parse_query(packet);
   if (std::holds_alternative<dns::Drop>(parsed)) return;
   if (auto* rcode = std::get_if<dns::Rcode>(&parsed)) {
@@ -410,7 +415,7 @@ void DnsServer::Impl::handle(std::span<const uint8_t> packet, Ipv4 local, bool o
   if (query.qclass == dns::kClassIn && !query.name.empty()) {
     std::vector<Ipv4> addresses;
     try {
-      addresses = lookup(local, query.name);
+      addresses = lookup(local, client, query.name);
     } catch (const std::exception& e) {
       log::warn("DNS: looking up " + query.name + ": " + e.what());
       return respond(dns::reply(query, dns::Rcode::kServFail, false));

@@ -14,10 +14,10 @@ namespace berth::network {
 
 class DnsServer {
  public:
-  // `local` is the address the question came in on (it names the network), `name` the
-  // question's name, lowercase, without the trailing dot. Returns the addresses of the
-  // matching containers; empty: not a local name, forward it.
-  using Lookup = std::function<std::vector<Ipv4>(Ipv4 local, const std::string& name)>;
+  // `local` is the address the question came in on (it names the network), `client` the
+  // asker's, `name` the question's name, lowercase, without the trailing dot. Returns the
+  // addresses of the matching containers; empty: not a local name, forward it.
+  using Lookup = std::function<std::vector<Ipv4>(Ipv4 local, Ipv4 client, const std::string& name)>;
 
   // `upstreams`: "ip" or "ip:port" of resolvers to forward to, tried in order.
   DnsServer(Lookup lookup, std::vector<std::string> upstreams);

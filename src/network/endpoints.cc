@@ -1,5 +1,7 @@
 // Containers on networks: what they ask for at create, the plumbing at start and exit,
 // connect and disconnect, and the files they see.
+#include <algorithm>
+
 #include "base/error.h"
 #include "base/fs.h"
 #include "base/log.h"
@@ -83,11 +85,26 @@ void NetworkManager::declare(const ContainerInfo& c, const json& endpoints_confi
           "other networks");
     return;
   }
-  const Network& primary = st.find(mode);
+  // As dockerd: a network that does not exist (yet) fails the start, not the create (the
+  // docker CLI takes a 404 from create for a missing image and would try to pull it).
+  auto known = std::find_if(st.networks.begin(), st.networks.end(), [&](const auto& n) {
+    return n.first == mode || n.second.name == mode;
+  });
+  if (known == st.networks.end()) {
+    st.dns_names[c.id] = {c.name, c.config.value("Hostname", "")};
+    return;
+  }
+  const Network& primary = known->second;
   std::map<std::string, Endpoint> eps;
   json primary_cfg = json::object();
   for (auto& [key, cfg] : configs.items()) {
-    const Network& n = key == "default" ? primary : st.find(key);
+    const Network* found = nullptr;
+    try {
+      found = key == "default" ? &primary : &st.find(key);
+    } catch (const NotFound& e) {
+      throw InvalidArgument(e.what());
+    }
+    const Network& n = *found;
     if (n.id == primary.id) {
       primary_cfg = cfg;
       continue;
@@ -128,16 +145,12 @@ void NetworkManager::State::unplug(const std::string& container_id) {
   if (had_ports) apply_firewall();
 }
 
-Sandbox NetworkManager::setup(const ContainerInfo& c,
-                              const std::function<std::string(const std::string&)>& netns_of) {
+Sandbox NetworkManager::setup(const ContainerInfo& c) {
   std::lock_guard lk(s_->mu);
   auto& st = *s_;
   std::string mode = mode_network(c.host_config);
   Sandbox sb;
-  if (shares_namespace(mode)) {
-    sb.netns_path = netns_of(mode.substr(10));
-    return sb;
-  }
+  if (shares_namespace(mode)) return sb;
   st.dns_names[c.id] = {c.name, c.config.value("Hostname", "")};
   const Network primary = st.find(mode);
   std::string hostname = c.config.value("Hostname", "");

@@ -38,10 +38,17 @@ struct NetworkManager::State {
   std::unique_ptr<DnsServer> dns;
   LinkReaper reaper;
 
-  // gateway -> name -> addresses; read by the DNS thread, swapped whole under dns_mu so that
-  // a lookup never waits for network plumbing.
+  // What the DNS thread reads, swapped whole under dns_mu so that a lookup never waits for
+  // network plumbing: each user-defined network's names (by its gateway), and for each
+  // container address the gateways of every network that container is on (Docker answers
+  // names from all of them).
+  struct DnsTables {
+    std::map<Ipv4, std::map<std::string, std::vector<Ipv4>>> zones;
+    std::map<std::pair<Ipv4, Ipv4>, std::vector<Ipv4>> views;  // (gateway, client) -> gateways
+  };
   std::mutex dns_mu;
-  std::map<Ipv4, std::map<std::string, std::vector<Ipv4>>> dns_table;
+  DnsTables dns_tables;
+  std::vector<Ipv4> dns_lookup(Ipv4 local, Ipv4 client, const std::string& name);
 
   State(NetworkOptions o, Db& d) : opts(std::move(o)), db(d) {}
 

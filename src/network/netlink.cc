@@ -21,6 +21,7 @@
 #include <atomic>
 #include <cstdio>
 #include <cstring>
+#include <random>
 #include <string_view>
 
 #include "base/error.h"
@@ -215,6 +216,16 @@ void Netlink::ensure_bridge(const std::string& name, const Ipv4Prefix& address, 
     rtnl_link_set_name(bridge.get(), name.c_str());
     rtnl_link_set_mtu(bridge.get(), mtu);
     rtnl_link_set_flags(bridge.get(), IFF_UP);
+    // A bridge without an address of its own takes the lowest of its ports', which changes
+    // as containers come and go, and the containers' ARP entries for the gateway go stale.
+    std::random_device rd;
+    // Locally administered; never 02:42:..., the containers' addresses.
+    uint8_t raw[6] = {0x02};
+    for (int i = 1; i < 6; i++) raw[i] = static_cast<uint8_t>(rd());
+    if (raw[1] == 0x42) raw[1] = 0x43;
+    NlAddr mac(nl_addr_build(AF_LLC, raw, sizeof raw));
+    if (!mac) throw Error("netlink: out of memory for the MAC of bridge " + name);
+    rtnl_link_set_addr(bridge.get(), mac.get());
     int err = rtnl_link_add(nl.sock.get(), bridge.get(), NLM_F_CREATE | NLM_F_EXCL);
     // Exists: another caller created it just now; it is checked like any existing one.
     if (err != -NLE_EXIST) {

@@ -100,10 +100,9 @@ class NetworkManager {
   // At container create: validates and records the networks it joins (NetworkMode and
   // NetworkingConfig.EndpointsConfig).
   void declare(const ContainerInfo& c, const nlohmann::json& endpoints_config);
-  // At start: addresses, namespace, veths, ports, DNS names. `netns_of` gives the namespace
-  // path of another running container (for container:NAME). On failure nothing is left.
-  Sandbox setup(const ContainerInfo& c,
-                const std::function<std::string(const std::string&)>& netns_of);
+  // At start: addresses, namespace, veths, ports, DNS names. On failure nothing is left.
+  // (container:NAME joins the other container's namespace: the engine's business.)
+  Sandbox setup(const ContainerInfo& c);
   // At exit: everything setup made, addresses released; the declarations stay.
   void teardown(const std::string& container_id);
   // At removal: the declarations too.

@@ -69,12 +69,8 @@ NetworkManager::NetworkManager(NetworkOptions opts, Db& db)
   s_->mtu = s_->opts.mtu > 0 ? s_->opts.mtu : Netlink().uplink_mtu();
   s_->firewall = std::make_unique<Firewall>(table_for(s_->opts.default_bridge));
   s_->dns = std::make_unique<DnsServer>(
-      [st = s_.get()](Ipv4 local, const std::string& name) {
-        std::lock_guard lk(st->dns_mu);
-        auto net = st->dns_table.find(local);
-        if (net == st->dns_table.end()) return std::vector<Ipv4>{};
-        auto it = net->second.find(name);
-        return it == net->second.end() ? std::vector<Ipv4>{} : it->second;
+      [st = s_.get()](Ipv4 local, Ipv4 client, const std::string& name) {
+        return st->dns_lookup(local, client, name);
       },
       upstreams_of(s_->opts));
 }
@@ -161,15 +157,17 @@ void NetworkManager::State::apply_firewall() {
 }
 
 void NetworkManager::State::rebuild_dns() {
-  std::map<Ipv4, std::map<std::string, std::vector<Ipv4>>> table;
+  DnsTables t;
   for (auto& [cid, eps] : endpoints) {
     auto names = dns_names.find(cid);
+    std::vector<std::pair<Ipv4, Ipv4>> places;  // (gateway, address) on user networks
     for (auto& [nid, e] : eps) {
       auto net = networks.find(nid);
       if (!e.ip || net == networks.end() || !net->second.is_bridge() ||
           net->second.name == "bridge")
         continue;
-      auto& zone = table[net->second.gateway];
+      places.emplace_back(net->second.gateway, *e.ip);
+      auto& zone = t.zones[net->second.gateway];
       std::set<std::string> keys(e.aliases.begin(), e.aliases.end());
       keys.insert(cid.substr(0, 12));
       if (names != dns_names.end()) {
@@ -181,9 +179,31 @@ void NetworkManager::State::rebuild_dns() {
         zone[k].push_back(*e.ip);
       }
     }
+    for (auto& [gateway, address] : places) {
+      auto& view = t.views[{gateway, address}];
+      view.push_back(gateway);
+      for (auto& [other, unused] : places)
+        if (other != gateway) view.push_back(other);
+    }
   }
   std::lock_guard lk(dns_mu);
-  dns_table = std::move(table);
+  dns_tables = std::move(t);
+}
+
+std::vector<Ipv4> NetworkManager::State::dns_lookup(Ipv4 local, Ipv4 client,
+                                                    const std::string& name) {
+  std::lock_guard lk(dns_mu);
+  auto view = dns_tables.views.find({local, client});
+  std::vector<Ipv4> only_local = {local};
+  const auto& gateways = view == dns_tables.views.end() ? only_local : view->second;
+  // The first network that knows the name answers, the asker's own network first.
+  for (auto gw : gateways) {
+    auto zone = dns_tables.zones.find(gw);
+    if (zone == dns_tables.zones.end()) continue;
+    auto it = zone->second.find(name);
+    if (it != zone->second.end()) return it->second;
+  }
+  return {};
 }
 
 void NetworkManager::restore(const std::set<std::string>& running) {

@@ -289,9 +289,11 @@ class DnsServerTest : public ::testing::Test {
 
   std::mutex mu;
   std::vector<std::string> names_looked_up;
-  DnsServer server{[this](Ipv4 local, const std::string& name) {
+  std::vector<Ipv4> askers;
+  DnsServer server{[this](Ipv4 local, Ipv4 client, const std::string& name) {
                      std::lock_guard lock(mu);
                      names_looked_up.push_back(name);
+                     askers.push_back(client);
                      return containers(local, name);
                    },
                    {}};
@@ -325,6 +327,7 @@ TEST_F(DnsServerTest, ComparesNamesWithoutCase) {
   EXPECT_TRUE(std::equal(q.begin() + 12, q.end(), got.begin() + 12));
   std::lock_guard lock(mu);
   EXPECT_EQ(names_looked_up, std::vector<std::string>{"db"});
+  EXPECT_EQ(askers, std::vector<Ipv4>{kLoopback});
 }
 
 TEST_F(DnsServerTest, LooksUpOnTheNetworkTheQuestionCameIn) {
