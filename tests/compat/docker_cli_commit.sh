@@ -85,9 +85,9 @@ check_eq "$(insp '{{len .RootFS.Layers}}' idle:1)" "$(insp '{{len .RootFS.Layers
 check_eq "$(docker run --rm idle:1 echo ok 2>&1)" "ok" "the image of an unchanged container runs"
 
 step "events: commit of a container, with the image it made"
-ev=$(docker events --since "$t_start" --until "$(date +%s)" --filter event=commit --format '{{.Actor.Attributes.name}} {{.Actor.Attributes.imageRef}} {{.Actor.Attributes.comment}}' 2>&1)
+ev=$(docker events --since "$t_start" --until "$(($(date +%s) + 1))" --filter event=commit --format '{{.Actor.Attributes.name}} {{.Actor.Attributes.imageRef}} {{.Actor.Attributes.comment}}' 2>&1)
 check_contains "$ev" "c1 repo:tag msg" "a commit event for c1 naming repo:tag and the message"
-ev=$(docker events --since "$t_start" --until "$(date +%s)" --filter type=container --filter container=live --format '{{.Action}}' 2>&1 | tr '\n' ' ')
+ev=$(docker events --since "$t_start" --until "$(($(date +%s) + 1))" --filter type=container --filter container=live --format '{{.Action}}' 2>&1 | tr '\n' ' ')
 check_contains "$ev" "pause unpause commit" "a pausing commit pauses, unpauses, then publishes commit"
 
 step "save of the committed image, load into a fresh berthd: the same ID, the same files"
