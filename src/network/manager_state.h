@@ -12,6 +12,7 @@
 #include "network/link_reaper.h"
 #include "network/network.h"
 #include "network/ports.h"
+#include "network/sandbox_pool.h"
 
 namespace berth::network {
 
@@ -37,6 +38,7 @@ struct NetworkManager::State {
   std::unique_ptr<Firewall> firewall;
   std::unique_ptr<DnsServer> dns;
   LinkReaper reaper;
+  std::unique_ptr<SandboxPool> pool;  // from restore on
 
   // What the DNS thread reads, swapped whole under dns_mu so that a lookup never waits for
   // network plumbing: each user-defined network's names (by its gateway), and for each
@@ -56,11 +58,11 @@ struct NetworkManager::State {
   const Network& find(const std::string& ref) const;
   void persist(const Network& n);
   void persist(const Endpoint& e);
-  void persist_ports(const std::string& container_id);
+  // The live sandbox's namespace and published ports, for a restarted daemon.
+  void persist_sandbox(const std::string& container_id);
   void apply_firewall();
   void rebuild_dns();
-  std::string netns_path(const std::string& container_id) const;
-  std::string veth_name(const Endpoint& e) const { return "vb" + e.id.substr(0, 11); }
+  std::string netns_dir() const;
   // Removes the container's veths, namespace and reserved ports; releases addresses.
   void unplug(const std::string& container_id);
 };

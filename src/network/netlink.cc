@@ -18,13 +18,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cstdio>
 #include <cstring>
 #include <random>
 #include <string_view>
 
 #include "base/error.h"
+#include "base/log.h"
 #include "network/netns.h"
 
 namespace berth::network {
@@ -42,9 +42,6 @@ using Route = std::unique_ptr<rtnl_route, Deleter<rtnl_route, rtnl_route_put>>;
 using NlAddr = std::unique_ptr<nl_addr, Deleter<nl_addr, nl_addr_put>>;
 using Object = std::unique_ptr<nl_object, Deleter<nl_object, nl_object_put>>;
 
-// Every namespace numbers its loopback 1, so lo needs no lookup.
-constexpr int kLoopbackIfindex = 1;
-
 bool is_missing(int err) {
   return err == -NLE_OBJ_NOTFOUND || err == -NLE_NODEV;
 }
@@ -61,16 +58,6 @@ Ipv4 ipv4_of(nl_addr* a) {
   uint32_t raw = 0;
   if (a && nl_addr_get_len(a) == sizeof raw) std::memcpy(&raw, nl_addr_get_binary_addr(a), 4);
   return Ipv4::from_network_order(raw);
-}
-
-// A peer name no other add_veth of this process uses at the same time, so that the peer
-// never meets a link of the target namespace until it takes its final name there.
-std::string temporary_peer_name() {
-  static std::atomic<unsigned> counter{0};
-  char buf[IFNAMSIZ];
-  std::snprintf(buf, sizeof buf, "bt%x_%x", static_cast<unsigned>(::getpid()) & 0xffffff,
-                counter.fetch_add(1) & 0xffffff);
-  return buf;
 }
 
 Socket open_route_socket() {
@@ -287,7 +274,19 @@ bool Netlink::link_exists(const std::string& name) {
   return impl_->find_link(name) != nullptr;
 }
 
-void Netlink::add_veth(const VethSpec& spec) {
+void Netlink::create_veth(const std::string& host_ifname, int netns_fd, const std::string& ifname) {
+  const Impl& host = *impl_;
+  Link veth(rtnl_link_veth_alloc());
+  if (!veth) throw Error("netlink: out of memory for veth " + host_ifname);
+  rtnl_link_set_name(veth.get(), host_ifname.c_str());
+  Link peer(rtnl_link_veth_get_peer(veth.get()));
+  rtnl_link_set_name(peer.get(), ifname.c_str());
+  rtnl_link_set_ns_fd(peer.get(), netns_fd);
+  host.check(rtnl_link_add(host.sock.get(), veth.get(), NLM_F_CREATE | NLM_F_EXCL), "create veth",
+             host_ifname + " (peer " + ifname + ")");
+}
+
+void Netlink::plug_veth(const VethSpec& spec) {
   const Impl& host = *impl_;
   NlAddr mac;
   if (!spec.mac.empty()) {
@@ -299,37 +298,17 @@ void Netlink::add_veth(const VethSpec& spec) {
   }
   Link bridge = host.find_link(spec.bridge);
   if (!bridge) {
-    throw Error("netlink: add veth " + spec.host_ifname + ": bridge " + spec.bridge +
+    throw Error("netlink: plug veth " + spec.host_ifname + ": bridge " + spec.bridge +
                 " does not exist");
   }
-
-  Link veth(rtnl_link_veth_alloc());
-  if (!veth) throw Error("netlink: out of memory for veth " + spec.host_ifname);
-  rtnl_link_set_name(veth.get(), spec.host_ifname.c_str());
-  rtnl_link_set_mtu(veth.get(), spec.mtu);
-  rtnl_link_set_master(veth.get(), rtnl_link_get_ifindex(bridge.get()));
-  rtnl_link_set_flags(veth.get(), IFF_UP);
-  Link peer(rtnl_link_veth_get_peer(veth.get()));
-  std::string peer_name = temporary_peer_name();
-  rtnl_link_set_name(peer.get(), peer_name.c_str());
-  rtnl_link_set_mtu(peer.get(), spec.mtu);
-  if (mac) rtnl_link_set_addr(peer.get(), mac.get());
-  rtnl_link_set_ns_fd(peer.get(), spec.netns_fd);
-  host.check(rtnl_link_add(host.sock.get(), veth.get(), NLM_F_CREATE | NLM_F_EXCL), "create veth",
-             spec.host_ifname);
-
-  // Deleting the host end deletes its peer wherever that is.
-  struct Rollback {
-    const Impl& host;
-    const std::string& name;
-    bool armed = true;
-    ~Rollback() {
-      if (!armed) return;
-      Link link(rtnl_link_alloc());
-      rtnl_link_set_name(link.get(), name.c_str());
-      rtnl_link_delete(host.sock.get(), link.get());
-    }
-  } rollback{host, spec.host_ifname};
+  Link host_end = host.find_link(spec.host_ifname);
+  if (!host_end) host.fail(-NLE_OBJ_NOTFOUND, "find veth", spec.host_ifname);
+  Link attach(rtnl_link_alloc());
+  rtnl_link_set_mtu(attach.get(), spec.mtu);
+  rtnl_link_set_master(attach.get(), rtnl_link_get_ifindex(bridge.get()));
+  rtnl_link_set_flags(attach.get(), IFF_UP);
+  host.check(rtnl_link_change(host.sock.get(), host_end.get(), attach.get(), 0),
+             "attach veth to bridge " + spec.bridge + ":", spec.host_ifname);
 
   // A container reaching its own published port: with br_netfilter the DNAT happens while
   // the frame is bridged, and it must go back out of the port it came in by.
@@ -341,18 +320,17 @@ void Netlink::add_veth(const VethSpec& spec) {
 
   Netlink inside(spec.netns_fd);
   const Impl& ns = *inside.impl_;
-  Link created = ns.find_link(peer_name);
-  if (!created) ns.fail(-NLE_OBJ_NOTFOUND, "find veth peer", peer_name);
-  int ifindex = rtnl_link_get_ifindex(created.get());
-  // One request: a link cannot be renamed once up, and the kernel renames before it
-  // applies the flags.
+  Link peer = ns.find_link(spec.ifname);
+  if (!peer) ns.fail(-NLE_OBJ_NOTFOUND, "find veth peer", spec.ifname);
+  int ifindex = rtnl_link_get_ifindex(peer.get());
+  // One request: the kernel sets the address and MTU before it applies the flags.
   Link changes(rtnl_link_alloc());
-  rtnl_link_set_name(changes.get(), spec.ifname.c_str());
+  if (mac) rtnl_link_set_addr(changes.get(), mac.get());
+  rtnl_link_set_mtu(changes.get(), spec.mtu);
   rtnl_link_set_flags(changes.get(), IFF_UP);
-  ns.check(rtnl_link_change(ns.sock.get(), created.get(), changes.get(), 0),
-           "rename veth peer " + peer_name + " to", spec.ifname);
+  ns.check(rtnl_link_change(ns.sock.get(), peer.get(), changes.get(), 0), "set up veth peer",
+           spec.ifname);
   ns.add_address(ifindex, spec.address, NLM_F_EXCL, spec.ifname);
-  ns.set_up(kLoopbackIfindex, "lo");
   if (spec.gateway) {
     Route route(rtnl_route_alloc());
     rtnl_route_set_family(route.get(), AF_INET);
@@ -369,7 +347,21 @@ void Netlink::add_veth(const VethSpec& spec) {
     ns.check(rtnl_route_add(ns.sock.get(), route.get(), NLM_F_EXCL),
              "add default route via " + spec.gateway->str() + " on", spec.ifname);
   }
-  rollback.armed = false;
+}
+
+void Netlink::add_veth(const VethSpec& spec) {
+  create_veth(spec.host_ifname, spec.netns_fd, spec.ifname);
+  try {
+    plug_veth(spec);
+  } catch (...) {
+    // Deleting the host end deletes its peer wherever that is.
+    try {
+      delete_link(spec.host_ifname);
+    } catch (const std::exception& e) {
+      log::warn(e.what());
+    }
+    throw;
+  }
 }
 
 int Netlink::uplink_mtu() {

@@ -39,9 +39,15 @@ class Netlink {
   void delete_link(const std::string& name);
   bool link_exists(const std::string& name);
   // A veth pair: host end enslaved to the bridge and up; the peer created directly inside
-  // the namespace, named, addressed and up, with its default route; lo up there too.
-  // On any failure nothing is left behind.
+  // the namespace, named, addressed and up, with its default route. On any failure nothing
+  // is left behind. (lo is create_netns's business.)
   void add_veth(const VethSpec& spec);
+  // add_veth in two steps, so that the first can be done before a container needs it: the
+  // pair, both ends down, the peer named `ifname` inside the namespace...
+  void create_veth(const std::string& host_ifname, int netns_fd, const std::string& ifname);
+  // ...then the host end attached to the bridge, the peer given its MAC, MTU, address and
+  // route, both up. A failure leaves the pair for the caller to delete.
+  void plug_veth(const VethSpec& spec);
   // The MTU of the link that carries the default IPv4 route; 1500 when there is none.
   int uplink_mtu();
   // Every IPv4 route of the main table, as prefixes (to pick subnets that collide with none).

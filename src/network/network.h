@@ -57,6 +57,7 @@ struct Endpoint {
   std::string requested_ip, requested_mac;  // what the user asked for
   std::optional<Ipv4> ip;
   std::string mac;
+  std::string veth;  // the host end, while plugged in
 
   nlohmann::json to_json() const;
   static Endpoint from_json(const nlohmann::json& j);

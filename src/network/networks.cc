@@ -51,7 +51,7 @@ NetworkManager::NetworkManager(NetworkOptions opts, Db& db)
                                         data TEXT NOT NULL);
     CREATE TABLE IF NOT EXISTS network_endpoints(container_id TEXT NOT NULL,
         network_id TEXT NOT NULL, data TEXT NOT NULL, PRIMARY KEY(container_id, network_id));
-    CREATE TABLE IF NOT EXISTS published_ports(container_id TEXT PRIMARY KEY, data TEXT NOT NULL);
+    CREATE TABLE IF NOT EXISTS sandboxes(container_id TEXT PRIMARY KEY, data TEXT NOT NULL);
   )");
   if (s_->opts.pools.empty()) s_->opts.pools = default_pools();
   Statement nets(db, "SELECT data FROM networks");
@@ -117,10 +117,10 @@ void NetworkManager::State::persist(const Endpoint& e) {
       .run();
 }
 
-void NetworkManager::State::persist_ports(const std::string& container_id) {
+void NetworkManager::State::persist_sandbox(const std::string& container_id) {
   auto it = live.find(container_id);
-  if (it == live.end() || it->second.ports.empty()) {
-    Statement(db, "DELETE FROM published_ports WHERE container_id = ?").bind(1, container_id).run();
+  if (it == live.end()) {
+    Statement(db, "DELETE FROM sandboxes WHERE container_id = ?").bind(1, container_id).run();
     return;
   }
   json list = json::array();
@@ -129,15 +129,15 @@ void NetworkManager::State::persist_ports(const std::string& container_id) {
                     {"container_port", p.container_port},
                     {"host_ip", p.host_ip.str()},
                     {"host_port", p.host_port}});
-  json j = {{"network", it->second.port_network}, {"ports", list}};
-  Statement(db, "INSERT OR REPLACE INTO published_ports(container_id, data) VALUES(?,?)")
+  json j = {{"netns", it->second.netns}, {"network", it->second.port_network}, {"ports", list}};
+  Statement(db, "INSERT OR REPLACE INTO sandboxes(container_id, data) VALUES(?,?)")
       .bind(1, container_id)
       .bind(2, j.dump())
       .run();
 }
 
-std::string NetworkManager::State::netns_path(const std::string& container_id) const {
-  return path_join(opts.exec_root, "netns/" + container_id);
+std::string NetworkManager::State::netns_dir() const {
+  return path_join(opts.exec_root, "netns");
 }
 
 void NetworkManager::State::apply_firewall() {
@@ -209,7 +209,7 @@ std::vector<Ipv4> NetworkManager::State::dns_lookup(Ipv4 local, Ipv4 client,
 void NetworkManager::restore(const std::set<std::string>& running) {
   std::lock_guard lk(s_->mu);
   auto& st = *s_;
-  mkdir_p(path_join(st.opts.exec_root, "netns"), 0711);
+  mkdir_p(st.netns_dir(), 0711);
   auto predefined = [&](const std::string& name, const std::string& driver) -> Network& {
     for (auto& [id, n] : st.networks)
       if (n.name == name) return n;
@@ -262,9 +262,9 @@ void NetworkManager::restore(const std::set<std::string>& running) {
     if (n.name != "bridge") st.dns->listen(n.gateway);
   }
   // What survived berthd is kept; what died with it is cleaned up now.
-  std::map<std::string, json> ports;
-  Statement pst(st.db, "SELECT container_id, data FROM published_ports");
-  while (pst.step()) ports[pst.text(0)] = json::parse(pst.text(1));
+  std::map<std::string, json> sandboxes;
+  Statement sst(st.db, "SELECT container_id, data FROM sandboxes");
+  while (sst.step()) sandboxes[sst.text(0)] = json::parse(sst.text(1));
   for (auto& [cid, eps] : st.endpoints) {
     bool alive = running.count(cid) > 0;
     bool plugged = false;
@@ -274,21 +274,21 @@ void NetworkManager::restore(const std::set<std::string>& running) {
         plugged = true;
         continue;
       }
-      if (!e.id.empty()) nl.delete_link(st.veth_name(e));
+      if (!e.veth.empty()) nl.delete_link(e.veth);
       e.ip.reset();
       e.mac.clear();
+      e.veth.clear();
       st.persist(e);
     }
+    auto p = sandboxes.find(cid);
     if (!alive) {
-      remove_netns(st.netns_path(cid));
-      Statement(st.db, "DELETE FROM published_ports WHERE container_id = ?").bind(1, cid).run();
+      if (p != sandboxes.end()) remove_netns(p->second.value("netns", ""));
+      Statement(st.db, "DELETE FROM sandboxes WHERE container_id = ?").bind(1, cid).run();
       continue;
     }
-    if (!plugged) continue;
+    if (!plugged || p == sandboxes.end()) continue;
     LiveSandbox& l = st.live[cid];
-    l.netns = st.netns_path(cid);
-    auto p = ports.find(cid);
-    if (p == ports.end()) continue;
+    l.netns = p->second.value("netns", "");
     l.port_network = p->second.value("network", "");
     for (auto& b : p->second.value("ports", json::array())) {
       PortBinding pb{b.at("proto"), b.at("container_port"),
@@ -305,6 +305,7 @@ void NetworkManager::restore(const std::set<std::string>& running) {
   tx.commit();
   st.apply_firewall();
   st.rebuild_dns();
+  st.pool = std::make_unique<SandboxPool>(st.netns_dir(), 2);
 }
 
 Network NetworkManager::create(const json& req) {

@@ -47,7 +47,8 @@ json Endpoint::to_json() const {
             {"links", links},
             {"requested_ip", requested_ip},
             {"requested_mac", requested_mac},
-            {"mac", mac}};
+            {"mac", mac},
+            {"veth", veth}};
   if (ip) j["ip"] = ip->str();
   return j;
 }
@@ -62,6 +63,7 @@ Endpoint Endpoint::from_json(const json& j) {
   e.requested_ip = j.value("requested_ip", "");
   e.requested_mac = j.value("requested_mac", "");
   e.mac = j.value("mac", "");
+  e.veth = j.value("veth", "");
   if (j.contains("ip")) e.ip = Ipv4::parse(j["ip"].get<std::string>());
   return e;
 }
