@@ -230,6 +230,13 @@ int main(int argc, char** argv) {
     return app.exit(e);
   }
 
+  // Before any thread exists: every thread inherits the mask, and only the signal thread
+  // below takes these signals (one delivered to another thread would kill the daemon).
+  sigset_t sigs;
+  sigemptyset(&sigs);
+  for (int s : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&sigs, s);
+  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
   try {
     apply_config_file(o, app);
     apply_log_level(o.log_level);
@@ -291,12 +298,6 @@ int main(int argc, char** argv) {
     // Live restore: containers kept running while berthd was away are found again.
     containers.restore();
 
-    sigset_t sigs;
-    sigemptyset(&sigs);
-    for (int s : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&sigs, s);
-    // Every thread inherits the mask; only the signal thread below takes them.
-    pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
-    ::signal(SIGPIPE, SIG_IGN);
 
     berth::mkdir_p(socket_path.substr(0, socket_path.rfind('/')), 0711);
     berth::api::Server server(router, socket_path, 0660);
