@@ -5,7 +5,6 @@
 #include <vector>
 
 namespace berth::engine {
-namespace {
 
 using nlohmann::json;
 
@@ -17,8 +16,6 @@ std::vector<std::string> strings(const json& j) {
     out.push_back(j.get<std::string>());
   return out;
 }
-
-}  // namespace
 
 void merge_image_config(json& cfg, const json& img) {
   if (!img.is_object()) return;

@@ -43,15 +43,6 @@ struct ContainerManager::Live {
 
 namespace {
 
-std::vector<std::string> strings(const json& j) {
-  std::vector<std::string> out;
-  if (j.is_array())
-    for (auto& v : j) out.push_back(v.get<std::string>());
-  else if (j.is_string())
-    out.push_back(j.get<std::string>());
-  return out;
-}
-
 std::string read_hostname() {
   char buf[256] = {};
   ::gethostname(buf, sizeof buf - 1);
