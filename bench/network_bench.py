@@ -390,11 +390,15 @@ def connections(engines, duration):
         bb_ip, nh_ip = e.ip(bb), e.ip(nh)
         wait_listening(bb_ip, 80)
         wait_listening(nh_ip, 8080)
+        # Straight first: conntrack keeps a published run's connections for 120 s, and as
+        # masquerade keeps the client's port, their reply tuples (container -> gateway:port)
+        # are the very tuples a straight run from the gateway would then open; the kernel drops
+        # such a SYN as a clash and the client waits a second to retry.
         for server, path, url in (
-                ("busybox httpd", "published 127.0.0.1", f"http://127.0.0.1:{p_bb}/f"),
                 ("busybox httpd", "straight to container", f"http://{bb_ip}:80/f"),
-                ("net_helper http", "published 127.0.0.1", f"http://127.0.0.1:{p_nh}/f"),
-                ("net_helper http", "straight to container", f"http://{nh_ip}:8080/f")):
+                ("busybox httpd", "published 127.0.0.1", f"http://127.0.0.1:{p_bb}/f"),
+                ("net_helper http", "straight to container", f"http://{nh_ip}:8080/f"),
+                ("net_helper http", "published 127.0.0.1", f"http://127.0.0.1:{p_nh}/f")):
             out[e.name][(server, path)] = wrk(url, duration) + (conntrack_count(),)
         e("rm", "-f", bb, nh)
         e.containers = [c for c in e.containers if c not in (bb, nh)]

@@ -70,6 +70,18 @@ std::optional<udp::endpoint> parse_upstream(const std::string& text) {
   return udp::endpoint(asio::ip::address_v4(ip->value), port);
 }
 
+std::vector<udp::endpoint> parse_upstreams(const std::vector<std::string>& texts) {
+  std::vector<udp::endpoint> out;
+  for (const auto& text : texts) {
+    if (auto ep = parse_upstream(text)) {
+      out.push_back(*ep);
+    } else {
+      log::warn("DNS: ignoring upstream resolver " + text + ": not an IPv4 address[:port]");
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 struct DnsServer::Impl {
@@ -236,14 +248,14 @@ void DnsServer::Impl::Listener::close() {
 // that has been given up carry a stale `attempt` and do nothing.
 struct DnsServer::Impl::Forward : std::enable_shared_from_this<Forward> {
   Forward(Impl& impl, dns::Query query, std::span<const uint8_t> packet, bool over_tcp,
-          Respond respond)
+          Respond respond, std::vector<udp::endpoint> upstreams)
       : impl(impl),
         query(std::move(query)),
         packet(packet.begin(), packet.end()),
         upstream_id(static_cast<uint16_t>(impl.random())),
         over_tcp(over_tcp),
         respond(std::move(respond)),
-        upstreams(impl.upstreams),
+        upstreams(std::move(upstreams)),
         timer(impl.io) {
     dns::set_id(this->packet, upstream_id);
     ++impl.forwards;
@@ -394,14 +406,7 @@ void DnsServer::Impl::listen(Ipv4 addr, uint16_t port) {
 }
 
 void DnsServer::Impl::set_upstreams(const std::vector<std::string>& texts) {
-  upstreams.clear();
-  for (const auto& text : texts) {
-    if (auto ep = parse_upstream(text)) {
-      upstreams.push_back(*ep);
-    } else {
-      log::warn("DNS: ignoring upstream resolver " + text + ": not an IPv4 address[:port]");
-    }
-  }
+  upstreams = parse_upstreams(texts);
 }
 
 void DnsServer::Impl::handle(std::span<const uint8_t> packet, Ipv4 local, Ipv4 client,
@@ -412,14 +417,15 @@ void DnsServer::Impl::handle(std::span<const uint8_t> packet, Ipv4 local, Ipv4 c
     return respond(dns::error_reply(packet, *rcode));
   }
   auto& query = std::get<dns::Query>(parsed);
+  Answer found;
   if (query.qclass == dns::kClassIn && !query.name.empty()) {
-    std::vector<Ipv4> addresses;
     try {
-      addresses = lookup(local, client, query.name);
+      found = lookup(local, client, query.name);
     } catch (const std::exception& e) {
       log::warn("DNS: looking up " + query.name + ": " + e.what());
       return respond(dns::reply(query, dns::Rcode::kServFail, false));
     }
+    auto& addresses = found.addresses;
     if (!addresses.empty()) {
       // Rotated for every question, so that clients spread over the containers of a name.
       std::rotate(addresses.begin(), addresses.begin() + rotation++ % addresses.size(),
@@ -431,7 +437,9 @@ void DnsServer::Impl::handle(std::span<const uint8_t> packet, Ipv4 local, Ipv4 c
     }
   }
   if (forwards >= kMaxForwards) return respond(dns::reply(query, dns::Rcode::kServFail, false));
-  std::make_shared<Forward>(*this, std::move(query), packet, over_tcp, std::move(respond))
+  auto to = found.upstreams.empty() ? upstreams : parse_upstreams(found.upstreams);
+  std::make_shared<Forward>(*this, std::move(query), packet, over_tcp, std::move(respond),
+                            std::move(to))
       ->try_next();
 }
 

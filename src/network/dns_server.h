@@ -14,10 +14,16 @@ namespace berth::network {
 
 class DnsServer {
  public:
+  // What a lookup found: the addresses of the matching containers, or none (not a local
+  // name: forward it), and the resolvers the asker's own `--dns` names, which then replace the
+  // server's upstreams for it (as Docker's embedded DNS does).
+  struct Answer {
+    std::vector<Ipv4> addresses;
+    std::vector<std::string> upstreams;
+  };
   // `local` is the address the question came in on (it names the network), `client` the
-  // asker's, `name` the question's name, lowercase, without the trailing dot. Returns the
-  // addresses of the matching containers; empty: not a local name, forward it.
-  using Lookup = std::function<std::vector<Ipv4>(Ipv4 local, Ipv4 client, const std::string& name)>;
+  // asker's, `name` the question's name, lowercase, without the trailing dot.
+  using Lookup = std::function<Answer(Ipv4 local, Ipv4 client, const std::string& name)>;
 
   // `upstreams`: "ip" or "ip:port" of resolvers to forward to, tried in order.
   DnsServer(Lookup lookup, std::vector<std::string> upstreams);

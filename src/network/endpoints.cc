@@ -27,6 +27,37 @@ std::vector<std::string> string_list(const json& j, const char* key) {
   return out;
 }
 
+// Gives the container's endpoint on `n` a free address (or the one it asked for) and its MAC,
+// and describes the veth that plugs it in: eth<index> in the namespace `nsfd`.
+VethSpec plan_veth(const EndpointTable& endpoints, const std::string& container_id,
+                   const Network& n, Endpoint& e, int nsfd, size_t index) {
+  std::set<Ipv4> used;
+  for (auto& [cid, other] : endpoints) {
+    if (cid == container_id) continue;
+    auto it = other.find(n.id);
+    if (it != other.end() && it->second.ip) used.insert(*it->second.ip);
+  }
+  std::optional<Ipv4> want;
+  if (!e.requested_ip.empty()) want = Ipv4::parse(e.requested_ip);
+  Ipv4 ip = allocate_address(n, used, want);
+  e.id = random_hex_id();
+  e.mac = e.requested_mac.empty() ? mac_for(ip) : e.requested_mac;
+  e.ip = ip;
+  VethSpec v;
+  v.bridge = n.bridge;
+  v.host_ifname = "vb" + e.id.substr(0, 11);
+  v.netns_fd = nsfd;
+  v.ifname = "eth" + std::to_string(index);
+  v.mac = e.mac;
+  v.address = {ip, n.subnet.len};
+  v.mtu = n.mtu;
+  return v;
+}
+
+DnsIdentity dns_identity(const ContainerInfo& c) {
+  return {c.name, c.config.value("Hostname", ""), string_list(c.host_config, "Dns")};
+}
+
 bool is_mac(const std::string& m) {
   if (m.size() != 17) return false;
   for (size_t i = 0; i < m.size(); i++)
@@ -92,7 +123,7 @@ void NetworkManager::declare(const ContainerInfo& c, const json& endpoints_confi
     return n.first == mode || n.second.name == mode;
   });
   if (known == st.networks.end()) {
-    st.dns_names[c.id] = {c.name, c.config.value("Hostname", "")};
+    st.dns_names[c.id] = dns_identity(c);
     return;
   }
   const Network& primary = known->second;
@@ -120,7 +151,7 @@ void NetworkManager::declare(const ContainerInfo& c, const json& endpoints_confi
       !c.config.value("MacAddress", "").empty())
     primary_cfg["MacAddress"] = c.config["MacAddress"];
   eps[primary.id] = endpoint_from(c, primary, primary_cfg);
-  st.dns_names[c.id] = {c.name, c.config.value("Hostname", "")};
+  st.dns_names[c.id] = dns_identity(c);
   Transaction tx(st.db);
   for (auto& [nid, e] : eps) st.persist(e);
   tx.commit();
@@ -155,7 +186,7 @@ Sandbox NetworkManager::setup(const ContainerInfo& c) {
   std::string mode = mode_network(c.host_config);
   Sandbox sb;
   if (shares_namespace(mode)) return sb;
-  st.dns_names[c.id] = {c.name, c.config.value("Hostname", "")};
+  st.dns_names[c.id] = dns_identity(c);
   const Network primary = st.find(mode);
   std::string hostname = c.config.value("Hostname", "");
   std::string domainname = c.config.value("Domainname", "");
@@ -203,7 +234,7 @@ Sandbox NetworkManager::setup(const ContainerInfo& c) {
     alias = alias.substr(alias.rfind('/') == std::string::npos ? 0 : alias.rfind('/') + 1);
     std::string target_id;
     for (auto& [cid, names] : st.dns_names)
-      if (names.first == target) target_id = cid;
+      if (names.name == target) target_id = cid;
     const Endpoint* te = nullptr;
     if (!target_id.empty()) {
       auto eps = st.endpoints.find(target_id);
@@ -252,30 +283,13 @@ Sandbox NetworkManager::setup(const ContainerInfo& c) {
     for (size_t i = 0; i < order.size(); i++) {
       const Network& n = st.networks.at(order[i]);
       Endpoint& e = eps[n.id];
-      std::set<Ipv4> used;
-      for (auto& [cid, other] : st.endpoints) {
-        if (cid == c.id) continue;
-        auto it = other.find(n.id);
-        if (it != other.end() && it->second.ip) used.insert(*it->second.ip);
-      }
-      std::optional<Ipv4> want;
-      if (!e.requested_ip.empty()) want = Ipv4::parse(e.requested_ip);
-      Ipv4 ip = allocate_address(n, used, want);
-      e.id = random_hex_id();
-      e.mac = e.requested_mac.empty() ? mac_for(ip) : e.requested_mac;
-      VethSpec v;
-      v.bridge = n.bridge;
-      v.host_ifname = i == 0 && spare ? spare->veth : "vb" + e.id.substr(0, 11);
-      v.netns_fd = nsfd.get();
-      v.ifname = "eth" + std::to_string(i);
-      v.mac = e.mac;
-      v.address = {ip, n.subnet.len};
+      VethSpec v = plan_veth(st.endpoints, c.id, n, e, nsfd.get(), i);
       if (!n.internal && !routed) {
         v.gateway = n.gateway;
         routed = true;
       }
-      v.mtu = n.mtu;
       if (i == 0 && spare) {
+        v.host_ifname = spare->veth;
         veths.push_back(v.host_ifname);
         nl.plug_veth(v);
       } else {
@@ -283,7 +297,6 @@ Sandbox NetworkManager::setup(const ContainerInfo& c) {
         veths.push_back(v.host_ifname);
       }
       e.veth = v.host_ifname;
-      e.ip = ip;
     }
     t_veth = Clock::now();
     if (!primary.internal) {
@@ -378,30 +391,12 @@ void NetworkManager::connect(const ContainerInfo& c, const std::string& network_
     auto l = st.live.find(c.id);
     if (l == st.live.end())
       throw Conflict("container " + c.name + " has no network namespace of berth's to plug into");
-    std::set<Ipv4> used;
-    for (auto& [cid, other] : st.endpoints) {
-      auto it = other.find(n.id);
-      if (it != other.end() && it->second.ip) used.insert(*it->second.ip);
-    }
-    std::optional<Ipv4> want;
-    if (!e.requested_ip.empty()) want = Ipv4::parse(e.requested_ip);
-    Ipv4 ip = allocate_address(n, used, want);
-    e.id = random_hex_id();
-    e.mac = e.requested_mac.empty() ? mac_for(ip) : e.requested_mac;
-    int index = 0;
+    size_t index = 0;
     for (auto& [nid, other] : eps) index += other.ip ? 1 : 0;
     UniqueFd nsfd = open_netns(l->second.netns);
-    VethSpec v;
-    v.bridge = n.bridge;
-    v.host_ifname = "vb" + e.id.substr(0, 11);
-    v.netns_fd = nsfd.get();
-    v.ifname = "eth" + std::to_string(index);
-    v.mac = e.mac;
-    v.address = {ip, n.subnet.len};
-    v.mtu = n.mtu;
+    VethSpec v = plan_veth(st.endpoints, c.id, n, e, nsfd.get(), index);
     Netlink().add_veth(v);
     e.veth = v.host_ifname;
-    e.ip = ip;
   }
   try {
     st.persist(e);

@@ -24,15 +24,23 @@ struct LiveSandbox {
   std::string port_network;            // the network the ports lead into
 };
 
+// What the embedded DNS knows of a container: the names it answers for it, and the container's
+// own `--dns` resolvers, to which its other questions go.
+struct DnsIdentity {
+  std::string name, hostname;
+  std::vector<std::string> upstreams;
+};
+
+// container id -> network id -> endpoint
+using EndpointTable = std::map<std::string, std::map<std::string, Endpoint>>;
+
 struct NetworkManager::State {
   NetworkOptions opts;
   Db& db;
   std::mutex mu;
   std::map<std::string, Network> networks;  // by id
-  // container id -> network id -> endpoint
-  std::map<std::string, std::map<std::string, Endpoint>> endpoints;
-  // container id -> (name, hostname): the names the embedded DNS answers
-  std::map<std::string, std::pair<std::string, std::string>> dns_names;
+  EndpointTable endpoints;
+  std::map<std::string, DnsIdentity> dns_names;  // by container id
   std::map<std::string, LiveSandbox> live;
   int mtu = 1500;
   std::unique_ptr<Firewall> firewall;
@@ -47,10 +55,11 @@ struct NetworkManager::State {
   struct DnsTables {
     std::map<Ipv4, std::map<std::string, std::vector<Ipv4>>> zones;
     std::map<std::pair<Ipv4, Ipv4>, std::vector<Ipv4>> views;  // (gateway, client) -> gateways
+    std::map<Ipv4, std::vector<std::string>> upstreams;        // container address -> its --dns
   };
   std::mutex dns_mu;
   DnsTables dns_tables;
-  std::vector<Ipv4> dns_lookup(Ipv4 local, Ipv4 client, const std::string& name);
+  DnsServer::Answer dns_lookup(Ipv4 local, Ipv4 client, const std::string& name);
 
   State(NetworkOptions o, Db& d) : opts(std::move(o)), db(d) {}
 

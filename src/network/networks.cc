@@ -63,7 +63,8 @@ NetworkManager::NetworkManager(NetworkOptions opts, Db& db)
   while (eps.step()) {
     auto j = json::parse(eps.text(0));
     auto e = Endpoint::from_json(j);
-    s_->dns_names[e.container_id] = {j.value("container_name", ""), j.value("hostname", "")};
+    s_->dns_names[e.container_id] = {j.value("container_name", ""), j.value("hostname", ""),
+                                     j.value("dns", std::vector<std::string>{})};
     s_->endpoints[e.container_id][e.network_id] = std::move(e);
   }
   s_->mtu = s_->opts.mtu > 0 ? s_->opts.mtu : Netlink().uplink_mtu();
@@ -105,8 +106,9 @@ void NetworkManager::State::persist(const Endpoint& e) {
   json j = e.to_json();
   auto names = dns_names.find(e.container_id);
   if (names != dns_names.end()) {
-    j["container_name"] = names->second.first;
-    j["hostname"] = names->second.second;
+    j["container_name"] = names->second.name;
+    j["hostname"] = names->second.hostname;
+    if (!names->second.upstreams.empty()) j["dns"] = names->second.upstreams;
   }
   Statement(db,
             "INSERT OR REPLACE INTO network_endpoints(container_id, network_id, data) "
@@ -171,8 +173,8 @@ void NetworkManager::State::rebuild_dns() {
       std::set<std::string> keys(e.aliases.begin(), e.aliases.end());
       keys.insert(cid.substr(0, 12));
       if (names != dns_names.end()) {
-        if (!names->second.first.empty()) keys.insert(names->second.first);
-        if (!names->second.second.empty()) keys.insert(names->second.second);
+        if (!names->second.name.empty()) keys.insert(names->second.name);
+        if (!names->second.hostname.empty()) keys.insert(names->second.hostname);
       }
       for (auto k : keys) {
         for (auto& ch : k) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
@@ -180,6 +182,8 @@ void NetworkManager::State::rebuild_dns() {
       }
     }
     for (auto& [gateway, address] : places) {
+      if (names != dns_names.end() && !names->second.upstreams.empty())
+        t.upstreams[address] = names->second.upstreams;
       auto& view = t.views[{gateway, address}];
       view.push_back(gateway);
       for (auto& [other, unused] : places)
@@ -190,9 +194,12 @@ void NetworkManager::State::rebuild_dns() {
   dns_tables = std::move(t);
 }
 
-std::vector<Ipv4> NetworkManager::State::dns_lookup(Ipv4 local, Ipv4 client,
+DnsServer::Answer NetworkManager::State::dns_lookup(Ipv4 local, Ipv4 client,
                                                     const std::string& name) {
   std::lock_guard lk(dns_mu);
+  DnsServer::Answer answer;
+  if (auto up = dns_tables.upstreams.find(client); up != dns_tables.upstreams.end())
+    answer.upstreams = up->second;
   auto view = dns_tables.views.find({local, client});
   std::vector<Ipv4> only_local = {local};
   const auto& gateways = view == dns_tables.views.end() ? only_local : view->second;
@@ -201,9 +208,12 @@ std::vector<Ipv4> NetworkManager::State::dns_lookup(Ipv4 local, Ipv4 client,
     auto zone = dns_tables.zones.find(gw);
     if (zone == dns_tables.zones.end()) continue;
     auto it = zone->second.find(name);
-    if (it != zone->second.end()) return it->second;
+    if (it != zone->second.end()) {
+      answer.addresses = it->second;
+      break;
+    }
   }
-  return {};
+  return answer;
 }
 
 void NetworkManager::restore(const std::set<std::string>& running) {

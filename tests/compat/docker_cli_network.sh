@@ -51,18 +51,7 @@ remember_bridges() {
     [[ " $BRIDGES " == *" $b "* ]] || BRIDGES+=" $b"
   done
 }
-# After lib.sh's remove_berth_network (deferred by start_berthd -b): whatever it missed of the
-# iptables rules, the nftables table, and the bridges the daemon reported.
-net_cleanup() {
-  local pass rule b
-  for pass in 1 2 3; do
-    iptables -w -S FORWARD 2>/dev/null | grep -F "\"berth:$TABLE\"" | sed 's/^-A /-D /' |
-      while read -r rule; do eval "iptables -w $rule" 2>/dev/null; done
-  done
-  nft delete table ip "$TABLE" 2>/dev/null
-  for b in $BRIDGES; do ip link del "$b" 2>/dev/null; done
-  return 0
-}
+net_cleanup() { remove_berth_network $BRIDGES; }
 defer hard_cleanup
 defer net_cleanup
 

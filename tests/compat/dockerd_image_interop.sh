@@ -9,10 +9,6 @@ source "$(dirname "$0")/lib.sh"
 set -E
 trap '[[ $- == *e* && $BASH_SUBSHELL == 0 ]] && echo "FAIL: unexpected failure at line $LINENO: $BASH_COMMAND" >&2' ERR
 
-DOCKERD=${DOCKERD:-/usr/sbin/dockerd}
-[ -x "$DOCKERD" ] || fail "dockerd is not installed (scripts/setup.sh installs docker.io)"
-command -v containerd >/dev/null || fail "containerd is not installed (comes with docker.io)"
-
 # What an installed Docker owns, to compare at the end.
 host_state() {
   for p in /var/lib/docker /run/docker.sock /var/run/docker.sock /run/containerd; do
@@ -22,39 +18,8 @@ host_state() {
 host_before=$(host_state)
 
 step "start containerd and dockerd of this test's own"
-D=$WORK/dockerd
-mkdir -p "$D"
-# Our own containerd: dockerd 20.10 would use /run/containerd/containerd.sock whenever that
-# exists, and only otherwise start a managed one; this way it never touches a system one.
-cat >"$D/containerd.toml" <<EOF
-version = 2
-root = "$D/containerd-root"
-state = "$D/containerd-state"
-disabled_plugins = ["io.containerd.grpc.v1.cri"]
-[grpc]
-  address = "$D/containerd.sock"
-[ttrpc]
-  address = "$D/containerd.sock.ttrpc"
-[debug]
-  address = ""
-[metrics]
-  address = ""
-EOF
-containerd --config "$D/containerd.toml" >"$D/containerd.log" 2>&1 &
-containerd_pid=$!
-defer "stop_pid $containerd_pid containerd"
-for _ in $(seq 100); do [ -S "$D/containerd.sock" ] && break; sleep 0.1; done
-[ -S "$D/containerd.sock" ] || { cat "$D/containerd.log" >&2; fail "containerd did not start"; }
-
-"$DOCKERD" --data-root "$D/data" --exec-root "$D/exec" -H "unix://$D/docker.sock" \
-  --pidfile "$D/docker.pid" --containerd "$D/containerd.sock" \
-  --bridge=none --iptables=false --ip6tables=false --ip-masq=false --userland-proxy=false \
-  --exec-opt native.cgroupdriver=cgroupfs --log-level=error >"$D/dockerd.log" 2>&1 &
-dockerd_pid=$!
-defer "stop_pid $dockerd_pid dockerd"
-ddocker() { DOCKER_HOST="unix://$D/docker.sock" "$DOCKER_CLI" "$@"; }
-for _ in $(seq 300); do ddocker version >/dev/null 2>&1 && break; sleep 0.1; done
-ddocker version >/dev/null 2>&1 || { cat "$D/dockerd.log" >&2; fail "dockerd did not start"; }
+start_dockerd --bridge=none --iptables=false --ip6tables=false --ip-masq=false \
+  --userland-proxy=false
 check_contains "$(ddocker version --format '{{.Server.Version}}')" "20.10" "the dockerd under test is Debian's 20.10"
 
 start_berthd berthd
@@ -133,8 +98,8 @@ check_eq "$RC/$OUT" "0/Loaded image ID: $b_id2" "dockerd loads berthd's save by 
 
 # ---------------------------------------------------------------------------------------
 step "the host's Docker state is untouched"
-stop_pid "$dockerd_pid" dockerd
-stop_pid "$containerd_pid" containerd
+stop_pid "$DOCKERD_PID" dockerd
+stop_pid "$CONTAINERD_PID" containerd
 check_eq "$(host_state)" "$host_before" "/var/lib/docker, /run/docker.sock, /run/containerd unchanged"
 
 finish_checks "dockerd <-> berthd image save/load"

@@ -75,15 +75,16 @@ stop_pid() {
   kill -9 "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
 }
-# remove_berth_network BRIDGE: what a berthd with that default bridge left in the kernel:
-# its nftables table, its iptables accept rules (they name every bridge it made), the bridges.
+# remove_berth_network BRIDGE [MORE BRIDGES...]: what a berthd with that default bridge left
+# in the kernel: its nftables table, its iptables accept rules (they name every bridge it made),
+# the bridges, and the other bridges named (those of its networks, when no rule names them).
 remove_berth_network() {
   local table=berth_$1 links
   links=$(iptables -w -S FORWARD 2>/dev/null | awk -v c="\"berth:$table\"" '$0 ~ c {for (i = 1; i < NF; i++) if ($i == "-i" || $i == "-o") print $(i + 1)}' | sort -u)
   iptables -w -S FORWARD 2>/dev/null | grep -F "berth:$table" | sed 's/^-A /-D /' |
     while read -r rule; do eval "iptables -w $rule" || true; done
   nft delete table ip "$table" 2>/dev/null || true
-  for l in $1 $links; do ip link del "$l" 2>/dev/null || true; done
+  for l in "$@" $links; do ip link del "$l" 2>/dev/null || true; done
 }
 # start_berthd NAME [BERTHD FLAGS...]: sets BERTHD_PID, BERTHD_SOCK, BERTHD_DIR, BERTHD_BRIDGE;
 # waits until /_ping answers. Each daemon gets a default bridge of its own unless -b is given.
@@ -138,3 +139,46 @@ start_berthd() {
 }
 # bdocker ARGS: the docker CLI against the berthd last started.
 bdocker() { DOCKER_HOST="unix://$BERTHD_SOCK" "$DOCKER_CLI" "$@"; }
+
+# ---- Debian's dockerd started by a test, with a containerd of its own (dockerd 20.10 would use
+# /run/containerd/containerd.sock whenever that exists, and only otherwise start a managed one;
+# this way it never touches a system one). Everything lives under $WORK/dockerd.
+# start_dockerd [DOCKERD FLAGS...]: sets DOCKERD_DIR, DOCKERD_SOCK; waits until it answers.
+DOCKERD=${DOCKERD:-/usr/sbin/dockerd}
+start_dockerd() {
+  [ -x "$DOCKERD" ] || fail "dockerd is not installed (scripts/setup.sh installs docker.io)"
+  command -v containerd >/dev/null || fail "containerd is not installed (comes with docker.io)"
+  DOCKERD_DIR=$WORK/dockerd
+  DOCKERD_SOCK=$DOCKERD_DIR/docker.sock
+  local d=$DOCKERD_DIR
+  mkdir -p "$d"
+  cat >"$d/containerd.toml" <<EOF
+version = 2
+root = "$d/containerd-root"
+state = "$d/containerd-state"
+disabled_plugins = ["io.containerd.grpc.v1.cri"]
+[grpc]
+  address = "$d/containerd.sock"
+[ttrpc]
+  address = "$d/containerd.sock.ttrpc"
+[debug]
+  address = ""
+[metrics]
+  address = ""
+EOF
+  containerd --config "$d/containerd.toml" >"$d/containerd.log" 2>&1 &
+  CONTAINERD_PID=$!
+  defer "stop_pid $CONTAINERD_PID containerd"
+  for _ in $(seq 100); do [ -S "$d/containerd.sock" ] && break; sleep 0.1; done
+  [ -S "$d/containerd.sock" ] || { cat "$d/containerd.log" >&2; fail "containerd did not start"; }
+  "$DOCKERD" --data-root "$d/data" --exec-root "$d/exec" -H "unix://$DOCKERD_SOCK" \
+    --pidfile "$d/docker.pid" --containerd "$d/containerd.sock" \
+    --exec-opt native.cgroupdriver=cgroupfs --log-level=error "$@" >"$d/dockerd.log" 2>&1 &
+  DOCKERD_PID=$!
+  defer "stop_pid $DOCKERD_PID dockerd"
+  for _ in $(seq 300); do ddocker version >/dev/null 2>&1 && return 0; sleep 0.1; done
+  cat "$d/dockerd.log" >&2
+  fail "dockerd did not start"
+}
+# ddocker ARGS: the docker CLI against the dockerd start_dockerd started.
+ddocker() { DOCKER_HOST="unix://$DOCKERD_SOCK" "$DOCKER_CLI" "$@"; }

@@ -18,8 +18,6 @@ for t in ip nft iptables iptables-save iptables-restore busybox containerd; do
 done
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=$(command -v python3)
-DOCKERD=${DOCKERD:-/usr/sbin/dockerd}
-[ -x "$DOCKERD" ] || fail "dockerd is not installed (scripts/setup.sh installs docker.io)"
 [ -x "$BERTHD" ] || fail "berthd not found at $BERTHD (build it: ninja -C build berthd)"
 
 BR=bno$$ NS=out$$ VH=vho$$ VO=vno$$ DBR=dkr$$ TABLE=berth_bno$$
@@ -126,8 +124,13 @@ while True:
     s.sendto(head + data[12:i + 5] + answers, peer)
 PY
 ox "$PY" -u "$WORK/fakedns.py" "$OUT_IP" "$OUT_IP" "$WORK/dns.log" >"$WORK/dns.err" 2>&1 &
-for _ in $(seq 50); do grep -q listening "$WORK/dns.log" 2>/dev/null && [ -n "$(ox ss -Hltn 'sport = :8000')" ] && break; sleep 0.1; done
+# A second resolver outside, for containers' own --dns; its answer tells it apart.
+OUT_DNS2=$(net 0).3 OUT_ANSWER2=$(net 0).99
+ip -n "$NS" addr add "$OUT_DNS2/24" dev "$VO"
+ox "$PY" -u "$WORK/fakedns.py" "$OUT_DNS2" "$OUT_ANSWER2" "$WORK/dns2.log" >"$WORK/dns2.err" 2>&1 &
+for _ in $(seq 50); do grep -q listening "$WORK/dns.log" 2>/dev/null && grep -q listening "$WORK/dns2.log" 2>/dev/null && [ -n "$(ox ss -Hltn 'sport = :8000')" ] && break; sleep 0.1; done
 grep -q listening "$WORK/dns.log" || { cat "$WORK/dns.err" >&2; fail "fake DNS server did not start"; }
+grep -q listening "$WORK/dns2.log" || { cat "$WORK/dns2.err" >&2; fail "second fake DNS server did not start"; }
 
 # ---- berthd with its own bridge, --bip and --dns (the fake upstream only).
 start_bd() {
@@ -212,6 +215,17 @@ cx a2 nslookup a1
 check_match "$OUT" "Address:? $(ip_of a1 neta)" "nslookup a1 (a container name) answers locally"
 check_contains "$(awk '$2 == "outside.test" {print $1}' "$WORK/dns.log" | sort -u)" "$HOST_IP" "upstream queries come from the host"
 check_eq "$(awk '$2 ~ /^(a1|web|defc)(\.|$)/' "$WORK/dns.log")" "" "container names are not forwarded upstream"
+# As Docker's embedded DNS: a container's own --dns on a user network is where its other
+# questions go; its resolv.conf still names the gateway.
+docker run -d --name a3 --network neta --dns "$OUT_DNS2" busybox sleep 600 >/dev/null
+cx a3 cat /etc/resolv.conf
+check_eq "$(grep '^nameserver' <<<"$OUT")" "nameserver $(net 2).1" "run --dns on a user network: resolv.conf names the gateway"
+cx a3 nslookup outside.test
+check_match "$OUT" "Address:? $OUT_ANSWER2" "run --dns on a user network: forwarded to the container's own resolver"
+cx a3 nslookup a1
+check_match "$OUT" "Address:? $(ip_of a1 neta)" "run --dns on a user network: container names still answered locally"
+cx a2 nslookup outside.test
+check_match "$OUT" "Address:? $OUT_IP" "containers without --dns still use berthd's --dns"
 
 step "4. internal network: no way out, but its members reach each other"
 docker network create --internal --subnet "$(net 4).0/24" -o com.docker.network.bridge.name="${NETS[2]}" netint >/dev/null
@@ -246,36 +260,9 @@ isolation_checks "before dockerd"
 
 # ---------------------------------------------------------------------------------------
 step "6. Debian's dockerd beside berthd, with its default firewall (iptables on)"
-D=$WORK/dockerd
-mkdir -p "$D"
-cat >"$D/containerd.toml" <<EOF
-version = 2
-root = "$D/containerd-root"
-state = "$D/containerd-state"
-disabled_plugins = ["io.containerd.grpc.v1.cri"]
-[grpc]
-  address = "$D/containerd.sock"
-[ttrpc]
-  address = "$D/containerd.sock.ttrpc"
-[debug]
-  address = ""
-[metrics]
-  address = ""
-EOF
-containerd --config "$D/containerd.toml" >"$D/containerd.log" 2>&1 &
-containerd_pid=$!
-defer "stop_pid $containerd_pid containerd"
-for _ in $(seq 100); do [ -S "$D/containerd.sock" ] && break; sleep 0.1; done
-[ -S "$D/containerd.sock" ] || { cat "$D/containerd.log" >&2; fail "containerd did not start"; }
 # A bridge of its own (-b and --bip exclude each other in dockerd: the address goes on first).
 ip link add "$DBR" type bridge && ip addr add "$(net 5).1/24" dev "$DBR" && ip link set "$DBR" up
-"$DOCKERD" --data-root "$D/data" --exec-root "$D/exec" -H "unix://$D/docker.sock" \
-  --pidfile "$D/docker.pid" --containerd "$D/containerd.sock" --bridge "$DBR" \
-  --exec-opt native.cgroupdriver=cgroupfs --log-level=error >"$D/dockerd.log" 2>&1 &
-dockerd_pid=$!
-defer "stop_pid $dockerd_pid dockerd"
-for _ in $(seq 300); do DOCKER_HOST="unix://$D/docker.sock" "$DOCKER_CLI" version >/dev/null 2>&1 && break; sleep 0.1; done
-DOCKER_HOST="unix://$D/docker.sock" "$DOCKER_CLI" version >/dev/null 2>&1 || { cat "$D/dockerd.log" >&2; fail "dockerd did not start"; }
+start_dockerd --bridge "$DBR"
 check_contains "$(iptables -S)" "-N DOCKER-USER" "dockerd made its DOCKER chains"
 if [ "$(iptables -S FORWARD | head -1)" != "-P FORWARD DROP" ]; then
   # dockerd sets DROP only when it turns ip_forward on itself; this host had it on already.
@@ -307,6 +294,8 @@ stop_pid "$BERTHD_PID" berthd
 start_bd
 check_eq "$(forward_rules | wc -l)" 8 "FORWARD: one -i and one -o accept rule for each of berth's 4 bridges"
 traffic_checks "berthd restarted beside dockerd" restarted
+cx a3 nslookup outside.test
+check_match "$OUT" "Address:? $OUT_ANSWER2" "berthd restarted: a3's own --dns is still its upstream"
 isolation_checks "berthd restarted beside dockerd"
 
 step "6c. berthd's start puts back a tampered table exactly"
@@ -334,8 +323,8 @@ step "7. cleanup: everything removed, the host's firewall as found"
 docker rm -f $(docker ps -aq) >/dev/null
 docker network rm neta netb netint >/dev/null
 stop_pid "$BERTHD_PID" berthd
-stop_pid "$dockerd_pid" dockerd
-stop_pid "$containerd_pid" containerd
+stop_pid "$DOCKERD_PID" dockerd
+stop_pid "$CONTAINERD_PID" containerd
 restore_host
 # Rules and tables of other berthds (concurrent tests) may come and go meanwhile: left out.
 for t in filter nat; do

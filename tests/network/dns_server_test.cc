@@ -11,6 +11,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstring>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <random>
@@ -290,11 +291,12 @@ class DnsServerTest : public ::testing::Test {
   std::mutex mu;
   std::vector<std::string> names_looked_up;
   std::vector<Ipv4> askers;
+  std::map<Ipv4, std::vector<std::string>> client_upstreams;
   DnsServer server{[this](Ipv4 local, Ipv4 client, const std::string& name) {
                      std::lock_guard lock(mu);
                      names_looked_up.push_back(name);
                      askers.push_back(client);
-                     return containers(local, name);
+                     return DnsServer::Answer{containers(local, name), client_upstreams[client]};
                    },
                    {}};
   uint16_t port = free_port();
@@ -365,6 +367,23 @@ TEST_F(DnsServerTest, ForwardsOtherNamesAndRelaysTheAnswerWithTheClientsId) {
   ASSERT_EQ(received.size(), 1u);
   // The same question; only the id is the server's own.
   EXPECT_TRUE(std::equal(q.begin() + 2, q.end(), received[0].begin() + 2, received[0].end()));
+}
+
+TEST_F(DnsServerTest, ForwardsToTheAskersOwnResolversWhenItHasThem) {
+  FakeUpstream own;
+  server.set_upstreams({"127.0.0.1:" + std::to_string(free_port())});  // dead
+  {
+    std::lock_guard lock(mu);
+    client_upstreams[kLoopback] = {own.address()};
+  }
+  Answer a = parse(*ask_udp(port, query(7, "example.com")));
+  EXPECT_EQ(a.rcode(), 0);
+  EXPECT_EQ(a.addresses, std::vector<std::string>{"1.2.3.4"});
+  EXPECT_EQ(own.received().size(), 1u);
+  // Local names are still answered by the server itself.
+  Answer local = parse(*ask_udp(port, query(8, "db")));
+  EXPECT_EQ(local.addresses, std::vector<std::string>{"10.0.0.4"});
+  EXPECT_EQ(own.received().size(), 1u);
 }
 
 TEST_F(DnsServerTest, RelaysTruncationAndForwardsTcpQuestionsOverTcp) {
