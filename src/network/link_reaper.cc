@@ -1,5 +1,8 @@
 #include "network/link_reaper.h"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include "base/log.h"
 #include "network/netlink.h"
 
@@ -25,6 +28,8 @@ void LinkReaper::remove(std::string link) {
 }
 
 void LinkReaper::run() {
+  // Deleting a veth keeps the kernel busy for ~25 ms: containers starting meanwhile come first.
+  ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 10);
   std::unique_lock lk(mu_);
   for (;;) {
     cv_.wait(lk, [&] { return stopping_ || !queue_.empty(); });

@@ -286,8 +286,34 @@ void Netlink::create_veth(const std::string& host_ifname, int netns_fd, const st
              host_ifname + " (peer " + ifname + ")");
 }
 
-void Netlink::plug_veth(const VethSpec& spec) {
+void Netlink::attach_veth(const std::string& host_ifname, const std::string& bridge_name, int mtu) {
   const Impl& host = *impl_;
+  Link bridge = host.find_link(bridge_name);
+  if (!bridge) {
+    throw Error("netlink: attach veth " + host_ifname + ": bridge " + bridge_name +
+                " does not exist");
+  }
+  Link host_end = host.find_link(host_ifname);
+  if (!host_end) host.fail(-NLE_OBJ_NOTFOUND, "find veth", host_ifname);
+  if (rtnl_link_get_master(host_end.get()) == rtnl_link_get_ifindex(bridge.get()) &&
+      static_cast<int>(rtnl_link_get_mtu(host_end.get())) == mtu &&
+      (rtnl_link_get_flags(host_end.get()) & IFF_UP))
+    return;
+  Link attach(rtnl_link_alloc());
+  rtnl_link_set_mtu(attach.get(), mtu);
+  rtnl_link_set_master(attach.get(), rtnl_link_get_ifindex(bridge.get()));
+  rtnl_link_set_flags(attach.get(), IFF_UP);
+  host.check(rtnl_link_change(host.sock.get(), host_end.get(), attach.get(), 0),
+             "attach veth to bridge " + bridge_name + ":", host_ifname);
+
+  // A container reaching its own published port: with br_netfilter the DNAT happens while
+  // the frame is bridged, and it must go back out of the port it came in by.
+  std::string knob = "/sys/class/net/" + host_ifname + "/brport/hairpin_mode";
+  UniqueFd fd(::open(knob.c_str(), O_WRONLY | O_CLOEXEC));
+  if (!fd || ::write(fd.get(), "1", 1) != 1) throw_errno("set hairpin mode: " + knob);
+}
+
+void Netlink::plug_veth(const VethSpec& spec) {
   NlAddr mac;
   if (!spec.mac.empty()) {
     nl_addr* parsed = nullptr;
@@ -296,27 +322,7 @@ void Netlink::plug_veth(const VethSpec& spec) {
     }
     mac.reset(parsed);
   }
-  Link bridge = host.find_link(spec.bridge);
-  if (!bridge) {
-    throw Error("netlink: plug veth " + spec.host_ifname + ": bridge " + spec.bridge +
-                " does not exist");
-  }
-  Link host_end = host.find_link(spec.host_ifname);
-  if (!host_end) host.fail(-NLE_OBJ_NOTFOUND, "find veth", spec.host_ifname);
-  Link attach(rtnl_link_alloc());
-  rtnl_link_set_mtu(attach.get(), spec.mtu);
-  rtnl_link_set_master(attach.get(), rtnl_link_get_ifindex(bridge.get()));
-  rtnl_link_set_flags(attach.get(), IFF_UP);
-  host.check(rtnl_link_change(host.sock.get(), host_end.get(), attach.get(), 0),
-             "attach veth to bridge " + spec.bridge + ":", spec.host_ifname);
-
-  // A container reaching its own published port: with br_netfilter the DNAT happens while
-  // the frame is bridged, and it must go back out of the port it came in by.
-  {
-    std::string knob = "/sys/class/net/" + spec.host_ifname + "/brport/hairpin_mode";
-    UniqueFd fd(::open(knob.c_str(), O_WRONLY | O_CLOEXEC));
-    if (!fd || ::write(fd.get(), "1", 1) != 1) throw_errno("set hairpin mode: " + knob);
-  }
+  attach_veth(spec.host_ifname, spec.bridge, spec.mtu);
 
   Netlink inside(spec.netns_fd);
   const Impl& ns = *inside.impl_;

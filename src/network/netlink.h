@@ -45,8 +45,11 @@ class Netlink {
   // add_veth in two steps, so that the first can be done before a container needs it: the
   // pair, both ends down, the peer named `ifname` inside the namespace...
   void create_veth(const std::string& host_ifname, int netns_fd, const std::string& ifname);
-  // ...then the host end attached to the bridge, the peer given its MAC, MTU, address and
-  // route, both up. A failure leaves the pair for the caller to delete.
+  // ...the host end attached to a bridge, with hairpin on, MTU set, up (a spare can be
+  // attached to the likeliest bridge ahead of time)...
+  void attach_veth(const std::string& host_ifname, const std::string& bridge, int mtu);
+  // ...then the host end attached to the spec's bridge unless it is already, the peer given
+  // its MAC, MTU, address and route, both up. A failure leaves the pair for the caller.
   void plug_veth(const VethSpec& spec);
   // The MTU of the link that carries the default IPv4 route; 1500 when there is none.
   int uplink_mtu();

@@ -315,7 +315,9 @@ void NetworkManager::restore(const std::set<std::string>& running) {
   tx.commit();
   st.apply_firewall();
   st.rebuild_dns();
-  st.pool = std::make_unique<SandboxPool>(st.netns_dir(), 2);
+  const Network& default_bridge = st.find("bridge");
+  st.pool = std::make_unique<SandboxPool>(st.netns_dir(), 2, default_bridge.bridge,
+                                          default_bridge.mtu);
 }
 
 Network NetworkManager::create(const json& req) {

@@ -1,6 +1,8 @@
 #include "network/sandbox_pool.h"
 
 #include <dirent.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <chrono>
 
@@ -11,7 +13,8 @@
 
 namespace berth::network {
 
-SandboxPool::SandboxPool(std::string dir, size_t size) : dir_(std::move(dir)), size_(size) {
+SandboxPool::SandboxPool(std::string dir, size_t size, std::string bridge, int mtu)
+    : dir_(std::move(dir)), size_(size), bridge_(std::move(bridge)), mtu_(mtu) {
   if (DIR* d = ::opendir(dir_.c_str())) {
     std::vector<std::string> stale;
     while (dirent* e = ::readdir(d))
@@ -43,6 +46,8 @@ std::optional<SpareSandbox> SandboxPool::take() {
 }
 
 void SandboxPool::run() {
+  // Spares are made while containers start: they should take what CPU those leave.
+  ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 10);
   std::unique_lock lk(mu_);
   for (;;) {
     cv_.wait(lk, [&] { return stopping_ || spares_.size() < size_; });
@@ -54,7 +59,9 @@ void SandboxPool::run() {
     try {
       create_netns(s.netns);
       UniqueFd fd = open_netns(s.netns);
-      Netlink().create_veth(s.veth, fd.get(), "eth0");
+      Netlink nl;
+      nl.create_veth(s.veth, fd.get(), "eth0");
+      nl.attach_veth(s.veth, bridge_, mtu_);
       made = true;
     } catch (const std::exception& e) {
       remove_netns(s.netns);

@@ -14,13 +14,15 @@ namespace berth::network {
 
 struct SpareSandbox {
   std::string netns;  // bound namespace file
-  std::string veth;   // host end; the peer is "eth0" inside, both down
+  std::string veth;   // host end, attached to the pool's bridge; the peer is "eth0", down
 };
 
 class SandboxPool {
  public:
   // Spares live in `dir` as spare-<hex> files; ones a previous daemon left are removed first.
-  SandboxPool(std::string dir, size_t size);
+  // Their veths are attached to `bridge` (the default network's, where most containers go)
+  // with `mtu`.
+  SandboxPool(std::string dir, size_t size, std::string bridge, int mtu);
   // Removes the spares left.
   ~SandboxPool();
   SandboxPool(const SandboxPool&) = delete;
@@ -34,6 +36,8 @@ class SandboxPool {
 
   std::string dir_;
   size_t size_;
+  std::string bridge_;
+  int mtu_;
   std::mutex mu_;
   std::condition_variable cv_;
   std::vector<SpareSandbox> spares_;

@@ -77,8 +77,9 @@ docker import --change 'CMD ["sh"]' "$tarball" busybox >/dev/null
 insp() { docker inspect -f "$1" "$2" 2>&1; }
 ex() { docker exec "$@" 2>&1; }
 ip_of() { insp "{{(index .NetworkSettings.Networks \"$2\").IPAddress}}" "$1"; }
-# veths() BRIDGE: the host ends plugged into a bridge.
-veths() { ip -o link show master "$1" 2>/dev/null | awk -F': ' '{print $2}' | cut -d@ -f1 | sort; }
+# veths() BRIDGE: the host ends plugged into a bridge with a container behind them (berthd
+# keeps spare veths on its default bridge, whose peers are down: NO-CARRIER).
+veths() { ip -o link show master "$1" 2>/dev/null | grep -v NO-CARRIER | awk -F': ' '{print $2}' | cut -d@ -f1 | sort; }
 nft_rules() { nft list table ip "$TABLE" 2>/dev/null || true; }
 sorted() { sort | tr '\n' ' '; }
 # ns_addrs NAME HOST: the addresses busybox nslookup prints for HOST inside container NAME.
