@@ -6,11 +6,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <chrono>
 #include <cstring>
 #include <limits>
 #include <thread>
@@ -18,6 +20,7 @@
 
 #include "base/error.h"
 #include "base/log.h"
+#include "base/memory.h"
 
 namespace berth::api {
 
@@ -30,6 +33,9 @@ struct Server::Impl {
   std::string path;
   asio::io_context ioc;
   unix_socket::acceptor acceptor{ioc};
+  // Connections open now, and whether any was served since memory was last released.
+  std::atomic<int> active{0};
+  std::atomic<bool> served{false};
 
   Impl(const Router& r, std::string p) : router(r), path(std::move(p)) {}
 
@@ -195,6 +201,7 @@ Server::~Server() {
 
 void Server::run() {
   for (;;) {
+    if (!wait_idle()) continue;
     boost::system::error_code ec;
     unix_socket::socket sock(impl_->ioc);
     impl_->acceptor.accept(sock, ec);
@@ -206,8 +213,25 @@ void Server::run() {
       log::warn("accept on " + impl_->path + ": " + ec.message());
       continue;
     }
-    std::thread([this, s = std::move(sock)]() mutable { impl_->serve(std::move(s)); }).detach();
+    ++impl_->active;
+    impl_->served = true;
+    std::thread([this, s = std::move(sock)]() mutable {
+      impl_->serve(std::move(s));
+      --impl_->active;
+    }).detach();
   }
+}
+
+bool Server::wait_idle() {
+  // Work (an import, a load, a burst of starts) pulls in code and grows the heap; a daemon
+  // that then sits idle hands that memory back, as it did after start-up.
+  constexpr auto kIdle = std::chrono::seconds(2);
+  if (!impl_->served) return true;
+  pollfd p{impl_->acceptor.native_handle(), POLLIN, 0};
+  int ready = ::poll(&p, 1, static_cast<int>(std::chrono::milliseconds(kIdle).count()));
+  if (ready != 0) return true;
+  if (impl_->active == 0 && impl_->served.exchange(false)) release_startup_memory(true);
+  return false;
 }
 
 void Server::stop() {

@@ -1,5 +1,6 @@
 // The Engine API over a unix socket: one thread per connection (attach and log streams
-// will hold theirs open), HTTP/1.1 keep-alive, Docker's response headers.
+// will hold theirs open), HTTP/1.1 keep-alive, Docker's response headers. An idle server
+// hands back the memory its work took.
 #pragma once
 
 #include <sys/types.h>
@@ -22,6 +23,10 @@ class Server {
   void stop();
 
  private:
+  // Waits for a connection; when none comes for a while after some were served (and none is
+  // open), releases memory and returns false.
+  bool wait_idle();
+
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

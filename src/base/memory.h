@@ -1,6 +1,7 @@
 // Long-lived processes that mostly sleep (berthd, each shim) hand back the memory their
-// start-up needed: code pages are clean copies of files, so dropping them from the
-// resident set loses nothing (they come back from the page cache if used).
+// start-up needed, and berthd what its work needed whenever it goes idle: code pages are clean
+// copies of files, so dropping them from the resident set loses nothing (they come back from the
+// page cache if used).
 #pragma once
 
 namespace berth {
