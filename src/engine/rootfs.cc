@@ -7,6 +7,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 
 #include "base/error.h"
@@ -50,6 +51,20 @@ std::string ContainerRootfs::mount(const std::vector<std::string>& lower_dirs) c
   if (opts.size() >= 4096)
     throw Error("mount rootfs " + merged + ": image has too many layers (" +
                 std::to_string(lower_dirs.size()) + ")");
+  // "volatile": overlay never syncs the whole upper filesystem, which it otherwise does when
+  // the last reference to the mount goes (5-30 ms per container exit here, more while other
+  // processes write). That is berth's durability rule for layers anyway: not fsynced, a power
+  // loss may lose the last moments. Kernels before 5.10 refuse the option.
+  static std::atomic<bool> volatile_ok{true};
+  if (volatile_ok) {
+    // The kernel leaves this marker behind and refuses to mount over it again, so that a user
+    // who does not know about volatile discards a writable layer that a crash may have cut.
+    remove_all(dir_ + "/work/work/incompat");
+    if (::mount("overlay", merged.c_str(), "overlay", 0, (opts + ",volatile").c_str()) == 0)
+      return merged;
+    if (errno != EINVAL) throw_errno("mount overlay on " + merged);
+    volatile_ok = false;
+  }
   if (::mount("overlay", merged.c_str(), "overlay", 0, opts.c_str()) < 0)
     throw_errno("mount overlay on " + merged);
   return merged;

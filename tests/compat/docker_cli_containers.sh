@@ -244,8 +244,10 @@ check_contains "$OUT" "Invalid signal: BOGUS" "kill -s BOGUS message"
 step "restart: new process, RestartCount unchanged"
 pid1=$(insp '{{.State.Pid}}' runner)
 started1=$(insp '{{.State.StartedAt}}' runner)
+docker exec runner sh -c 'echo written-before > /restart-mark' >/dev/null
 run_capture docker restart -t 1 runner
 check_eq "$RC/$OUT" "0/runner" "restart -t 1"
+check_eq "$(docker exec runner cat /restart-mark 2>&1)" "written-before" "restart keeps the writable layer (remounted)"
 check_eq "$(insp '{{.State.Status}} {{.RestartCount}}' runner)" "running 0" "after restart: running, RestartCount 0 (manual restarts do not count)"
 [ "$(insp '{{.State.Pid}}' runner)" != "$pid1" ] || check_fail "restart: the Pid did not change ($pid1)"
 [ "$(insp '{{.State.StartedAt}}' runner)" != "$started1" ] || check_fail "restart: StartedAt did not change"
