@@ -89,12 +89,17 @@ void Registry::add(CommandSpec spec, const Setup& setup) {
     leaf.app = parent->add_subcommand(w.back(), s.summary);
     leaf.app->set_help_flag();
     leaf.app->allow_extras();
-    leaf.run = setup(*leaf.app, leaf.args);
-    // run and create use -h for --hostname, so help is then --help alone, as in docker.
-    bool h_taken = leaf.app->get_option_no_throw("-h") != nullptr;
-    leaf.app->add_flag(h_taken ? "--help" : "-h,--help", leaf.help, "Print usage");
-    leaf.app->add_option("args", leaf.args);
+    leaf.setup = setup;
   }
+}
+
+void Registry::prepare(Leaf& leaf) {
+  if (leaf.run) return;
+  leaf.run = leaf.setup(*leaf.app, leaf.args);
+  // run and create use -h for --hostname, so help is then --help alone, as in docker.
+  bool h_taken = leaf.app->get_option_no_throw("-h") != nullptr;
+  leaf.app->add_flag(h_taken ? "--help" : "-h,--help", leaf.help, "Print usage");
+  leaf.app->add_option("args", leaf.args);
 }
 
 const Registry::Leaf* Registry::find_leaf(const CLI::App* app) const {
@@ -103,8 +108,20 @@ const Registry::Leaf* Registry::find_leaf(const CLI::App* app) const {
   return nullptr;
 }
 
+Registry::Leaf* Registry::find_leaf(const CLI::App* app) {
+  for (auto& l : leaves_)
+    if (l.app == app) return &l;
+  return nullptr;
+}
+
 const Registry::Leaf* Registry::find_path(const std::string& path) const {
   for (const auto& l : leaves_)
+    if (l.path == path) return &l;
+  return nullptr;
+}
+
+Registry::Leaf* Registry::find_path(const std::string& path) {
+  for (auto& l : leaves_)
     if (l.path == path) return &l;
   return nullptr;
 }
@@ -231,14 +248,15 @@ const CLI::App* chosen(const CLI::App* app) {
 }
 
 // `berth help [COMMAND...]`, docker's help command.
-int help_topic(const Registry& reg, const std::vector<std::string>& topic) {
+int help_topic(Registry& reg, const std::vector<std::string>& topic) {
   std::string path;
   for (const auto& w : topic) path += (path.empty() ? "" : " ") + w;
   if (path.empty()) {
     print_out(root_help(reg));
     return 0;
   }
-  if (const auto* l = reg.find_path(path)) {
+  if (auto* l = reg.find_path(path)) {
+    reg.prepare(*l);
     print_out(leaf_help(*l));
     return 0;
   }
@@ -308,7 +326,7 @@ bool takes_value(CLI::App& app, const std::string& token) {
 // the container's command line. CLI11 has no such mode, so a "--" goes in there.
 void end_flags_at_command(Registry& reg, std::vector<std::string>& args) {
   CLI::App* app = &reg.root();
-  const Registry::Leaf* leaf = nullptr;
+  Registry::Leaf* leaf = nullptr;
   std::string path;
   for (size_t i = 1; i < args.size(); ++i) {  // args[0] is the program
     const std::string& a = args[i];
@@ -323,6 +341,7 @@ void end_flags_at_command(Registry& reg, std::vector<std::string>& args) {
     }
     path += (path.empty() ? "" : " ") + a;
     if ((leaf = reg.find_path(path))) {
+      reg.prepare(*leaf);
       app = leaf->app;
       continue;
     }
@@ -384,6 +403,12 @@ int run(int argc, char** argv) {
   for (auto& a : args) argp.push_back(a.data());
   try {
     root.parse(static_cast<int>(argp.size()), argp.data());
+    // A command end_flags_at_command did not find (after a "--", say) gets its flags now.
+    if (auto* l = reg.find_leaf(chosen(&root)); l && !l->run) {
+      reg.prepare(*l);
+      root.clear();
+      root.parse(static_cast<int>(argp.size()), argp.data());
+    }
   } catch (const CLI::ParseError& e) {
     const CLI::App* at = chosen(&root);
     const Registry::Leaf* leaf = reg.find_leaf(at);

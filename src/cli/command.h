@@ -67,7 +67,8 @@ class Registry {
     const CommandSpec* spec = nullptr;
     Args args;
     bool help = false;
-    Run run;
+    Setup setup;
+    Run run;  // set once the leaf is prepared
   };
   struct Group {
     CLI::App* app = nullptr;
@@ -79,7 +80,11 @@ class Registry {
 
   // A management command such as "image" or "system" that holds subcommands.
   void group(const std::string& name, const std::string& summary);
+  // Registers the command's paths; its flags are declared only when it is prepared.
   void add(CommandSpec spec, const Setup& setup);
+  // Declares the leaf's flags: only the command being run (or asked about) pays for its
+  // flags, not all of them at every start.
+  void prepare(Leaf& leaf);
 
   Context& context() { return ctx_; }
   CLI::App& root() { return root_; }
@@ -88,7 +93,9 @@ class Registry {
   const std::list<Group>& groups() const { return groups_; }
   std::list<Group>& groups() { return groups_; }
   const Leaf* find_leaf(const CLI::App* app) const;
+  Leaf* find_leaf(const CLI::App* app);
   const Leaf* find_path(const std::string& path) const;
+  Leaf* find_path(const std::string& path);
 
  private:
   CLI::App& root_;
