@@ -20,6 +20,7 @@
 #include "engine/names.h"
 #include "engine/rootfs.h"
 #include "engine/rootfs_export.h"
+#include "engine/security_opts.h"
 #include "engine/shim_client.h"
 #include "engine/spec_builder.h"
 #include "runtime/runtime.h"
@@ -212,6 +213,7 @@ Container ContainerManager::create(const std::string& name, json cfg, json hc,
     throw InvalidArgument("maximum retry count cannot be used with restart policy '" + pname + "'");
   if (hc.value("AutoRemove", false) && pname != "" && pname != "no")
     throw InvalidArgument("can't create 'AutoRemove' container with restart policy");
+  check_security_opts(hc, container_capabilities(hc));
   std::string runtime_name = hc.value("Runtime", "");
   if (!runtime_name.empty() && runtime_name != "berth")
     throw InvalidArgument("unknown or invalid runtime name: " + runtime_name);

@@ -5,6 +5,8 @@
 
 #include "base/error.h"
 #include "base/fs.h"
+#include "engine/seccomp_profile.h"
+#include "engine/security_opts.h"
 #include "oci/spec.h"
 
 namespace berth::engine {
@@ -66,24 +68,6 @@ std::string cap_name(std::string c) {
   return c.rfind("CAP_", 0) == 0 ? c : "CAP_" + c;
 }
 
-std::vector<std::string> capabilities(const json& hc) {
-  if (hc.value("Privileged", false)) return kAllCaps;
-  std::vector<std::string> caps = kDefaultCaps;
-  auto list = [&](const char* key) {
-    std::vector<std::string> out;
-    if (auto it = hc.find(key); it != hc.end() && it->is_array())
-      for (auto& v : *it) out.push_back(cap_name(v.get<std::string>()));
-    return out;
-  };
-  auto add = list("CapAdd"), drop = list("CapDrop");
-  if (std::find(add.begin(), add.end(), "CAP_ALL") != add.end()) caps = kAllCaps;
-  for (auto& c : add)
-    if (c != "CAP_ALL" && std::find(caps.begin(), caps.end(), c) == caps.end()) caps.push_back(c);
-  if (std::find(drop.begin(), drop.end(), "CAP_ALL") != drop.end()) caps.clear();
-  for (auto& c : drop) std::erase(caps, c);
-  return caps;
-}
-
 bool all_digits(const std::string& s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), ::isdigit);
 }
@@ -102,6 +86,24 @@ std::optional<std::vector<std::string>> lookup(const std::string& file, const st
 }
 
 }  // namespace
+
+std::vector<std::string> container_capabilities(const json& hc) {
+  if (hc.value("Privileged", false)) return kAllCaps;
+  std::vector<std::string> caps = kDefaultCaps;
+  auto list = [&](const char* key) {
+    std::vector<std::string> out;
+    if (auto it = hc.find(key); it != hc.end() && it->is_array())
+      for (auto& v : *it) out.push_back(cap_name(v.get<std::string>()));
+    return out;
+  };
+  auto add = list("CapAdd"), drop = list("CapDrop");
+  if (std::find(add.begin(), add.end(), "CAP_ALL") != add.end()) caps = kAllCaps;
+  for (auto& c : add)
+    if (c != "CAP_ALL" && std::find(caps.begin(), caps.end(), c) == caps.end()) caps.push_back(c);
+  if (std::find(drop.begin(), drop.end(), "CAP_ALL") != drop.end()) caps.clear();
+  for (auto& c : drop) std::erase(caps, c);
+  return caps;
+}
 
 std::pair<uint32_t, uint32_t> resolve_user(const std::string& rootfs, const std::string& user,
                                            std::vector<uint32_t>* additional_gids) {
@@ -181,10 +183,11 @@ json build_spec(const Container& c, const SpecPaths& paths) {
   auto [uid, gid] = resolve_user(paths.rootfs, cfg.value("User", ""), &groups);
   proc["user"] = {{"uid", uid}, {"gid", gid}};
   if (!groups.empty()) proc["user"]["additionalGids"] = groups;
-  auto caps = capabilities(hc);
+  auto caps = container_capabilities(hc);
   proc["capabilities"] = {{"bounding", caps}, {"effective", caps}, {"permitted", caps}};
   proc.erase("rlimits");
-  proc["noNewPrivileges"] = false;
+  SecurityOptions security = parse_security_opts(hc);
+  proc["noNewPrivileges"] = security.no_new_privileges;
   if (auto it = hc.find("Ulimits"); it != hc.end() && it->is_array()) {
     json rl = json::array();
     for (auto& u : *it) {
@@ -207,7 +210,8 @@ json build_spec(const Container& c, const SpecPaths& paths) {
       m["options"] = {"nosuid", "noexec", "nodev", "mode=1777",
                       "size=" + std::to_string(shm > 0 ? shm : 64 << 20)};
     }
-    if (privileged && (m["destination"] == "/sys" || m["destination"] == "/sys/fs/cgroup")) {
+    if ((privileged && m["destination"] == "/sys") ||
+        ((privileged || security.writable_cgroups) && m["destination"] == "/sys/fs/cgroup")) {
       auto& opts = m["options"];
       for (auto it = opts.begin(); it != opts.end();)
         it = *it == "ro" ? opts.erase(it) : std::next(it);
@@ -268,6 +272,8 @@ json build_spec(const Container& c, const SpecPaths& paths) {
   }
   linux["namespaces"] = namespaces;
   if (auto it = hc.find("Sysctls"); it != hc.end() && it->is_object()) linux["sysctl"] = *it;
+  if (auto seccomp = container_seccomp(security, privileged, caps))
+    linux["seccomp"] = seccomp_json(*seccomp);
   return spec;
 }
 

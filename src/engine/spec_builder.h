@@ -1,5 +1,5 @@
 // A container's OCI runtime spec (config.json), built from Docker's Config and HostConfig
-// the way dockerd builds it: default capabilities, devices, mounts, masked paths, user
+// the way dockerd builds it: default capabilities, devices, mounts, masked paths, seccomp, user
 // resolved in the image's /etc/passwd and /etc/group.
 #pragma once
 
@@ -21,6 +21,10 @@ struct SpecPaths {
 };
 
 nlohmann::json build_spec(const Container& c, const SpecPaths& paths);
+
+// The container's capability set: Docker's default one, or all of them for --privileged, with
+// CapAdd and CapDrop applied ("ALL" in either).
+std::vector<std::string> container_capabilities(const nlohmann::json& host_config);
 
 // "user", "uid", "user:group", "uid:gid" -> uid and gid from the rootfs's passwd/group files.
 // Throws InvalidArgument in Docker's words when a name is not found.
