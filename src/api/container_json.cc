@@ -110,6 +110,8 @@ json container_inspect(const engine::Container& c, const engine::EngineOptions& 
     if (!cfg.contains(k)) cfg[k] = false;
   if (!cfg.contains("Labels") || cfg["Labels"].is_null()) cfg["Labels"] = json::object();
   json hc = c.host_config;
+  // As dockerd: only json-file's path is shown, local's files are private to the daemon.
+  bool json_file = hc.value("LogConfig", json::object()).value("Type", "json-file") == "json-file";
   if (!hc.contains("RestartPolicy") || !hc["RestartPolicy"].is_object())
     hc["RestartPolicy"] = {{"Name", "no"}, {"MaximumRetryCount", 0}};
   if (!hc.contains("AutoRemove")) hc["AutoRemove"] = false;
@@ -122,7 +124,7 @@ json container_inspect(const engine::Container& c, const engine::EngineOptions& 
           {"ResolvConfPath", path_join(cdir, "resolv.conf")},
           {"HostnamePath", path_join(cdir, "hostname")},
           {"HostsPath", path_join(cdir, "hosts")},
-          {"LogPath", c.log_path},
+          {"LogPath", json_file ? c.log_path : ""},
           {"Name", "/" + c.name},
           {"RestartCount", s.restart_count},
           {"Driver", "overlay2"},

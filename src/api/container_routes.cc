@@ -13,7 +13,7 @@
 #include "base/error.h"
 #include "base/log.h"
 #include "base/time.h"
-#include "engine/log_reader.h"
+#include "logfile/reader.h"
 
 namespace berth::api {
 namespace {
@@ -113,7 +113,7 @@ Response list(Services& s, const Request& req) {
 
 Response logs(Services& s, const Request& req) {
   auto c = s.containers.get(req.params.at("name"));
-  engine::LogQuery q;
+  logfile::Query q;
   q.stdout = req.flag("stdout");
   q.stderr = req.flag("stderr");
   if (!q.stdout && !q.stderr)
@@ -138,12 +138,14 @@ Response logs(Services& s, const Request& req) {
   r.content_type =
       tty ? "application/vnd.docker.raw-stream" : "application/vnd.docker.multiplexed-stream";
   std::string id = c.id, path = c.log_path;
-  r.stream = [&s, q, timestamps, tty, id, path](const ChunkWriter& write) {
-    engine::read_json_log(
-        path, q,
-        [&](const engine::LogLine& l) {
-          std::string text = timestamps ? l.time + " " + l.text : l.text;
-          return write(tty ? text : frame(l.stream == "stderr" ? 2 : 1, text));
+  const logfile::Codec* codec = &logfile::codec_for(
+      c.host_config.value("LogConfig", json::object()).value("Type", "json-file"));
+  r.stream = [&s, q, timestamps, tty, id, path, codec](const ChunkWriter& write) {
+    logfile::read_log(
+        path, *codec, q,
+        [&](const logfile::Entry& e) {
+          std::string text = timestamps ? format_rfc3339(e.time_nano) + " " + e.text : e.text;
+          return write(tty ? text : frame(e.source == logfile::Source::kStderr ? 2 : 1, text));
         },
         [&] {
           if (!write("")) return false;

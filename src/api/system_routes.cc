@@ -116,7 +116,7 @@ void add_system_routes(Router& router, const DaemonFacts& facts, Services& servi
         {"NFd", static_cast<int>(list_dir("/proc/self/fd").size())},
         {"NGoroutines", 0},
         {"SystemTime", now_rfc3339()},
-        {"LoggingDriver", "json-file"},
+        {"LoggingDriver", services.containers.options().log_driver},
         {"CgroupDriver", "cgroupfs"},
         {"CgroupVersion", v2 ? "2" : "1"},
         {"KernelVersion", u.release},

@@ -19,10 +19,10 @@ int main(int argc, char** argv) {
   app.add_flag("--tty", o.tty, "the container has a terminal");
   app.add_flag("--stdin", o.stdin, "keep the container's stdin open for attach");
   app.add_flag("--stdin-once", o.stdin_once, "close stdin when the first attached stdin ends");
-  app.add_option("--log-driver", o.log_driver, "json-file or none")
-      ->check(CLI::IsMember({"json-file", "none"}));
-  app.add_option("--log-path", o.log_path, "json-file log path");
-  app.add_option("--log-opt", o.log_opts, "max-size=10m, max-file=3");
+  app.add_option("--log-driver", o.log_driver, "json-file, local or none")
+      ->check(CLI::IsMember({"json-file", "local", "none"}));
+  app.add_option("--log-path", o.log_path, "the log file (json-file, local)");
+  app.add_option("--log-opt", o.log_opts, "max-size=10m, max-file=3, compress=true");
   CLI11_PARSE(app, argc, argv);
   try {
     return berth::shim::run(o);

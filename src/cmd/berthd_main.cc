@@ -25,6 +25,7 @@
 #include "engine/manager.h"
 #include "image/content_store.h"
 #include "image/image_store.h"
+#include "logfile/config.h"
 #include "network/network.h"
 
 namespace {
@@ -46,6 +47,10 @@ struct Options {
   bool icc = true;
   std::vector<berth::network::AddressPool> pools;
   bool init = false;
+  // The default logging driver and its options (dockerd's --log-driver, --log-opt).
+  std::string log_driver = "json-file";
+  std::vector<std::string> log_opt_flags;
+  std::map<std::string, std::string> log_opts;
 };
 
 // daemon.json fills what the command line left unset, as dockerd does; a key given in both
@@ -76,16 +81,19 @@ void apply_config_file(Options& o, const CLI::App& app) {
   take("exec-root", "--exec-root", o.exec_root);
   take("log-level", "--log-level", o.log_level);
   if (j.contains("debug") && j["debug"] == true && !app.count("--log-level")) o.log_level = "debug";
-  static const std::set<std::string> kUsed = {
-      "data-root", "exec-root", "log-level",  "pidfile",  "hosts", "debug", "bridge",
-      "bip",       "dns",       "dns-search", "dns-opts", "mtu",   "icc",   "default-address-pools",
-      "init"};
+  static const std::set<std::string> kUsed = {"data-root", "exec-root",
+                                              "log-level", "pidfile",
+                                              "hosts",     "debug",
+                                              "bridge",    "bip",
+                                              "dns",       "dns-search",
+                                              "dns-opts",  "mtu",
+                                              "icc",       "default-address-pools",
+                                              "init",      "log-driver",
+                                              "log-opts"};
   // Keys of dockerd's daemon.json that berthd does not act on (yet) are accepted with a
   // warning, so that a Docker configuration works; anything else is a mistake.
   static const std::set<std::string> kDockerOnly = {"default-runtime",
                                                     "runtimes",
-                                                    "log-driver",
-                                                    "log-opts",
                                                     "live-restore",
                                                     "registry-mirrors",
                                                     "insecure-registries",
@@ -123,6 +131,19 @@ void apply_config_file(Options& o, const CLI::App& app) {
   if (!unknown.empty())
     throw Error("the following directives don't match any configuration option: " + unknown);
   take("pidfile", "--pidfile", o.pidfile);
+  take("log-driver", "--log-driver", o.log_driver);
+  if (j.contains("log-opts")) {
+    if (app.count("--log-opt"))
+      throw Error(
+          "the following directives are specified both as a flag and in the configuration "
+          "file: log-opts");
+    auto& opts = j["log-opts"];
+    if (!opts.is_object()) throw Error(o.config_file + ": log-opts: expected an object");
+    for (auto& [k, v] : opts.items()) {
+      if (!v.is_string()) throw Error(o.config_file + ": log-opts: " + k + ": expected a string");
+      o.log_opts[k] = v.get<std::string>();
+    }
+  }
   take("bridge", "--bridge", o.bridge);
   take("bip", "--bip", o.bip);
   auto take_list = [&](const char* key, const char* flag, std::vector<std::string>& field) {
@@ -223,6 +244,9 @@ int main(int argc, char** argv) {
   app.add_option("--dns-opt", o.dns_opts, "DNS options for containers");
   app.add_option("--mtu", o.mtu, "MTU of container networks (default: the uplink's)");
   app.add_option("--icc", o.icc, "inter-container traffic on the default bridge");
+  app.add_option("--log-driver", o.log_driver, "the default logging driver of containers");
+  app.add_option("--log-opt", o.log_opt_flags,
+                 "an option of the default logging driver: KEY=VALUE");
   app.add_flag("--init", o.init, "run an init in containers that do not say whether they want one");
   try {
     app.parse(argc, argv);
@@ -239,6 +263,16 @@ int main(int argc, char** argv) {
   ::signal(SIGPIPE, SIG_IGN);
   try {
     apply_config_file(o, app);
+    for (auto& kv : o.log_opt_flags) {
+      auto eq = kv.find('=');
+      if (eq == std::string::npos) throw Error("invalid log opt " + kv + ": expected KEY=VALUE");
+      o.log_opts[kv.substr(0, eq)] = kv.substr(eq + 1);
+    }
+    try {
+      berth::logfile::parse_config(o.log_driver, o.log_opts);
+    } catch (const std::exception& e) {
+      throw Error(std::string("failed to set log opts: ") + e.what());
+    }
     apply_log_level(o.log_level);
     if (o.hosts.empty()) o.hosts = {"unix://" + berth::path_join(o.exec_root, "berth.sock")};
     if (o.hosts.size() != 1 || o.hosts[0].rfind("unix://", 0) != 0)
@@ -279,7 +313,7 @@ int main(int argc, char** argv) {
     berth::network::NetworkManager networks(net, db);
     berth::engine::ContainerManager containers(
         {o.data_root, o.exec_root, sibling_binary("berth-shim"), sibling_binary("berth-init"),
-         o.init},
+         o.init, o.log_driver, o.log_opts},
         db, images, networks, events);
     images.set_in_use([&](const std::string& id) { return containers.image_user(id); });
     berth::api::Services services{images, content, events, containers, networks};
@@ -297,7 +331,6 @@ int main(int argc, char** argv) {
     berth::api::add_network_routes(router, services);
     // Live restore: containers kept running while berthd was away are found again.
     containers.restore();
-
 
     berth::mkdir_p(socket_path.substr(0, socket_path.rfind('/')), 0711);
     berth::api::Server server(router, socket_path, 0660);

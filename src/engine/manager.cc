@@ -23,6 +23,7 @@
 #include "engine/security_opts.h"
 #include "engine/shim_client.h"
 #include "engine/spec_builder.h"
+#include "logfile/config.h"
 #include "runtime/runtime.h"
 #include "shim/protocol.h"
 
@@ -219,13 +220,22 @@ Container ContainerManager::create(const std::string& name, json cfg, json hc,
     throw InvalidArgument("unknown or invalid runtime name: " + runtime_name);
   auto log_cfg = hc.value("LogConfig", json::object());
   std::string driver = log_cfg.is_object() ? log_cfg.value("Type", "") : "";
-  if (driver.empty()) driver = "json-file";
-  if (driver != "json-file" && driver != "none")
-    throw InvalidArgument("logger: no log driver named '" + driver + "' is registered");
-  hc["LogConfig"] = {
-      {"Type", driver},
-      {"Config",
-       log_cfg.is_object() && log_cfg.contains("Config") ? log_cfg["Config"] : json::object()}};
+  json log_opts = log_cfg.is_object() && log_cfg.contains("Config") && log_cfg["Config"].is_object()
+                      ? log_cfg["Config"]
+                      : json::object();
+  if (driver.empty()) driver = opts_.log_driver;
+  if (driver == opts_.log_driver)
+    for (auto& [k, v] : opts_.log_opts)
+      if (!log_opts.contains(k)) log_opts[k] = v;
+  std::map<std::string, std::string> log_opt_map;
+  for (auto& [k, v] : log_opts.items()) {
+    if (!v.is_string()) throw InvalidArgument("log opt '" + k + "': expected a string");
+    log_opt_map[k] = v.get<std::string>();
+  }
+  // Values too, not only the keys as dockerd at create: a bad max-size is a 400 now rather
+  // than a failed start later.
+  logfile::parse_config(driver, log_opt_map);
+  hc["LogConfig"] = {{"Type", driver}, {"Config", log_opts}};
   if (!hc.contains("NetworkMode") || !hc["NetworkMode"].is_string() ||
       hc["NetworkMode"].get<std::string>().empty())
     hc["NetworkMode"] = "default";
@@ -245,7 +255,7 @@ Container ContainerManager::create(const std::string& name, json cfg, json hc,
   c.image_id = img.id;
   c.config = std::move(cfg);
   c.host_config = std::move(hc);
-  c.log_path = driver == "json-file" ? path_join(container_dir(c.id), c.id + "-json.log") : "";
+  c.log_path = logfile::log_path(driver, container_dir(c.id), c.id);
   json endpoints =
       networking.is_object() ? networking.value("EndpointsConfig", json::object()) : json::object();
   networks_.declare(network_info(c), endpoints.is_object() ? endpoints : json::object());

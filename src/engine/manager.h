@@ -31,6 +31,10 @@ struct EngineOptions {
   // in those that leave it unset when `init` is the daemon's default (dockerd's --init).
   std::string init_binary;
   bool init_by_default = false;
+  // dockerd's log-driver and log-opts: for containers that name no driver, and the options
+  // of that driver where a container gives none of the same key.
+  std::string log_driver = "json-file";
+  std::map<std::string, std::string> log_opts;
   // Containers' writable layers, apart from the image layers in overlay/ so that the image
   // store's garbage collection never takes one for an orphaned layer.
   std::string snapshot_root() const { return data_root + "/overlay/containers"; }

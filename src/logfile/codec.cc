@@ -92,12 +92,13 @@ void append_json_string(std::string& out, std::string_view s) {
 // Docker's json-file: {"log":"...","stream":"stdout","time":"..."} and a newline.
 class JsonCodec final : public Codec {
  public:
-  void encode(const Entry& e, std::string& out) const override {
+  void encode(Source source, std::string_view text, int64_t time_nano,
+              std::string& out) const override {
     out += "{\"log\":";
-    append_json_string(out, e.text);
-    out += e.source == Source::kStderr ? ",\"stream\":\"stderr\",\"time\":\""
-                                       : ",\"stream\":\"stdout\",\"time\":\"";
-    out += format_rfc3339(e.time_nano);
+    append_json_string(out, text);
+    out += source == Source::kStderr ? ",\"stream\":\"stderr\",\"time\":\""
+                                     : ",\"stream\":\"stdout\",\"time\":\"";
+    out += format_rfc3339(time_nano);
     out += "\"}\n";
   }
 
@@ -122,12 +123,13 @@ class JsonCodec final : public Codec {
 // time and text) at both ends lets a reader check a record and find where the next starts.
 class LocalCodec final : public Codec {
  public:
-  void encode(const Entry& e, std::string& out) const override {
-    uint32_t len = static_cast<uint32_t>(kHeader + e.text.size());
+  void encode(Source source, std::string_view text, int64_t time_nano,
+              std::string& out) const override {
+    uint32_t len = static_cast<uint32_t>(kHeader + text.size());
     put(out, len, 4);
-    out += static_cast<char>(e.source);
-    put(out, static_cast<uint64_t>(e.time_nano), 8);
-    out += e.text;
+    out += static_cast<char>(source);
+    put(out, static_cast<uint64_t>(time_nano), 8);
+    out += text;
     put(out, len, 4);
   }
 

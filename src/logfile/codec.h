@@ -23,7 +23,8 @@ class Codec {
  public:
   virtual ~Codec() = default;
   // Appends the encoded entry to `out`.
-  virtual void encode(const Entry& e, std::string& out) const = 0;
+  virtual void encode(Source source, std::string_view text, int64_t time_nano,
+                      std::string& out) const = 0;
   // Decodes the entry at the front of `data`. Returns how many bytes it takes, or 0 when
   // `data` does not hold all of it yet. `ok` is false for bytes that are not an entry (one cut
   // by a crash): the caller drops the bytes returned and goes on.

@@ -94,7 +94,7 @@ void Writer::emit(Source source, std::string_view text) {
     if (config_.compress) start_compressing();
   }
   record_.clear();
-  codec_.encode(Entry{source, std::string(text), now_nano()}, record_);
+  codec_.encode(source, text, now_nano(), record_);
   try {
     // As dockerd: rotate once the file has reached max-size, before the next entry.
     if (config_.max_size > 0 && size_ >= config_.max_size) rotate();

@@ -2,8 +2,8 @@
 //
 // berthd starts `berth-shim` (setsid, so it outlives berthd) with:
 //   --id ID --bundle DIR --runtime-root DIR --socket PATH --state-dir DIR --ready-fd N
-//   [--tty] [--stdin] [--stdin-once] [--log-driver json-file|none] [--log-path PATH]
-//   [--log-opt max-size=10m] [--log-opt max-file=3]
+//   [--tty] [--stdin] [--stdin-once] [--log-driver json-file|local|none] [--log-path PATH]
+//   [--log-opt max-size=10m] [--log-opt max-file=3] [--log-opt compress=true]
 // The shim creates the container with the runtime library (its process waits before the
 // user program), listens on --socket, then writes one line to --ready-fd and closes it:
 //   "ok <pid>\n"  or  "error <message>\n"  (the message Docker users will see).

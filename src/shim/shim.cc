@@ -24,12 +24,13 @@
 #include "base/log.h"
 #include "base/memory.h"
 #include "base/time.h"
+#include "logfile/config.h"
+#include "logfile/writer.h"
 #include "runtime/runtime.h"
 #include "shim/attach.h"
 #include "shim/control.h"
 #include "shim/exec_session.h"
 #include "shim/exit_status.h"
-#include "shim/json_log.h"
 #include "shim/protocol.h"
 #include "shim/stdio.h"
 
@@ -105,7 +106,7 @@ class Shim final : private ExecLoop {
   std::optional<ExitStatus> exit_;
   std::chrono::steady_clock::time_point deadline_;
   OomCounter oom_;
-  std::optional<JsonLog> log_;
+  std::optional<logfile::Writer> log_;
 
   UniqueFd epoll_, signals_, listener_;
   UniqueFd out_, err_, stdin_, pty_;
@@ -128,10 +129,15 @@ class Shim final : private ExecLoop {
 };
 
 pid_t Shim::create() {
-  if (o_.log_driver == "json-file") {
-    log_.emplace(parse_json_log_config(o_.log_path, o_.log_opts));
-  } else if (o_.log_driver != "none") {
-    throw InvalidArgument("log driver " + o_.log_driver + " is not supported by berth-shim");
+  if (o_.log_driver != "none") {
+    std::map<std::string, std::string> opts;
+    for (auto& kv : o_.log_opts) {
+      auto eq = kv.find('=');
+      opts[kv.substr(0, eq)] = eq == std::string::npos ? "" : kv.substr(eq + 1);
+    }
+    if (o_.log_path.empty())
+      throw InvalidArgument("--log-path is required with the " + o_.log_driver + " log driver");
+    log_.emplace(o_.log_path, logfile::parse_config(o_.log_driver, opts));
   }
   mkdir_p(o_.state_dir, 0700);
   // A status left by an earlier run of this container must not be taken for this one's.
@@ -397,7 +403,9 @@ void Shim::drain_output() {
 }
 
 void Shim::deliver(Stream stream, std::string_view data) {
-  if (log_) log_->write(stream, data);
+  if (log_)
+    log_->write(stream == Stream::kStderr ? logfile::Source::kStderr : logfile::Source::kStdout,
+                data);
   std::vector<int> slow;
   for (auto& [fd, c] : clients_) {
     if (!c->send(stream, data) || !c->flush()) {
