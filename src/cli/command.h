@@ -122,6 +122,17 @@ int inspect_objects(Context& ctx, const Args& names, const std::string& format,
                     const std::string& type, bool size);
 // Adds docker's --format flag with its help text.
 void add_format_flag(CLI::App& app, std::string& target, const std::string& extra_help = "");
+// A prune command of docker's simple kind (containers, networks).
+struct PruneCommand {
+  std::string path;         // "container prune"
+  std::string summary;      // its one-line help
+  std::string warning;      // asked before pruning, unless -f
+  std::string endpoint;     // "/containers/prune"
+  std::string deleted_key;  // "ContainersDeleted"
+  std::string heading;      // "Deleted Containers:"
+  bool reports_space = false;
+};
+void add_prune_command(Registry& r, const PruneCommand& p);
 // Writes all of `s` to stdout.
 void print_out(const std::string& s);
 bool stdout_is_terminal();

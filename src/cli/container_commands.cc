@@ -392,39 +392,13 @@ void register_top(Registry& r) {
 }
 
 void register_prune(Registry& r) {
-  Context& ctx = r.context();
-  struct Options {
-    bool force = false;
-    std::vector<std::string> filters;
-  };
-  r.add({.paths = {"container prune"},
-         .usage = "[OPTIONS]",
-         .summary = "Remove all stopped containers",
-         .max_args = 0},
-        [&ctx](CLI::App& app, const Args&) -> Run {
-          auto o = std::make_shared<Options>();
-          add_list(app, "--filter", o->filters,
-                   "Provide filter values (e.g. \"until=<timestamp>\")", "filter");
-          app.add_flag("-f,--force", o->force, "Do not prompt for confirmation");
-          return [&ctx, o] {
-            if (!o->force && !confirm("WARNING! This will remove all stopped containers."))
-              return 0;
-            Query q;
-            if (auto f = filters_json(o->filters); !f.empty()) q.add("filters", f);
-            json report = ctx.api().call("POST", "/containers/prune", q);
-            std::string out;
-            json deleted = report.value("ContainersDeleted", json::array());
-            if (deleted.is_array() && !deleted.empty()) {
-              out += "Deleted Containers:\n";
-              for (const auto& id : deleted) out += go_sprint(id) + "\n";
-              out += "\n";
-            }
-            out +=
-                "Total reclaimed space: " + human_size(report.value("SpaceReclaimed", 0.0)) + "\n";
-            print_out(out);
-            return 0;
-          };
-        });
+  add_prune_command(r, {.path = "container prune",
+                        .summary = "Remove all stopped containers",
+                        .warning = "WARNING! This will remove all stopped containers.",
+                        .endpoint = "/containers/prune",
+                        .deleted_key = "ContainersDeleted",
+                        .heading = "Deleted Containers:",
+                        .reports_space = true});
 }
 
 void register_inspect(Registry& r) {

@@ -293,37 +293,13 @@ void register_rm(Registry& r) {
 }
 
 void register_prune(Registry& r) {
-  Context& ctx = r.context();
-  struct Options {
-    bool force = false;
-    std::vector<std::string> filters;
-  };
-  r.add({.paths = {"network prune"},
-         .usage = "[OPTIONS]",
-         .summary = "Remove all unused networks",
-         .max_args = 0},
-        [&ctx](CLI::App& app, const Args&) -> Run {
-          auto o = std::make_shared<Options>();
-          add_list(app, "--filter", o->filters,
-                   "Provide filter values (e.g. \"until=<timestamp>\")", "filter");
-          app.add_flag("-f,--force", o->force, "Do not prompt for confirmation");
-          return [&ctx, o] {
-            if (!o->force &&
-                !confirm("WARNING! This will remove all custom networks not used by at least one "
-                         "container."))
-              return 0;
-            Query q;
-            if (auto f = filters_json(o->filters); !f.empty()) q.add("filters", f);
-            json report = ctx.api().call("POST", "/networks/prune", q);
-            json deleted = report.value("NetworksDeleted", json::array());
-            if (deleted.is_array() && !deleted.empty()) {
-              std::string out = "Deleted Networks:\n";
-              for (const auto& id : deleted) out += go_sprint(id) + "\n";
-              print_out(out + "\n");
-            }
-            return 0;
-          };
-        });
+  add_prune_command(r, {.path = "network prune",
+                        .summary = "Remove all unused networks",
+                        .warning = "WARNING! This will remove all custom networks not used by at "
+                                   "least one container.",
+                        .endpoint = "/networks/prune",
+                        .deleted_key = "NetworksDeleted",
+                        .heading = "Deleted Networks:"});
 }
 
 void register_connect(Registry& r) {
