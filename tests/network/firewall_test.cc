@@ -369,25 +369,17 @@ TEST_F(FirewallTest, TrafficFlowsDespiteDockersForwardDrop) {
   EXPECT_EQ(count(rule("-o", 2)), 0);
 }
 
-TEST_F(FirewallTest, ApplyTakesLittleTime) {
+// Many mappings go in one transaction; each answers (the time it takes is bench/'s business).
+TEST_F(FirewallTest, ManyMappingsAllAnswer) {
   auto s = state();
-  for (uint16_t i = 0; s.ports.size() < 10; ++i) {
-    s.ports.push_back({"tcp", Ipv4{}, static_cast<uint16_t>(19000 + i), Ipv4::parse("10.252.1.3"),
-                       8080, bridge(0)});
+  uint16_t last = 19000;
+  for (; s.ports.size() < 10; ++last) {
+    s.ports.push_back({"tcp", Ipv4{}, last, Ipv4::parse("10.252.1.3"), 8080, bridge(0)});
   }
-  auto timed = [&] {
-    auto start = std::chrono::steady_clock::now();
-    fw_.apply(s);
-    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
-        .count();
-  };
-  double first = timed();  // includes the iptables sync
-  std::vector<double> runs;
-  for (int i = 0; i < 15; ++i) runs.push_back(timed());
-  std::sort(runs.begin(), runs.end());
-  double median = runs[runs.size() / 2];
-  std::printf("apply(3 networks, 10 ports): first %.2f ms, then median %.2f ms\n", first, median);
-  EXPECT_LT(median, 500);
+  fw_.apply(s);
+  EXPECT_EQ(reach("", "127.0.0.1", 19000), "c2 10.252.1.1");
+  EXPECT_EQ(reach("out", "10.252.9.1", last - 1), "c2 10.252.9.2");
+  EXPECT_EQ(reach("", "127.0.0.1", 18080), "c1 10.252.1.1");
 }
 
 }  // namespace
