@@ -1,12 +1,9 @@
 #include "engine/exec.h"
 
 #include <arpa/inet.h>
-#include <sys/capability.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cstring>
-#include <fstream>
 #include <thread>
 
 #include "base/error.h"
@@ -50,30 +47,6 @@ void replace_or_append(std::vector<std::string>& env, const std::vector<std::str
       env.push_back(e);
     }
   }
-}
-
-// Every capability the kernel knows and berthd may hand out (its bounding set: a daemon in a
-// restricted environment cannot grant more): what a privileged exec gets.
-std::vector<std::string> all_capabilities() {
-  uint64_t bounding = ~uint64_t{0};
-  if (std::ifstream f("/proc/self/status"); f) {
-    for (std::string line; std::getline(f, line);)
-      if (line.rfind("CapBnd:", 0) == 0) bounding = std::stoull(line.substr(7), nullptr, 16);
-  }
-  int last = CAP_LAST_CAP;
-  if (std::ifstream f("/proc/sys/kernel/cap_last_cap"); f) f >> last;
-  std::vector<std::string> caps;
-  for (int c = 0; c <= last && c < 64; c++) {
-    if (!(bounding & (uint64_t{1} << c))) continue;
-    char* name = cap_to_name(static_cast<cap_value_t>(c));
-    if (!name) continue;
-    std::string n = name;
-    cap_free(name);
-    if (n.empty() || std::isdigit(static_cast<unsigned char>(n[0]))) continue;  // unnamed
-    for (auto& ch : n) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-    caps.push_back(n);
-  }
-  return caps;
 }
 
 // Docker's exit code for an exec that could not start (daemon/exec.go sets 126 for every
@@ -267,7 +240,7 @@ json ExecManager::process_json(const ExecRecord& r, const Container& c) const {
     if (!groups.empty()) proc["user"]["additionalGids"] = groups;
   }
   if (r.privileged) {
-    auto caps = all_capabilities();
+    auto caps = grantable_capabilities();
     proc["capabilities"] = {{"bounding", caps}, {"effective", caps}, {"permitted", caps}};
   }
   return proc;

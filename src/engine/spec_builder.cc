@@ -1,7 +1,10 @@
 #include "engine/spec_builder.h"
 
+#include <sys/capability.h>
+
 #include <algorithm>
 #include <cctype>
+#include <fstream>
 
 #include "base/error.h"
 #include "base/fs.h"
@@ -20,48 +23,6 @@ const std::vector<std::string> kDefaultCaps = {
     "CAP_MKNOD",   "CAP_NET_RAW",      "CAP_SETGID",           "CAP_SETUID",
     "CAP_SETFCAP", "CAP_SETPCAP",      "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT",
     "CAP_KILL",    "CAP_AUDIT_WRITE"};
-
-const std::vector<std::string> kAllCaps = {"CAP_CHOWN",
-                                           "CAP_DAC_OVERRIDE",
-                                           "CAP_DAC_READ_SEARCH",
-                                           "CAP_FOWNER",
-                                           "CAP_FSETID",
-                                           "CAP_KILL",
-                                           "CAP_SETGID",
-                                           "CAP_SETUID",
-                                           "CAP_SETPCAP",
-                                           "CAP_LINUX_IMMUTABLE",
-                                           "CAP_NET_BIND_SERVICE",
-                                           "CAP_NET_BROADCAST",
-                                           "CAP_NET_ADMIN",
-                                           "CAP_NET_RAW",
-                                           "CAP_IPC_LOCK",
-                                           "CAP_IPC_OWNER",
-                                           "CAP_SYS_MODULE",
-                                           "CAP_SYS_RAWIO",
-                                           "CAP_SYS_CHROOT",
-                                           "CAP_SYS_PTRACE",
-                                           "CAP_SYS_PACCT",
-                                           "CAP_SYS_ADMIN",
-                                           "CAP_SYS_BOOT",
-                                           "CAP_SYS_NICE",
-                                           "CAP_SYS_RESOURCE",
-                                           "CAP_SYS_TIME",
-                                           "CAP_SYS_TTY_CONFIG",
-                                           "CAP_MKNOD",
-                                           "CAP_LEASE",
-                                           "CAP_AUDIT_WRITE",
-                                           "CAP_AUDIT_CONTROL",
-                                           "CAP_SETFCAP",
-                                           "CAP_MAC_OVERRIDE",
-                                           "CAP_MAC_ADMIN",
-                                           "CAP_SYSLOG",
-                                           "CAP_WAKE_ALARM",
-                                           "CAP_BLOCK_SUSPEND",
-                                           "CAP_AUDIT_READ",
-                                           "CAP_PERFMON",
-                                           "CAP_BPF",
-                                           "CAP_CHECKPOINT_RESTORE"};
 
 std::string cap_name(std::string c) {
   for (auto& ch : c) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
@@ -87,8 +48,33 @@ std::optional<std::vector<std::string>> lookup(const std::string& file, const st
 
 }  // namespace
 
+std::vector<std::string> grantable_capabilities() {
+  static const std::vector<std::string> caps = [] {
+    uint64_t bounding = ~uint64_t{0};
+    if (std::ifstream f("/proc/self/status"); f) {
+      for (std::string line; std::getline(f, line);)
+        if (line.rfind("CapBnd:", 0) == 0) bounding = std::stoull(line.substr(7), nullptr, 16);
+    }
+    int last = CAP_LAST_CAP;
+    if (std::ifstream f("/proc/sys/kernel/cap_last_cap"); f) f >> last;
+    std::vector<std::string> out;
+    for (int c = 0; c <= last && c < 64; c++) {
+      if (!(bounding & (uint64_t{1} << c))) continue;
+      char* name = cap_to_name(static_cast<cap_value_t>(c));
+      if (!name) continue;
+      std::string n = name;
+      cap_free(name);
+      if (n.empty() || std::isdigit(static_cast<unsigned char>(n[0]))) continue;  // unnamed
+      for (auto& ch : n) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+      out.push_back(n);
+    }
+    return out;
+  }();
+  return caps;
+}
+
 std::vector<std::string> container_capabilities(const json& hc) {
-  if (hc.value("Privileged", false)) return kAllCaps;
+  if (hc.value("Privileged", false)) return grantable_capabilities();
   std::vector<std::string> caps = kDefaultCaps;
   auto list = [&](const char* key) {
     std::vector<std::string> out;
@@ -97,7 +83,7 @@ std::vector<std::string> container_capabilities(const json& hc) {
     return out;
   };
   auto add = list("CapAdd"), drop = list("CapDrop");
-  if (std::find(add.begin(), add.end(), "CAP_ALL") != add.end()) caps = kAllCaps;
+  if (std::find(add.begin(), add.end(), "CAP_ALL") != add.end()) caps = grantable_capabilities();
   for (auto& c : add)
     if (c != "CAP_ALL" && std::find(caps.begin(), caps.end(), c) == caps.end()) caps.push_back(c);
   if (std::find(drop.begin(), drop.end(), "CAP_ALL") != drop.end()) caps.clear();

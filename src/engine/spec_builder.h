@@ -22,8 +22,13 @@ struct SpecPaths {
 
 nlohmann::json build_spec(const Container& c, const SpecPaths& paths);
 
-// The container's capability set: Docker's default one, or all of them for --privileged, with
-// CapAdd and CapDrop applied ("ALL" in either).
+// Every capability the kernel knows and berthd may hand out (its bounding set: a daemon in a
+// restricted environment cannot grant more): what --privileged, CapAdd ALL and a privileged
+// exec get.
+std::vector<std::string> grantable_capabilities();
+
+// The container's capability set: Docker's default one, or all grantable ones for --privileged,
+// with CapAdd and CapDrop applied ("ALL" in either).
 std::vector<std::string> container_capabilities(const nlohmann::json& host_config);
 
 // "user", "uid", "user:group", "uid:gid" -> uid and gid from the rootfs's passwd/group files.
