@@ -89,7 +89,12 @@ void add_system_routes(Router& router, const DaemonFacts& facts, Services& servi
       else if (c.running())
         running++;
     }
-    nlohmann::json runtimes = {{"berth", {{"path", facts.runtime_path}}}};
+    auto& engine = services.containers.options();
+    nlohmann::json runtimes = {{engine::kBuiltinRuntime, {{"path", facts.runtime_path}}}};
+    for (auto& [name, binary] : engine.runtimes) {
+      runtimes[name] = {{"path", binary.path}};
+      if (!binary.args.empty()) runtimes[name]["runtimeArgs"] = binary.args;
+    }
     nlohmann::json j = {
         {"ID", facts.id},
         {"Containers", all.size()},
@@ -116,7 +121,7 @@ void add_system_routes(Router& router, const DaemonFacts& facts, Services& servi
         {"NFd", static_cast<int>(list_dir("/proc/self/fd").size())},
         {"NGoroutines", 0},
         {"SystemTime", now_rfc3339()},
-        {"LoggingDriver", services.containers.options().log_driver},
+        {"LoggingDriver", engine.log_driver},
         {"CgroupDriver", "cgroupfs"},
         {"CgroupVersion", v2 ? "2" : "1"},
         {"KernelVersion", u.release},
@@ -134,7 +139,7 @@ void add_system_routes(Router& router, const DaemonFacts& facts, Services& servi
         {"ExperimentalBuild", false},
         {"ServerVersion", BERTH_VERSION},
         {"Runtimes", runtimes},
-        {"DefaultRuntime", "berth"},
+        {"DefaultRuntime", engine.default_runtime},
         {"LiveRestoreEnabled", true},
         {"Isolation", ""},
         {"InitBinary", "docker-init"},

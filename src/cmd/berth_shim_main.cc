@@ -11,6 +11,10 @@ int main(int argc, char** argv) {
   app.add_option("--id", o.id, "container id")->required();
   app.add_option("--bundle", o.bundle, "OCI bundle directory")->required();
   app.add_option("--runtime-root", o.runtime_root, "the runtime's state root")->required();
+  app.add_option("--runtime-binary", o.runtime_binary,
+                 "an OCI runtime binary with runc's command line (default: the built-in one)");
+  app.add_option("--runtime-arg", o.runtime_args, "a global option of the runtime binary")
+      ->allow_extra_args(false);
   app.add_option("--socket", o.socket, "unix socket to serve berthd on")->required();
   app.add_option("--state-dir", o.state_dir, "where exit.json is written")->required();
   // Fds 0-2 are the container's stdio during create: the ready fd must be elsewhere.

@@ -47,6 +47,10 @@ struct Options {
   bool icc = true;
   std::vector<berth::network::AddressPool> pools;
   bool init = false;
+  // OCI runtime binaries as dockerd's --add-runtime NAME=PATH and daemon.json `runtimes`.
+  std::vector<std::string> add_runtimes;
+  std::map<std::string, berth::engine::RuntimeBinary> runtimes;
+  std::string default_runtime = berth::engine::kBuiltinRuntime;
   // The default logging driver and its options (dockerd's --log-driver, --log-opt).
   std::string log_driver = "json-file";
   std::vector<std::string> log_opt_flags;
@@ -81,20 +85,28 @@ void apply_config_file(Options& o, const CLI::App& app) {
   take("exec-root", "--exec-root", o.exec_root);
   take("log-level", "--log-level", o.log_level);
   if (j.contains("debug") && j["debug"] == true && !app.count("--log-level")) o.log_level = "debug";
-  static const std::set<std::string> kUsed = {"data-root", "exec-root",
-                                              "log-level", "pidfile",
-                                              "hosts",     "debug",
-                                              "bridge",    "bip",
-                                              "dns",       "dns-search",
-                                              "dns-opts",  "mtu",
-                                              "icc",       "default-address-pools",
-                                              "init",      "log-driver",
+  static const std::set<std::string> kUsed = {"data-root",
+                                              "exec-root",
+                                              "log-level",
+                                              "pidfile",
+                                              "hosts",
+                                              "debug",
+                                              "bridge",
+                                              "bip",
+                                              "dns",
+                                              "dns-search",
+                                              "dns-opts",
+                                              "mtu",
+                                              "icc",
+                                              "default-address-pools",
+                                              "init",
+                                              "runtimes",
+                                              "default-runtime",
+                                              "log-driver",
                                               "log-opts"};
   // Keys of dockerd's daemon.json that berthd does not act on (yet) are accepted with a
   // warning, so that a Docker configuration works; anything else is a mistake.
-  static const std::set<std::string> kDockerOnly = {"default-runtime",
-                                                    "runtimes",
-                                                    "live-restore",
+  static const std::set<std::string> kDockerOnly = {"live-restore",
                                                     "registry-mirrors",
                                                     "insecure-registries",
                                                     "storage-driver",
@@ -144,6 +156,29 @@ void apply_config_file(Options& o, const CLI::App& app) {
       o.log_opts[k] = v.get<std::string>();
     }
   }
+  take("default-runtime", "--default-runtime", o.default_runtime);
+  if (j.contains("runtimes")) {
+    if (app.count("--add-runtime"))
+      throw Error(
+          "the following directives are specified both as a flag and in the configuration "
+          "file: runtimes");
+    if (!j["runtimes"].is_object()) throw Error(o.config_file + ": runtimes: expected an object");
+    for (auto& [name, r] : j["runtimes"].items()) {
+      std::string where = o.config_file + ": runtimes: " + name;
+      if (!r.is_object() || !r.contains("path") || !r["path"].is_string())
+        throw Error(where + ": expected an object with a path");
+      berth::engine::RuntimeBinary b{r["path"], {}};
+      if (r.contains("runtimeArgs")) {
+        auto& args = r["runtimeArgs"];
+        if (!args.is_array()) throw Error(where + ": runtimeArgs: expected a list");
+        for (auto& a : args) {
+          if (!a.is_string()) throw Error(where + ": runtimeArgs: expected strings");
+          b.args.push_back(a);
+        }
+      }
+      o.runtimes[name] = b;
+    }
+  }
   take("bridge", "--bridge", o.bridge);
   take("bip", "--bip", o.bip);
   auto take_list = [&](const char* key, const char* flag, std::vector<std::string>& field) {
@@ -187,6 +222,24 @@ void apply_config_file(Options& o, const CLI::App& app) {
   }
   if (j.contains("hosts") && !app.count("--host"))
     o.hosts = j["hosts"].get<std::vector<std::string>>();
+}
+
+// Adds the --add-runtime flags to the runtimes and checks the names, with dockerd's words.
+void collect_runtimes(Options& o) {
+  for (auto& spec : o.add_runtimes) {
+    auto eq = spec.find('=');
+    if (eq == 0 || eq == std::string::npos || eq + 1 == spec.size())
+      throw Error("invalid runtime argument: " + spec);
+    o.runtimes[spec.substr(0, eq)] = {spec.substr(eq + 1), {}};
+  }
+  for (auto& [name, binary] : o.runtimes) {
+    if (name == berth::engine::kBuiltinRuntime)
+      throw Error("runtime name '" + name + "' is reserved");
+    if (binary.path.empty()) throw Error("runtime " + name + " has no path");
+  }
+  if (o.default_runtime != berth::engine::kBuiltinRuntime && o.default_runtime != "runc" &&
+      !o.runtimes.count(o.default_runtime))
+    throw Error("specified default runtime '" + o.default_runtime + "' does not exist");
 }
 
 void apply_log_level(const std::string& level) {
@@ -244,6 +297,10 @@ int main(int argc, char** argv) {
   app.add_option("--dns-opt", o.dns_opts, "DNS options for containers");
   app.add_option("--mtu", o.mtu, "MTU of container networks (default: the uplink's)");
   app.add_option("--icc", o.icc, "inter-container traffic on the default bridge");
+  app.add_option("--add-runtime", o.add_runtimes,
+                 "an OCI runtime binary containers may use: NAME=PATH (--runtime NAME)");
+  app.add_option("--default-runtime", o.default_runtime,
+                 "the runtime of containers that name none (default: the built-in berth)");
   app.add_option("--log-driver", o.log_driver, "the default logging driver of containers");
   app.add_option("--log-opt", o.log_opt_flags,
                  "an option of the default logging driver: KEY=VALUE");
@@ -273,6 +330,7 @@ int main(int argc, char** argv) {
     } catch (const std::exception& e) {
       throw Error(std::string("failed to set log opts: ") + e.what());
     }
+    collect_runtimes(o);
     apply_log_level(o.log_level);
     if (o.hosts.empty()) o.hosts = {"unix://" + berth::path_join(o.exec_root, "berth.sock")};
     if (o.hosts.size() != 1 || o.hosts[0].rfind("unix://", 0) != 0)
@@ -313,7 +371,7 @@ int main(int argc, char** argv) {
     berth::network::NetworkManager networks(net, db);
     berth::engine::ContainerManager containers(
         {o.data_root, o.exec_root, sibling_binary("berth-shim"), sibling_binary("berth-init"),
-         o.init, o.log_driver, o.log_opts},
+         o.init, o.runtimes, o.default_runtime, o.log_driver, o.log_opts},
         db, images, networks, events);
     images.set_in_use([&](const std::string& id) { return containers.image_user(id); });
     berth::api::Services services{images, content, events, containers, networks};

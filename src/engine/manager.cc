@@ -24,6 +24,7 @@
 #include "engine/shim_client.h"
 #include "engine/spec_builder.h"
 #include "logfile/config.h"
+#include "runtime/oci_runtime.h"
 #include "runtime/runtime.h"
 #include "shim/protocol.h"
 
@@ -85,6 +86,29 @@ ContainerManager::ContainerManager(EngineOptions opts, Db& db, image::ImageStore
   mkdir_p(path_join(opts_.data_root, "containers"), 0710);
   mkdir_p(path_join(opts_.exec_root, "containers"), 0710);
   mkdir_p(path_join(opts_.exec_root, "runtime"), 0700);
+  for (auto& [name, binary] : opts_.runtimes)
+    mkdir_p(path_join(opts_.exec_root, "runtimes/" + name), 0700);
+}
+
+runtime::RuntimeConfig ContainerManager::runtime_config(const Container& c) const {
+  std::string name = c.host_config.value("Runtime", "");
+  if (name.empty()) name = opts_.default_runtime;
+  runtime::RuntimeConfig rc;
+  rc.work_dir = bundle_dir(c.id);
+  if (auto it = opts_.runtimes.find(name); it != opts_.runtimes.end()) {
+    rc.binary = it->second.path;
+    rc.args = it->second.args;
+    rc.root = path_join(opts_.exec_root, "runtimes/" + name);
+    return rc;
+  }
+  if (name != kBuiltinRuntime && name != "runc")
+    throw InvalidArgument("unknown or invalid runtime name: " + name);
+  rc.root = path_join(opts_.exec_root, "runtime");
+  return rc;
+}
+
+std::unique_ptr<runtime::OciRuntime> ContainerManager::runtime_of(const Container& c) const {
+  return runtime::open_runtime(runtime_config(c));
 }
 
 ContainerManager::~ContainerManager() {
@@ -215,9 +239,9 @@ Container ContainerManager::create(const std::string& name, json cfg, json hc,
   if (hc.value("AutoRemove", false) && pname != "" && pname != "no")
     throw InvalidArgument("can't create 'AutoRemove' container with restart policy");
   check_security_opts(hc, container_capabilities(hc));
-  std::string runtime_name = hc.value("Runtime", "");
-  if (!runtime_name.empty() && runtime_name != "berth")
-    throw InvalidArgument("unknown or invalid runtime name: " + runtime_name);
+  // Recorded as dockerd does: the default's name when none is given.
+  if (!hc["Runtime"].is_string() || hc["Runtime"].get<std::string>().empty())
+    hc["Runtime"] = opts_.default_runtime;
   auto log_cfg = hc.value("LogConfig", json::object());
   std::string driver = log_cfg.is_object() ? log_cfg.value("Type", "") : "";
   json log_opts = log_cfg.is_object() && log_cfg.contains("Config") && log_cfg["Config"].is_object()
@@ -255,6 +279,7 @@ Container ContainerManager::create(const std::string& name, json cfg, json hc,
   c.image_id = img.id;
   c.config = std::move(cfg);
   c.host_config = std::move(hc);
+  runtime_config(c);  // an unknown runtime fails the create
   c.log_path = logfile::log_path(driver, container_dir(c.id), c.id);
   json endpoints =
       networking.is_object() ? networking.value("EndpointsConfig", json::object()) : json::object();
@@ -300,7 +325,10 @@ void ContainerManager::start_locked(Container& c, Live& l) {
     launch.shim_binary = opts_.shim_binary;
     launch.id = c.id;
     launch.bundle = bundle;
-    launch.runtime_root = path_join(opts_.exec_root, "runtime");
+    auto rc = runtime_config(c);
+    launch.runtime_root = rc.root;
+    launch.runtime_binary = rc.binary;
+    launch.runtime_args = rc.args;
     launch.socket = path_join(bundle, "shim.sock");
     launch.state_dir = bundle;
     launch.tty = c.tty();
@@ -531,10 +559,7 @@ bool ContainerManager::stop(const std::string& ref, std::optional<int> timeout,
     std::lock_guard lk(mu_);
     seq = l->exits;
   }
-  if (c.state.status == State::kPaused) {
-    runtime::Runtime rt({path_join(opts_.exec_root, "runtime")});
-    rt.resume(c.id);
-  }
+  if (c.state.status == State::kPaused) runtime_of(c)->resume(c.id);
   event(c, "kill", {{"signal", std::to_string(sig)}});
   try {
     send_kill(c, sig);
@@ -672,8 +697,7 @@ void ContainerManager::pause(const std::string& ref) {
   c = store_.get(c.id);
   if (c.state.status == State::kPaused) throw Conflict("Container " + c.id + " is already paused");
   if (!c.running()) throw Conflict("Container " + c.id + " is not running");
-  runtime::Runtime rt({path_join(opts_.exec_root, "runtime")});
-  rt.pause(c.id);
+  runtime_of(c)->pause(c.id);
   c.state.status = State::kPaused;
   store_.update(c);
   event(c, "pause");
@@ -685,8 +709,7 @@ void ContainerManager::unpause(const std::string& ref) {
   std::lock_guard op(l->op);
   c = store_.get(c.id);
   if (c.state.status != State::kPaused) throw Conflict("Container " + c.id + " is not paused");
-  runtime::Runtime rt({path_join(opts_.exec_root, "runtime")});
-  rt.resume(c.id);
+  runtime_of(c)->resume(c.id);
   c.state.status = State::kRunning;
   store_.update(c);
   event(c, "unpause");
@@ -717,8 +740,7 @@ void ContainerManager::update_restart_policy(const std::string& ref, const json&
 json ContainerManager::top(const std::string& ref, const std::string& ps_args) {
   Container c = store_.get(ref);
   if (!c.running()) throw Conflict("Container " + c.id + " is not running");
-  runtime::Runtime rt({path_join(opts_.exec_root, "runtime")});
-  auto pids = rt.pids(c.id);
+  auto pids = runtime_of(c)->pids(c.id);
   std::vector<std::string> argv = {"ps"};
   for (auto& a : split(ps_args.empty() ? "-ef" : ps_args, ' '))
     if (!a.empty()) argv.push_back(a);

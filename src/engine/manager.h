@@ -20,8 +20,18 @@
 #include "engine/spec_builder.h"
 #include "image/image_store.h"
 #include "network/network.h"
+#include "runtime/oci_runtime.h"
 
 namespace berth::engine {
+
+// The built-in runtime's name: berth's runtime, used as a library.
+inline constexpr const char* kBuiltinRuntime = "berth";
+
+// An OCI runtime binary that containers may name (daemon.json `runtimes`, --add-runtime).
+struct RuntimeBinary {
+  std::string path;
+  std::vector<std::string> args;  // runtimeArgs: its global options
+};
 
 struct EngineOptions {
   std::string data_root;
@@ -31,6 +41,10 @@ struct EngineOptions {
   // in those that leave it unset when `init` is the daemon's default (dockerd's --init).
   std::string init_binary;
   bool init_by_default = false;
+  // Runtime binaries by name. "runc" names the built-in runtime unless a binary of that name
+  // is configured: Docker users ask for runc when they mean the default.
+  std::map<std::string, RuntimeBinary> runtimes;
+  std::string default_runtime = kBuiltinRuntime;
   // dockerd's log-driver and log-opts: for containers that name no driver, and the options
   // of that driver where a container gives none of the same key.
   std::string log_driver = "json-file";
@@ -114,6 +128,10 @@ class ContainerManager {
   bool wait_exit(Live& l, uint64_t seq, int timeout_s);
   void destroy(const Container& c);
   void send_kill(const Container& c, int signal);
+  // The runtime the container names (its HostConfig.Runtime, else the default), with its
+  // state root; throws InvalidArgument for a name that is not configured.
+  runtime::RuntimeConfig runtime_config(const Container& c) const;
+  std::unique_ptr<runtime::OciRuntime> runtime_of(const Container& c) const;
   network::ContainerInfo network_info(const Container& c) const;
   // Writes the container's hostname, hosts and resolv.conf files and returns the network
   // namespace it joins ("" for a new one or the host's).

@@ -24,6 +24,9 @@ pid_t spawn_shim(const ShimLaunch& l) {
                                    "3",           "--log-driver",   l.log_driver};
   if (!l.log_path.empty()) argv.insert(argv.end(), {"--log-path", l.log_path});
   for (auto& o : l.log_opts) argv.insert(argv.end(), {"--log-opt", o});
+  if (!l.runtime_binary.empty()) argv.insert(argv.end(), {"--runtime-binary", l.runtime_binary});
+  // Joined with "=": the arguments are options of the runtime ("--systemd-cgroup").
+  for (auto& a : l.runtime_args) argv.push_back("--runtime-arg=" + a);
   if (l.tty) argv.push_back("--tty");
   if (l.open_stdin) argv.push_back("--stdin");
   if (l.stdin_once) argv.push_back("--stdin-once");

@@ -14,6 +14,8 @@ namespace berth::engine {
 struct ShimLaunch {
   std::string shim_binary;
   std::string id, bundle, runtime_root, socket, state_dir;
+  std::string runtime_binary;  // empty: berth's runtime library
+  std::vector<std::string> runtime_args;
   bool tty = false, open_stdin = false, stdin_once = false;
   std::string log_driver = "json-file";
   std::string log_path;

@@ -23,7 +23,7 @@ constexpr std::chrono::seconds kExecGrace{2};
 
 }  // namespace
 
-std::unique_ptr<ExecSession> ExecSession::start(runtime::Runtime& rt,
+std::unique_ptr<ExecSession> ExecSession::start(runtime::OciRuntime& rt,
                                                 const std::string& container_id,
                                                 const std::string& state_dir, ExecRequest req,
                                                 ExecLoop& loop) {
@@ -48,7 +48,7 @@ std::unique_ptr<ExecSession> ExecSession::start(runtime::Runtime& rt,
   if (tty) {
     ConsoleSocket console(path_join(state_dir, "execpty.sock"));
     eo.console_socket = console.path();
-    rt.exec(container_id, eo);
+    rt.exec(container_id, eo, req.process_json);
     s->pid_ = static_cast<pid_t>(std::stol(trim(read_file(eo.pid_file))));
     try {
       s->pty_ = console.receive_master();
@@ -60,7 +60,7 @@ std::unique_ptr<ExecSession> ExecSession::start(runtime::Runtime& rt,
     Pipes pipes = make_pipes(req.stdin);
     {
       StdioSwap swap(pipes.stdin_r.get(), pipes.stdout_w.get(), pipes.stderr_w.get());
-      rt.exec(container_id, eo);
+      rt.exec(container_id, eo, req.process_json);
     }
     s->pid_ = static_cast<pid_t>(std::stol(trim(read_file(eo.pid_file))));
     s->out_ = std::move(pipes.stdout_r);

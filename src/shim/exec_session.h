@@ -7,12 +7,13 @@
 
 #include <chrono>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 
 #include "base/fd.h"
 #include "oci/spec.h"
-#include "runtime/runtime.h"
+#include "runtime/oci_runtime.h"
 #include "shim/attach.h"
 
 namespace berth::shim {
@@ -35,7 +36,8 @@ class ExecLoop {
 
 struct ExecRequest {
   std::string id;
-  oci::Process process;  // complete: berthd merged the container's defaults into it
+  oci::Process process;         // complete: berthd merged the container's defaults into it
+  nlohmann::json process_json;  // what `process` was parsed from, for a runtime binary
   bool stdin = false, stdout = false, stderr = false;
   std::string detach_keys;  // Docker's syntax
   UniqueFd client;          // the hijacked connection; empty when detached
@@ -46,7 +48,8 @@ class ExecSession {
   // Starts the process in the running container `container_id`; throws the runtime's
   // message (`exec: "x": executable file not found in $PATH`) when it cannot start.
   // `state_dir` holds the short-lived pid file and console socket.
-  static std::unique_ptr<ExecSession> start(runtime::Runtime& rt, const std::string& container_id,
+  static std::unique_ptr<ExecSession> start(runtime::OciRuntime& rt,
+                                            const std::string& container_id,
                                             const std::string& state_dir, ExecRequest req,
                                             ExecLoop& loop);
   ~ExecSession();

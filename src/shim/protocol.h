@@ -4,8 +4,10 @@
 //   --id ID --bundle DIR --runtime-root DIR --socket PATH --state-dir DIR --ready-fd N
 //   [--tty] [--stdin] [--stdin-once] [--log-driver json-file|local|none] [--log-path PATH]
 //   [--log-opt max-size=10m] [--log-opt max-file=3] [--log-opt compress=true]
-// The shim creates the container with the runtime library (its process waits before the
-// user program), listens on --socket, then writes one line to --ready-fd and closes it:
+//   [--runtime-binary PATH [--runtime-arg=ARG]...]
+// The shim creates the container with the runtime library, or with the runtime binary's
+// `create` run with `--root <runtime-root>` (its process waits before the user program),
+// listens on --socket, then writes one line to --ready-fd and closes it:
 //   "ok <pid>\n"  or  "error <message>\n"  (the message Docker users will see).
 //
 // Requests on the socket: one JSON object per line; each gets one JSON line back:

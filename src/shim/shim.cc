@@ -26,7 +26,7 @@
 #include "base/time.h"
 #include "logfile/config.h"
 #include "logfile/writer.h"
-#include "runtime/runtime.h"
+#include "runtime/oci_runtime.h"
 #include "shim/attach.h"
 #include "shim/control.h"
 #include "shim/exec_session.h"
@@ -48,7 +48,9 @@ using nlohmann::json;
 class Shim final : private ExecLoop {
  public:
   explicit Shim(const Options& opts)
-      : o_(opts), rt_(runtime::RuntimeOptions{.root = opts.runtime_root}) {}
+      : o_(opts),
+        rt_(runtime::open_runtime(
+            {opts.runtime_binary, opts.runtime_args, opts.runtime_root, opts.state_dir})) {}
 
   // Creates the container and everything the loop serves; throws the message for the
   // ready line. Returns the container's pid.
@@ -100,7 +102,7 @@ class Shim final : private ExecLoop {
   void finish_execs();
 
   const Options& o_;
-  runtime::Runtime rt_;
+  std::unique_ptr<runtime::OciRuntime> rt_;
   pid_t pid_ = 0;
   bool started_ = false;
   std::optional<ExitStatus> exit_;
@@ -150,14 +152,14 @@ pid_t Shim::create() {
   if (o_.tty) {
     console.emplace(path_join(o_.state_dir, "console.sock"));
     copts.console_socket = console->path();
-    pid_ = rt_.create(o_.id, copts);
+    pid_ = rt_->create(o_.id, copts);
   } else {
     pipes = make_pipes(o_.stdin);
     StdioSwap swap(pipes.stdin_r.get(), pipes.stdout_w.get(), pipes.stderr_w.get());
-    pid_ = rt_.create(o_.id, copts);
+    pid_ = rt_->create(o_.id, copts);
   }
   try {
-    oom_ = OomCounter(pid_, rt_.options().cgroup_fs_root);
+    oom_ = OomCounter(pid_, runtime::RuntimeOptions().cgroup_fs_root);
     if (o_.tty) {
       pty_ = console->receive_master();
     } else {
@@ -172,7 +174,7 @@ pid_t Shim::create() {
     ::kill(pid_, SIGKILL);
     ::waitpid(pid_, nullptr, 0);
     try {
-      rt_.remove(o_.id, true);
+      rt_->remove(o_.id, true);
     } catch (const std::exception& e) {
       log::warn(e.what());
     }
@@ -326,7 +328,7 @@ void Shim::terminate() {
   // Asked to go away: the container goes first, and its end is recorded as any other.
   if (exit_) return;
   try {
-    rt_.kill(o_.id, SIGKILL, true);
+    rt_->kill(o_.id, SIGKILL, true);
   } catch (const std::exception& e) {
     log::warn(e.what());
   }
@@ -347,7 +349,7 @@ void Shim::on_exit(int wait_status) {
   // Deleted before waits are answered, so that berthd may create a container of the same
   // id (a restart) as soon as it learns of the exit.
   try {
-    rt_.remove(o_.id, true);
+    rt_->remove(o_.id, true);
   } catch (const std::exception& e) {
     log::warn(e.what());
   }
@@ -515,7 +517,7 @@ std::optional<json> Shim::handle(ControlConn& c, const json& req) {
   std::string op = req.at("op");
   if (op == "start") {
     if (exit_) throw Error("cannot start a container that has stopped");
-    rt_.start(o_.id);
+    rt_->start(o_.id);
     started_ = true;
     release_startup_memory(false);
     return json{{"ok", true}, {"pid", pid_}};
@@ -545,7 +547,7 @@ std::optional<json> Shim::handle(ControlConn& c, const json& req) {
   }
   if (op == "kill") {
     if (exit_) throw Error("container " + o_.id + " is not running");
-    rt_.kill(o_.id, req.at("signal").get<int>(), req.value("all", false));
+    rt_->kill(o_.id, req.at("signal").get<int>(), req.value("all", false));
     return json{{"ok", true}};
   }
   if (op == "wait") {
@@ -580,12 +582,13 @@ std::optional<json> Shim::start_exec(ControlConn& c, const json& req) {
   if (x.id.empty() || execs_.count(x.id) || exec_exits_.count(x.id))
     throw Error("exec " + x.id + " exists already");
   if (exit_ || !started_) throw Error("container " + o_.id + " is not running");
-  x.process = oci::parse_process(req.at("process"));
+  x.process_json = req.at("process");
+  x.process = oci::parse_process(x.process_json);
   x.stdin = req.value("stdin", false);
   x.stdout = req.value("stdout", false);
   x.stderr = req.value("stderr", false);
   x.detach_keys = req.value("detach_keys", std::string());
-  auto session = ExecSession::start(rt_, o_.id, o_.state_dir, std::move(x), *this);
+  auto session = ExecSession::start(*rt_, o_.id, o_.state_dir, std::move(x), *this);
   pid_t pid = session->pid();
   execs_.emplace(session->id(), std::move(session));
   return json{{"ok", true}, {"pid", pid}};

@@ -1,6 +1,6 @@
 // berth-shim: the monitor of one container. It creates the container with the runtime
-// library, holds its stdio, writes its log, serves berthd on a unix socket (protocol.h),
-// reaps it and records how it ended.
+// library (or a runtime binary such as runc), holds its stdio, writes its log, serves berthd
+// on a unix socket (protocol.h), reaps it and records how it ended.
 #pragma once
 
 #include <string>
@@ -10,6 +10,8 @@ namespace berth::shim {
 
 struct Options {
   std::string id, bundle, runtime_root, socket, state_dir;
+  std::string runtime_binary;  // empty: berth's runtime library
+  std::vector<std::string> runtime_args;
   int ready_fd = -1;
   bool tty = false, stdin = false, stdin_once = false;
   std::string log_driver = "json-file";
