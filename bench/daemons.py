@@ -8,7 +8,8 @@ import subprocess
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-BUILD = os.path.join(os.path.dirname(HERE), "build")
+# BERTH_BUILD: a build directory other than the repository's build/.
+BUILD = os.environ.get("BERTH_BUILD") or os.path.join(os.path.dirname(HERE), "build")
 DOCKER = shutil.which("docker") or "/usr/local/bin/docker"
 
 

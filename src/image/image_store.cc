@@ -1,5 +1,8 @@
 #include "image/image_store.h"
 
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -8,6 +11,7 @@
 #include <set>
 
 #include "base/error.h"
+#include "base/fd.h"
 #include "base/fs.h"
 #include "base/log.h"
 #include "image/digest.h"
@@ -52,6 +56,20 @@ bool single_repository(const Image& img) {
   return names.size() <= 1;
 }
 
+// Lets each layer directory (and each staging one) start in a block group of its own, as
+// ext4's allocator does for the children of a "top directory" (home directories): without
+// it a new layer is put in the groups its parent uses, where the previous one was just
+// deleted, and a journal-less ext4 then checks every new inode against each recently freed
+// one. Here a load of a 4,800-file layer right after an rmi cost 3.6 s of CPU, 0.8 s with it.
+// Best effort: other filesystems have no such flag, and only placement changes.
+void spread_children(const std::string& dir) {
+  UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  int flags = 0;
+  if (!fd || ::ioctl(fd.get(), FS_IOC_GETFLAGS, &flags) < 0 || (flags & FS_TOPDIR_FL)) return;
+  flags |= FS_TOPDIR_FL;
+  ::ioctl(fd.get(), FS_IOC_SETFLAGS, &flags);
+}
+
 }  // namespace
 
 std::string chain_id(const std::string& parent_chain, const std::string& diff_id) {
@@ -62,6 +80,7 @@ std::string chain_id(const std::string& parent_chain, const std::string& diff_id
 ImageStore::ImageStore(Db& db, ContentStore& content, std::string overlay_root)
     : db_(db), content_(content), overlay_root_(std::move(overlay_root)) {
   mkdir_p(overlay_root_, 0700);
+  spread_children(overlay_root_);
   db_.exec(R"(
     CREATE TABLE IF NOT EXISTS layers(
       chain_id TEXT PRIMARY KEY, diff_id TEXT NOT NULL, parent TEXT NOT NULL,

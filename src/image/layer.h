@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
 
 namespace berth::image {
 
@@ -17,8 +18,10 @@ struct LayerStats {
 
 // `dest` must not exist yet; it is created, filled, and removed again when unpacking fails.
 LayerStats apply_layer(const std::string& archive_path, const std::string& dest);
-// The same from a stream: `read` fills up to len bytes and returns 0 at the end.
-LayerStats apply_layer_stream(const std::function<size_t(char*, size_t)>& read,
-                              const std::string& dest);
+// The same from blocks handed over one at a time, so that none is copied again: `next`
+// returns the next block, which stays valid until the following call, and an empty one at
+// the end.
+using BlockFn = std::function<std::string_view()>;
+LayerStats apply_layer_blocks(const BlockFn& next, const std::string& dest);
 
 }  // namespace berth::image

@@ -1,6 +1,5 @@
 #include "image/speculative_unpack.h"
 
-#include <cstring>
 #include <exception>
 
 #include "base/fs.h"
@@ -26,11 +25,10 @@ SpeculativeUnpack::SpeculativeUnpack(std::string dir) : dir_(std::move(dir)) {
   thread_ = std::thread([this] {
     std::optional<int64_t> result;
     try {
-      auto stats = apply_layer_stream([this](char* b, size_t n) { return read(b, n); },
-                                      path_join(dir_, "diff"));
+      auto stats = apply_layer_blocks([this] { return next(); }, path_join(dir_, "diff"));
       result = static_cast<int64_t>(stats.bytes);
     } catch (...) {
-      // apply_layer_stream has removed what it wrote; the ordinary unpack will report why.
+      // apply_layer_blocks has removed what it wrote; the ordinary unpack will report why.
     }
     std::lock_guard lk(mu_);
     result_ = result;
@@ -57,22 +55,17 @@ void SpeculativeUnpack::feed(std::string_view data) {
   cv_.notify_all();
 }
 
-size_t SpeculativeUnpack::read(char* buf, size_t len) {
-  if (pos_ == current_.size()) {
-    std::unique_lock lk(mu_);
-    cv_.wait(lk, [&] { return aborted_ || eof_ || !queue_.empty(); });
-    if (aborted_) throw Aborted{};
-    if (queue_.empty()) return 0;
-    current_ = std::move(queue_.front());
-    queue_.pop_front();
-    queued_ -= current_.size();
-    pos_ = 0;
-    cv_.notify_all();
-  }
-  size_t n = std::min(len, current_.size() - pos_);
-  std::memcpy(buf, current_.data() + pos_, n);
-  pos_ += n;
-  return n;
+std::string_view SpeculativeUnpack::next() {
+  std::unique_lock lk(mu_);
+  cv_.wait(lk, [&] { return aborted_ || eof_ || !queue_.empty(); });
+  if (aborted_) throw Aborted{};
+  current_.clear();
+  if (queue_.empty()) return {};
+  current_ = std::move(queue_.front());
+  queue_.pop_front();
+  queued_ -= current_.size();
+  cv_.notify_all();
+  return current_;
 }
 
 void SpeculativeUnpack::stop(bool abort) {

@@ -30,7 +30,8 @@ class SpeculativeUnpack {
   const std::string& dir() const { return dir_; }
 
  private:
-  size_t read(char* buf, size_t len);
+  // The next block for the unpacker; empty at the end.
+  std::string_view next();
   void stop(bool abort);
 
   std::string dir_;
@@ -39,8 +40,7 @@ class SpeculativeUnpack {
   std::deque<std::string> queue_;
   size_t queued_ = 0;
   bool eof_ = false, aborted_ = false, stopped_ = false;
-  std::string current_;
-  size_t pos_ = 0;
+  std::string current_;  // the block the unpacker is reading
   std::optional<int64_t> result_;
   std::thread thread_;
 };

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -27,6 +28,9 @@ struct Entry {
   std::string hardlink{};
   unsigned mode = 0644;
   dev_t rdev = 0;
+  int64_t uid = 0, gid = 0;
+  time_t mtime = 0;
+  std::vector<std::pair<std::string, std::string>> xattrs{};
 };
 
 void write_tar(const std::string& file, const std::vector<Entry>& entries, bool gzip = false) {
@@ -43,6 +47,11 @@ void write_tar(const std::string& file, const std::vector<Entry>& entries, bool 
       archive_entry_set_filetype(e, en.type);
     }
     archive_entry_set_perm(e, en.mode);
+    archive_entry_set_uid(e, en.uid);
+    archive_entry_set_gid(e, en.gid);
+    archive_entry_set_mtime(e, en.mtime, 0);
+    for (auto& [name, value] : en.xattrs)
+      archive_entry_xattr_add_entry(e, name.c_str(), value.data(), value.size());
     if (en.type == AE_IFLNK) archive_entry_set_symlink(e, en.link.c_str());
     if (en.type == AE_IFBLK || en.type == AE_IFCHR) archive_entry_set_rdev(e, en.rdev);
     archive_entry_set_size(e, en.type == AE_IFREG && en.hardlink.empty() ? en.data.size() : 0);
@@ -150,6 +159,97 @@ TEST_F(LayerTest, CorruptAndTruncatedArchives) {
   write_tar(tar(), {{"big", AE_IFREG, std::string(100000, 'z')}});
   fs::resize_file(tar(), 20000);
   expect_refused("layer");
+}
+
+// The unpacker keeps the directories of the last entry open: an entry that replaces one of
+// them by a symlink must not let a later entry write through it.
+TEST_F(LayerTest, ADirectoryReplacedByASymlinkIsNotWrittenThrough) {
+  fs::create_directories(dir_ + "/outside");
+  write_tar(tar(), {{"a/", AE_IFDIR, "", "", "", 0755},
+                    {"a/b/", AE_IFDIR, "", "", "", 0755},
+                    {"a/b/f", AE_IFREG, "first"},
+                    {"a", AE_IFLNK, "", dir_ + "/outside"},
+                    {"a/b/g", AE_IFREG, "evil"}});
+  expect_refused("symlink");
+  EXPECT_TRUE(fs::is_empty(dir_ + "/outside"));
+}
+
+TEST_F(LayerTest, LaterEntriesReplaceEarlierOnes) {
+  write_tar(tar(), {{"d/f", AE_IFREG, "one"},
+                    {"d/f", AE_IFREG, "two"},
+                    {"d/x", AE_IFREG, "file"},
+                    {"d/x/", AE_IFDIR, "", "", "", 0700},
+                    {"d/x/in", AE_IFREG, "inside"},
+                    {"d", AE_IFREG, "now a file"},
+                    {"e/", AE_IFDIR},
+                    {"e/s", AE_IFLNK, "", "target"},
+                    {"e/s", AE_IFREG, "no longer a link"}});
+  apply_layer(tar(), dest());
+  EXPECT_EQ(slurp(dest() + "/d"), "now a file");
+  EXPECT_EQ(slurp(dest() + "/e/s"), "no longer a link");
+  EXPECT_FALSE(fs::is_symlink(dest() + "/e/s"));
+}
+
+TEST_F(LayerTest, ModesAndTimesAreTheHeaders) {
+  write_tar(tar(), {{"bin/", AE_IFDIR, "", "", "", 0700, 0, 0, 0, 1000000000},
+                    {"bin/su", AE_IFREG, "x", "", "", 04711, 0, 0, 0, 1200000000},
+                    {"bin/ro", AE_IFREG, "y", "", "", 0444}});
+  apply_layer(tar(), dest());
+  struct stat su, ro;
+  ASSERT_EQ(stat((dest() + "/bin/su").c_str(), &su), 0);
+  EXPECT_EQ(su.st_mode & 07777, 04711u);
+  EXPECT_EQ(su.st_mtime, 1200000000);
+  ASSERT_EQ(stat((dest() + "/bin/ro").c_str(), &ro), 0);
+  EXPECT_EQ(ro.st_mode & 07777, 0444u);
+  EXPECT_EQ(slurp(dest() + "/bin/ro"), "y");
+  EXPECT_EQ(fs::status(dest() + "/bin").permissions() & fs::perms::all, fs::perms(0700));
+}
+
+// Owners are set only when creation did not already give them; a setgid directory hands
+// its group to new entries, so they must still be given the header's. A file capability
+// survives its file's chown.
+TEST_F(LayerTest, OwnersAndXattrsAsRoot) {
+  if (geteuid() != 0) GTEST_SKIP() << "needs root to chown";
+  // vfs_cap_data revision 2, effective, permitted: CAP_NET_RAW.
+  std::string cap(20, '\0');
+  cap[0] = 1;
+  cap[3] = 2;
+  cap[5] = 0x20;
+  write_tar(tar(), {{"sg/", AE_IFDIR, "", "", "", 02755, 0, 0, 1000},
+                    {"sg/root", AE_IFREG, "r"},
+                    {"sg/sub/", AE_IFDIR, "", "", "", 0755},
+                    {"user",
+                     AE_IFREG,
+                     "u",
+                     "",
+                     "",
+                     0755,
+                     0,
+                     1000,
+                     1001,
+                     0,
+                     {{"user.test", "kept"}, {"security.capability", cap}}},
+                    {"link", AE_IFLNK, "", "user", "", 0777, 0, 1002, 1003}});
+  apply_layer(tar(), dest());
+  struct stat st;
+  ASSERT_EQ(stat((dest() + "/sg").c_str(), &st), 0);
+  EXPECT_EQ(st.st_gid, 1000u);
+  EXPECT_EQ(st.st_mode & 07777, 02755u);
+  ASSERT_EQ(stat((dest() + "/sg/root").c_str(), &st), 0);
+  EXPECT_EQ(st.st_gid, 0u);
+  ASSERT_EQ(stat((dest() + "/sg/sub").c_str(), &st), 0);
+  EXPECT_EQ(st.st_gid, 0u);
+  ASSERT_EQ(stat((dest() + "/user").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 1000u);
+  EXPECT_EQ(st.st_gid, 1001u);
+  char v[8] = {};
+  EXPECT_EQ(getxattr((dest() + "/user").c_str(), "user.test", v, sizeof v), 4);
+  EXPECT_STREQ(v, "kept");
+  char c[32];
+  EXPECT_EQ(getxattr((dest() + "/user").c_str(), "security.capability", c, sizeof c), 20);
+  ASSERT_EQ(lstat((dest() + "/link").c_str(), &st), 0);
+  EXPECT_EQ(st.st_uid, 1002u);
+  EXPECT_EQ(st.st_gid, 1003u);
 }
 
 }  // namespace
