@@ -2,7 +2,10 @@
 // import, shared layers, tags, rmi rules, id prefixes, reopening, garbage collection.
 #include "image/image_store.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 
 #include <fstream>
 #include <sstream>
@@ -40,6 +43,16 @@ class ImageStoreTest : public StoreFixture {
   std::string app_ = make_tar({dir("app"), file("app/run", "#!/bin/sh\n", 0755)});
   std::string other_ = make_tar({file("other", "x")});
 };
+
+// Where the filesystem has inode flags (ext4's), the overlay root is a "top directory": each
+// layer directory starts in a block group of its own.
+TEST_F(ImageStoreTest, OverlayRootSpreadsItsLayers) {
+  UniqueFd fd(::open(overlay().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  ASSERT_TRUE(fd);
+  int flags = 0;
+  if (::ioctl(fd.get(), FS_IOC_GETFLAGS, &flags) < 0) GTEST_SKIP() << "no inode flags here";
+  EXPECT_TRUE(flags & FS_TOPDIR_FL);
+}
 
 TEST_F(ImageStoreTest, ImportRootfsMakesOneLayerImage) {
   std::string tar = make_tar({dir("bin"), file("bin/hello", "hello\n", 0755),
