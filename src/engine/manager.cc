@@ -566,7 +566,8 @@ bool ContainerManager::stop(const std::string& ref, std::optional<int> timeout,
   } catch (const std::exception& e) {
     log::debug("stop " + c.id + ": " + e.what());
   }
-  if (!wait_exit(*l, seq, t)) {
+  // A SIGKILL needs no second one: rm -f sent two (a round trip to the shim each).
+  if (!wait_exit(*l, seq, sig == SIGKILL ? -1 : t)) {
     event(c, "kill", {{"signal", std::to_string(SIGKILL)}});
     try {
       send_kill(c, SIGKILL);
