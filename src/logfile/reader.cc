@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <deque>
 #include <vector>
 
@@ -97,8 +98,13 @@ Snapshot open_files(const std::string& path) {
 
 // A rotated file, plain or gzip (zlib reads a plain one as it is).
 bool read_rotated(int fd, const Codec& codec, const Sink& sink) {
+  // From the start, whatever an earlier read of the same file left the shared offset at.
   int copy = ::dup(fd);
   if (copy < 0) return true;
+  if (::lseek(copy, 0, SEEK_SET) < 0) {
+    ::close(copy);
+    return true;
+  }
   gzFile gz = ::gzdopen(copy, "rb");
   if (!gz) {
     ::close(copy);
@@ -142,7 +148,11 @@ void read_log(const std::string& path, const Codec& codec, const Query& q,
     if (e.source == Source::kStderr && !q.stderr) return false;
     return !q.since_nano || e.time_nano >= q.since_nano;
   };
+  // The time of the newest entry read so far, wanted or not: where a follower that fell
+  // behind by more than one rotation picks up again.
+  int64_t seen = 0;
   Sink pass = [&](const Entry& e) {
+    seen = std::max(seen, e.time_nano);
     if (!wanted(e)) return true;
     if (q.until_nano && e.time_nano > q.until_nano) return false;
     return emit(e);
@@ -163,6 +173,7 @@ void read_log(const std::string& path, const Codec& codec, const Query& q,
       size_t need = static_cast<size_t>(q.tail) - kept.size();
       std::deque<Entry> part;
       read([&](const Entry& e) {
+        seen = std::max(seen, e.time_nano);
         if (!wanted(e)) return true;
         if (q.until_nano && e.time_nano > q.until_nano) {
           past_until = true;
@@ -203,7 +214,23 @@ void read_log(const std::string& path, const Codec& codec, const Query& q,
       // Rotated: the shim writes no more to the old file once it is renamed, so reading it
       // to its end now loses nothing; then the new file from its start.
       if (live.fd && !live.drain(pass)) return;
-      live.fd.reset(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+      // Rotated more than once since the last look (a slow client held the reader back):
+      // the rotated files that begin after the newest entry seen came meanwhile.
+      Snapshot now = open_files(path);
+      size_t missed = now.rotated.size();
+      for (; missed > 0; missed--) {
+        int64_t first = -1;
+        read_rotated(now.rotated[missed - 1].get(), codec, [&](const Entry& e) {
+          first = e.time_nano;
+          return false;
+        });
+        if (first >= 0 && first <= seen) break;
+      }
+      int64_t after = seen;
+      Sink newer = [&](const Entry& e) { return e.time_nano <= after || pass(e); };
+      for (size_t i = missed; i < now.rotated.size(); i++)
+        if (!read_rotated(now.rotated[i].get(), codec, newer)) return;
+      live.fd = std::move(now.live);
       live.offset = 0;
       live.decoder.reset();
       watch_live();

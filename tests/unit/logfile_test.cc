@@ -320,5 +320,37 @@ TEST(LogFile, FollowAcrossRotations) {
   }
 }
 
+// A reader held back (a slow client) while the shim rotates several times: the files that
+// came meanwhile are read before the new live one.
+TEST(LogFile, FollowCatchesUpOverSeveralRotations) {
+  for (std::string driver : {"json-file", "local"}) {
+    TempDir dir;
+    std::string path = dir.path() + "/c.log";
+    Writer w(path,
+             parse_config(driver, {{"max-size", "1k"}, {"max-file", "20"}, {"compress", "true"}}));
+    w.write(Source::kStdout, numbered(0));
+    int next = 1;
+    std::vector<std::string> got;
+    Query q;
+    q.follow = true;
+    read_log(
+        path, codec_for(driver), q,
+        [&](const Entry& e) {
+          got.push_back(e.text);
+          // While the reader hands over one entry, the container writes enough for three
+          // rotations.
+          if (got.size() % 50 == 1)
+            for (int k = 0; k < 60 && next < 300; k++) w.write(Source::kStdout, numbered(next++));
+          return true;
+        },
+        [&] {
+          if (next < 300) w.write(Source::kStdout, numbered(next++));
+          return next < 300;
+        });
+    ASSERT_EQ(got.size(), 300u) << driver;
+    for (int i = 0; i < 300; i++) ASSERT_EQ(got[i], numbered(i)) << driver;
+  }
+}
+
 }  // namespace
 }  // namespace berth::logfile
