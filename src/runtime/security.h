@@ -1,6 +1,8 @@
 // Privilege settings of a container process: capabilities, seccomp, rlimits.
 #pragma once
 
+#include <linux/filter.h>
+
 #include <memory>
 #include <string>
 #include <vector>
@@ -18,17 +20,16 @@ void check_capabilities(const oci::Capabilities& caps);
 void apply_capabilities(const oci::Capabilities& caps);
 
 // A compiled seccomp filter. Building it (and so finding errors such as an unknown action or
-// architecture) happens at create time; load() is the last step before exec.
+// architecture) happens at create time, down to the BPF program; load() is the last step
+// before exec.
 class SeccompFilter {
  public:
   explicit SeccompFilter(const oci::Seccomp& profile);
-  ~SeccompFilter();
-  SeccompFilter(const SeccompFilter&) = delete;
-  SeccompFilter& operator=(const SeccompFilter&) = delete;
   void load();
 
  private:
-  void* ctx_ = nullptr;  // scmp_filter_ctx
+  std::vector<sock_filter> program_;
+  unsigned flags_ = 0;  // SECCOMP_FILTER_FLAG_*
 };
 
 // setrlimit for each entry; throws naming the unknown type or the limit that failed.
