@@ -123,8 +123,9 @@ int Runtime::exec(const std::string& id, const ExecOptions& o) {
   oci::Spec spec = load_container_spec(opts_, id);
   oci::Process proc = build_process(spec, o);
   bool in_user_ns = spec.linux && spec.linux->find_namespace("user");
-  ProcessLauncher launcher(
-      proc, spec.linux && spec.linux->seccomp ? &*spec.linux->seccomp : nullptr, in_user_ns);
+  ProcessLauncher launcher(proc,
+                           spec.linux && spec.linux->seccomp ? &*spec.linux->seccomp : nullptr,
+                           in_user_ns, seccomp_cache_dir(opts_));
 
   ConsoleChannel console;
   if (proc.terminal) console = open_console_channel(o.console_socket, !o.detach);

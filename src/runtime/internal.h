@@ -27,6 +27,9 @@ struct Record {
 };
 
 std::string container_dir(const RuntimeOptions& opts, const std::string& id);
+// Where generated seccomp programs are kept: beside the state root, not in it, where every
+// name could be a container id.
+std::string seccomp_cache_dir(const RuntimeOptions& opts);
 void save_record(const RuntimeOptions& opts, const Record& rec);
 // Throws Error("container <id> does not exist") when there is no state.
 Record load_record(const RuntimeOptions& opts, const std::string& id);
@@ -105,8 +108,10 @@ void proxy_terminal(int master);
 // rlimits, user, capabilities, no_new_privs, seccomp, then execve.
 class ProcessLauncher {
  public:
-  // Builds the seccomp filter and checks capability names, so that bad config fails early.
-  ProcessLauncher(const oci::Process& process, const oci::Seccomp* seccomp, bool in_user_ns);
+  // Builds the seccomp filter (its program cached in `seccomp_cache`) and checks capability
+  // names, so that bad config fails early.
+  ProcessLauncher(const oci::Process& process, const oci::Seccomp* seccomp, bool in_user_ns,
+                  const std::string& seccomp_cache);
   ~ProcessLauncher();
   // Finds args[0] in the container's PATH; call once the container's root is in place.
   void resolve_executable();

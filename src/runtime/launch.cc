@@ -281,7 +281,7 @@ Launched launch_container(const RuntimeOptions& ropts, const std::string& id,
   write_file(path_join(dir, "config.json"), config_text, O_CREAT | O_TRUNC);
 
   ProcessLauncher launcher(*spec.process, spec.linux->seccomp ? &*spec.linux->seccomp : nullptr,
-                           spec.linux->find_namespace("user") != nullptr);
+                           spec.linux->find_namespace("user") != nullptr, seccomp_cache_dir(ropts));
   NamespacePlan plan = plan_namespaces(*spec.linux);
 
   ConsoleChannel console;

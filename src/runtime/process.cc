@@ -34,12 +34,12 @@ bool is_executable_file(const std::string& path) {
 }  // namespace
 
 ProcessLauncher::ProcessLauncher(const oci::Process& process, const oci::Seccomp* seccomp,
-                                 bool in_user_ns)
+                                 bool in_user_ns, const std::string& seccomp_cache)
     : process_(process), in_user_ns_(in_user_ns) {
   if (process.args.empty()) throw Error("invalid config: process.args: must not be empty");
   if (process.capabilities) check_capabilities(*process.capabilities);
   for (auto& r : process.rlimits) rlimit_resource(r.type);
-  if (seccomp) seccomp_ = std::make_unique<SeccompFilter>(*seccomp);
+  if (seccomp) seccomp_ = std::make_unique<SeccompFilter>(*seccomp, seccomp_cache);
 }
 
 ProcessLauncher::~ProcessLauncher() = default;

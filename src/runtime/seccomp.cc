@@ -11,6 +11,9 @@
 #include <cctype>
 #include <cerrno>
 #include <climits>
+#include <cstdio>
+#include <cstring>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -21,6 +24,8 @@
 
 #include "base/error.h"
 #include "base/fd.h"
+#include "base/fs.h"
+#include "base/log.h"
 #include "runtime/security.h"
 
 namespace berth::runtime {
@@ -127,11 +132,93 @@ void add_rules(scmp_filter_ctx ctx, uint32_t default_action, const oci::SeccompS
   }
 }
 
+// Everything the generated program depends on, unambiguously: the profile (each field
+// length-prefixed), the native architecture and libseccomp's version.
+std::string cache_key(const oci::Seccomp& p) {
+  std::string key;
+  auto put = [&key](std::string_view v) {
+    key += std::to_string(v.size()) + ":";
+    key += v;
+  };
+  auto put_opt = [&put](const std::optional<unsigned>& v) {
+    put(v ? std::to_string(*v) : std::string("-"));
+  };
+  const scmp_version* v = seccomp_version();
+  put(std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->micro));
+  put(std::to_string(seccomp_arch_native()));
+  put(p.default_action);
+  put_opt(p.default_errno_ret);
+  put(std::to_string(p.architectures.size()));
+  for (const auto& a : p.architectures) put(a);
+  put(std::to_string(p.flags.size()));
+  for (const auto& f : p.flags) put(f);
+  put(std::to_string(p.syscalls.size()));
+  for (const auto& sc : p.syscalls) {
+    put(std::to_string(sc.names.size()));
+    for (const auto& n : sc.names) put(n);
+    put(sc.action);
+    put_opt(sc.errno_ret);
+    put(std::to_string(sc.args.size()));
+    for (const auto& a : sc.args) {
+      put(std::to_string(a.index));
+      put(std::to_string(a.value));
+      put(std::to_string(a.value_two));
+      put(a.op);
+    }
+  }
+  return key;
+}
+
+constexpr std::string_view kCacheMagic = "berth-seccomp-bpf-1\n";
+
+std::string cache_path(const std::string& dir, const std::string& key) {
+  char name[32];
+  std::snprintf(name, sizeof name, "%016zx.bpf", std::hash<std::string>{}(key));
+  return dir + "/" + name;
+}
+
+// The cached program of `key`, if the file holds exactly that key (a hash collision or a
+// torn file is a miss, never another profile's program).
+std::optional<std::vector<sock_filter>> read_cached(const std::string& path,
+                                                    const std::string& key) {
+  std::optional<std::string> text;
+  try {
+    text = read_file_if_exists(path);
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+  std::string head = std::string(kCacheMagic) + std::to_string(key.size()) + "\n" + key;
+  if (!text || text->compare(0, head.size(), head) != 0) return std::nullopt;
+  size_t bytes = text->size() - head.size();
+  if (bytes == 0 || bytes % sizeof(sock_filter) != 0) return std::nullopt;
+  std::vector<sock_filter> program(bytes / sizeof(sock_filter));
+  std::memcpy(program.data(), text->data() + head.size(), bytes);
+  return program;
+}
+
+void write_cached(const std::string& dir, const std::string& path, const std::string& key,
+                  const std::vector<sock_filter>& program) {
+  std::string text = std::string(kCacheMagic) + std::to_string(key.size()) + "\n" + key;
+  text.append(reinterpret_cast<const char*>(program.data()), program.size() * sizeof(sock_filter));
+  mkdir_p(dir, 0700);
+  write_file_atomic(path, text);
+}
+
 }  // namespace
 
-SeccompFilter::SeccompFilter(const oci::Seccomp& profile) {
+SeccompFilter::SeccompFilter(const oci::Seccomp& profile, const std::string& cache_dir) {
   uint32_t default_action =
       parse_action("defaultAction", profile.default_action, profile.default_errno_ret);
+  for (const auto& flag : profile.flags) flags_ |= parse_flag(flag).second;
+  std::string key, path;
+  if (!cache_dir.empty()) {
+    key = cache_key(profile);
+    path = cache_path(cache_dir, key);
+    if (auto cached = read_cached(path, key)) {
+      program_ = std::move(*cached);
+      return;
+    }
+  }
   std::unique_ptr<std::remove_pointer_t<scmp_filter_ctx>, decltype(&seccomp_release)> ctx(
       seccomp_init(default_action), &seccomp_release);
   if (!ctx)
@@ -144,11 +231,8 @@ SeccompFilter::SeccompFilter(const oci::Seccomp& profile) {
     int rc = seccomp_arch_add(ctx.get(), parse_arch(name));
     if (rc < 0 && rc != -EEXIST) throw_errno("seccomp: add architecture " + name, -rc);
   }
-  for (const auto& flag : profile.flags) {
-    auto [attr, kernel_flag] = parse_flag(flag);
-    set_attr(ctx.get(), attr, 1, "set " + flag);
-    flags_ |= kernel_flag;
-  }
+  for (const auto& flag : profile.flags)
+    set_attr(ctx.get(), parse_flag(flag).first, 1, "set " + flag);
   for (size_t i = 0; i < profile.syscalls.size(); i++)
     add_rules(ctx.get(), default_action, profile.syscalls[i],
               "syscalls[" + std::to_string(i) + "]");
@@ -169,6 +253,13 @@ SeccompFilter::SeccompFilter(const oci::Seccomp& profile) {
   size_t want = program_.size() * sizeof(sock_filter);
   if (::pread(mem.get(), program_.data(), want, 0) != static_cast<ssize_t>(want))
     throw_errno("seccomp: read the filter program");
+  if (cache_dir.empty()) return;
+  try {
+    write_cached(cache_dir, path, key, program_);
+  } catch (const std::exception& e) {
+    // The program is good; only the next container pays for generating it again.
+    log::warn(std::string("seccomp: caching the filter program: ") + e.what());
+  }
 }
 
 void SeccompFilter::load() {

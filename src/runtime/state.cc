@@ -55,6 +55,12 @@ std::string container_dir(const RuntimeOptions& opts, const std::string& id) {
   return path_join(opts.root, id);
 }
 
+std::string seccomp_cache_dir(const RuntimeOptions& opts) {
+  std::string root = opts.root;
+  while (root.size() > 1 && root.back() == '/') root.pop_back();
+  return root + "-seccomp";
+}
+
 void save_record(const RuntimeOptions& opts, const Record& rec) {
   nlohmann::json j = {{"id", rec.id},
                       {"ociVersion", rec.oci_version},

@@ -16,6 +16,7 @@
 #include <string>
 
 #include "base/error.h"
+#include "base/fs.h"
 #include "in_child.h"
 #include "oci/spec.h"
 #include "runtime/security.h"
@@ -69,9 +70,7 @@ class Seccomp : public ::testing::Test {
     ASSERT_NE(dir_, nullptr);
   }
   void TearDown() override {
-    if (!dir_) return;
-    ::rmdir(path("d").c_str());
-    ::rmdir(dir_);
+    if (dir_) remove_all(dir_);
   }
   std::string path(const char* name) const { return std::string(dir_) + "/" + name; }
 
@@ -103,6 +102,42 @@ TEST_F(Seccomp, DefaultErrnoRetAndEperm) {
     return check_result(::syscall(SYS_getpid), EXDEV, "getpid") &&
            check_result(::syscall(SYS_getppid), EPERM, "getppid");
   }));
+}
+
+// Generated programs are kept per profile: the second filter comes from the file, and a file
+// that holds another profile's program is never taken for this one's.
+TEST_F(Seccomp, CachedProgramsBelongToTheirProfile) {
+  std::string cache = path("cache");
+  auto enosys = allow_all_but({rule({"mkdir"}, "SCMP_ACT_ERRNO", {}, ENOSYS)});
+  auto exdev = allow_all_but({rule({"mkdir"}, "SCMP_ACT_ERRNO", {}, EXDEV)});
+  std::string dir = path("d");
+  auto mkdir_fails_with = [&](const runtime::SeccompFilter& f, int err) {
+    runtime::SeccompFilter copy = f;
+    return in_child([&] {
+      copy.load();
+      return check_result(::syscall(SYS_mkdir, dir.c_str(), 0700), err, "mkdir");
+    });
+  };
+  runtime::SeccompFilter first(enosys, cache);
+  auto files = list_dir(cache);
+  ASSERT_EQ(files.size(), 1u);
+  std::string file = cache + "/" + files[0];
+  std::string kept = read_file(file);
+  runtime::SeccompFilter again(enosys, cache);
+  EXPECT_CHILD_OK(mkdir_fails_with(again, ENOSYS));
+  EXPECT_EQ(read_file(file), kept);
+
+  // Another profile's program under this profile's name (as a hash collision would put it),
+  // then a torn file: both are regenerated, never loaded.
+  runtime::SeccompFilter other(exdev, cache);
+  ASSERT_EQ(list_dir(cache).size(), 2u);
+  for (auto& name : list_dir(cache))
+    if (cache + "/" + name != file) write_file_atomic(file, read_file(cache + "/" + name));
+  EXPECT_CHILD_OK(mkdir_fails_with(runtime::SeccompFilter(enosys, cache), ENOSYS));
+  EXPECT_EQ(read_file(file), kept);
+  write_file_atomic(file, kept.substr(0, kept.size() - 3));
+  EXPECT_CHILD_OK(mkdir_fails_with(runtime::SeccompFilter(enosys, cache), ENOSYS));
+  EXPECT_EQ(read_file(file), kept);
 }
 
 TEST_F(Seccomp, ArgumentCondition) {
