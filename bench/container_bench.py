@@ -85,6 +85,16 @@ def measure(client, env, n):
     return statistics.median(runs), statistics.median(starts), statistics.median(removes)
 
 
+def client_floor(client, env, n):
+    """Median ms of `rm -f` of a name that does not exist: the client's start-up, its ping and
+    one API round trip, with no container work: what no daemon can go below."""
+    def once():
+        t0 = time.perf_counter()
+        run([client, "rm", "-f", "no-such-container-bench"], env, check=False)
+        return (time.perf_counter() - t0) * 1000
+    return statistics.median(once() for _ in range(n))
+
+
 def start_rate(client, env, total=50, clients=4):
     def one(_):
         return run([client, "run", "-d", "--network", "none", "busybox", "sleep", "1000"],
@@ -131,6 +141,8 @@ def main():
         rows = {}
         rows["berth CLI -> berthd"] = measure(BERTH, berth_env, args.iterations)
         rows["docker CLI -> berthd"] = measure(DOCKER, benv, args.iterations)
+        floors = {"berth CLI": client_floor(BERTH, berth_env, args.iterations),
+                  "docker CLI": client_floor(DOCKER, benv, args.iterations)}
         rate_b = start_rate(BERTH, berth_env)
         shim_b, nb = shim_memory(BERTH, berth_env, "berth-shim", work)
 
@@ -148,6 +160,8 @@ def main():
         print(f"{'client -> daemon':24} {'run --rm':>10} {'run -d':>10} {'rm -f':>10}")
         for name, (r, s, d) in rows.items():
             print(f"{name:24} {r:10.1f} {s:10.1f} {d:10.1f}")
+        print("client floor (rm -f of a missing name, against berthd): " +
+              ", ".join(f"{k} {v:.1f} ms" for k, v in floors.items()))
         print(f"\nstart rate, 50 containers by 4 clients: berthd {rate_b:.1f}/s", end="")
         print(f", dockerd {rate_d:.1f}/s ({rate_b / rate_d:.1f}x)" if peers else "")
         print(f"idle daemon RSS: berthd {idle_berthd / 1024:.1f} MB", end="")
