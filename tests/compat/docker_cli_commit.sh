@@ -15,7 +15,6 @@ B1_SOCK=$BERTHD_SOCK
 docker() { DOCKER_HOST="unix://$B1_SOCK" "$DOCKER_CLI" "$@"; }
 defer 'ids=$(docker ps -aq 2>/dev/null) && [ -n "$ids" ] && docker rm -f $ids >/dev/null 2>&1'
 docker import --change 'CMD ["sh"]' "$tarball" busybox >/dev/null
-insp() { docker inspect -f "$1" "$2" 2>&1; }
 t_start=$(date +%s)
 
 # ---------------------------------------------------------------------------------------

@@ -43,15 +43,6 @@ defer 'ids=$(docker ps -aq 2>/dev/null) && [ -n "$ids" ] && docker rm -f $ids >/
 docker import --change 'CMD ["sh"]' "$tarball" busybox >/dev/null
 t_start=$(date +%s)
 
-insp() { docker inspect -f "$1" "$2" 2>&1; }
-# wait_for SECONDS CMD...: until CMD succeeds; returns 1 when time runs out.
-wait_for() {
-  local end=$((SECONDS + $1)); shift
-  until "$@" >/dev/null 2>&1; do
-    ((SECONDS < end)) || return 1
-    sleep 0.1
-  done
-}
 state_is() { [ "$(insp '{{.State.Status}}' "$1")" = "$2" ]; }
 # check_gone ID WHAT: nothing of a removed container is left behind.
 check_gone() {

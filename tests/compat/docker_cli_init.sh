@@ -18,7 +18,6 @@ start() {
 }
 start b1
 docker() { bdocker "$@"; }
-insp() { docker inspect -f "$1" "$2" 2>&1; }
 # zombies NAME: how many zombies the container has, seen from inside it.
 zombies() { docker exec "$1" ps -o stat | grep -c Z || true; }
 

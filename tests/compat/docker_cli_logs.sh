@@ -29,14 +29,6 @@ docker() { bdocker "$@"; }
 defer 'ids=$(docker ps -aq 2>/dev/null) && [ -n "$ids" ] && docker rm -f $ids >/dev/null 2>&1'
 docker import --change 'CMD ["sh"]' "$tarball" busybox >/dev/null
 
-insp() { docker inspect -f "$1" "$2" 2>&1; }
-wait_for() {
-  local end=$((SECONDS + $1)); shift
-  until "$@" >/dev/null 2>&1; do
-    ((SECONDS < end)) || return 1
-    sleep 0.1
-  done
-}
 # contiguous PREFIX TEXT: the lines of TEXT are "PREFIX n" with n going up by one.
 contiguous() {
   awk -v p="$1" '$1 != p || (NR > 1 && $2 != prev + 1) {bad = 1} {prev = $2} END {exit bad}' <<<"$2"

@@ -74,7 +74,6 @@ api_cleanup() {
 defer api_cleanup
 docker import --change 'CMD ["sh"]' "$tarball" busybox >/dev/null
 
-insp() { docker inspect -f "$1" "$2" 2>&1; }
 ex() { docker exec "$@" 2>&1; }
 ip_of() { insp "{{(index .NetworkSettings.Networks \"$2\").IPAddress}}" "$1"; }
 # veths() BRIDGE: the host ends plugged into a bridge with a container behind them (berthd
@@ -85,7 +84,6 @@ sorted() { sort | tr '\n' ' '; }
 # ns_addrs NAME HOST: the addresses busybox nslookup prints for HOST inside container NAME.
 ns_addrs() { docker exec "$1" nslookup -type=a "$2" 2>&1 | awk '/^Name:/ {n = 1; next} n && /^Address/ {print $2}' | sorted; }
 pings() { docker exec "$1" ping -c1 -W1 "$2" >/dev/null 2>&1; }
-wait_for() { local end=$((SECONDS + $1)); shift; until "$@" >/dev/null 2>&1; do ((SECONDS < end)) || return 1; sleep 0.1; done; }
 get() { curl -s --max-time 3 "$@" 2>&1; }
 WWW='mkdir -p /www && echo hello-berth >/www/index.html && httpd -p 81 -h /www && exec httpd -f -p 80 -h /www'
 

@@ -64,6 +64,18 @@ mkdir -p "$DOCKER_CONFIG" && echo '{}' >"$DOCKER_CONFIG/config.json"
 mkdir -p "$DOCKER_CONFIG"
 unset DOCKER_CONTEXT DOCKER_TLS_VERIFY DOCKER_CERT_PATH
 
+# insp FORMAT NAME: docker inspect -f through the script's `docker`.
+insp() { docker inspect -f "$1" "$2" 2>&1; }
+# wait_for SECONDS CMD...: until CMD succeeds; returns 1 when time runs out.
+wait_for() {
+  local end=$((SECONDS + $1))
+  shift
+  until "$@" >/dev/null 2>&1; do
+    ((SECONDS < end)) || return 1
+    sleep 0.1
+  done
+}
+
 # ---- berthd started by a test: its own data root, exec root, socket and log under $WORK/NAME.
 BERTHD=${BERTHD:-$(dirname "$RUNTIME")/berthd}
 # stop_pid PID NAME: TERM then KILL a daemon this test started, if it is still that daemon.
