@@ -169,7 +169,10 @@ std::string cache_key(const oci::Seccomp& p) {
   return key;
 }
 
-constexpr std::string_view kCacheMagic = "berth-seccomp-bpf-1\n";
+// A cache file: this header, naming the whole key, then the program.
+std::string cache_header(const std::string& key) {
+  return "berth-seccomp-bpf-1\n" + std::to_string(key.size()) + "\n" + key;
+}
 
 std::string cache_path(const std::string& dir, const std::string& key) {
   char name[32];
@@ -187,7 +190,7 @@ std::optional<std::vector<sock_filter>> read_cached(const std::string& path,
   } catch (const std::exception&) {
     return std::nullopt;
   }
-  std::string head = std::string(kCacheMagic) + std::to_string(key.size()) + "\n" + key;
+  std::string head = cache_header(key);
   if (!text || text->compare(0, head.size(), head) != 0) return std::nullopt;
   size_t bytes = text->size() - head.size();
   if (bytes == 0 || bytes % sizeof(sock_filter) != 0) return std::nullopt;
@@ -198,7 +201,7 @@ std::optional<std::vector<sock_filter>> read_cached(const std::string& path,
 
 void write_cached(const std::string& dir, const std::string& path, const std::string& key,
                   const std::vector<sock_filter>& program) {
-  std::string text = std::string(kCacheMagic) + std::to_string(key.size()) + "\n" + key;
+  std::string text = cache_header(key);
   text.append(reinterpret_cast<const char*>(program.data()), program.size() * sizeof(sock_filter));
   mkdir_p(dir, 0700);
   write_file_atomic(path, text);
