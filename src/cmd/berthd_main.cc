@@ -72,12 +72,17 @@ void apply_config_file(Options& o, const CLI::App& app) {
     throw Error("config file " + o.config_file + ": malformed JSON: " + e.what());
   }
   if (!j.is_object()) throw Error("config file " + o.config_file + ": expected an object");
-  auto take = [&](const char* key, const char* flag, std::string& field) {
-    if (!j.contains(key)) return;
+  // Whether daemon.json sets `key`; setting it there and by `flag` as well is dockerd's error.
+  auto in_file = [&](const char* key, const char* flag) {
+    if (!j.contains(key)) return false;
     if (app.count(flag))
       throw Error(std::string("the following directives are specified both as a flag and in the "
                               "configuration file: ") +
                   key);
+    return true;
+  };
+  auto take = [&](const char* key, const char* flag, std::string& field) {
+    if (!in_file(key, flag)) return;
     if (!j[key].is_string()) throw Error(o.config_file + ": " + key + ": expected a string");
     field = j[key];
   };
@@ -144,11 +149,7 @@ void apply_config_file(Options& o, const CLI::App& app) {
     throw Error("the following directives don't match any configuration option: " + unknown);
   take("pidfile", "--pidfile", o.pidfile);
   take("log-driver", "--log-driver", o.log_driver);
-  if (j.contains("log-opts")) {
-    if (app.count("--log-opt"))
-      throw Error(
-          "the following directives are specified both as a flag and in the configuration "
-          "file: log-opts");
+  if (in_file("log-opts", "--log-opt")) {
     auto& opts = j["log-opts"];
     if (!opts.is_object()) throw Error(o.config_file + ": log-opts: expected an object");
     for (auto& [k, v] : opts.items()) {
@@ -157,11 +158,7 @@ void apply_config_file(Options& o, const CLI::App& app) {
     }
   }
   take("default-runtime", "--default-runtime", o.default_runtime);
-  if (j.contains("runtimes")) {
-    if (app.count("--add-runtime"))
-      throw Error(
-          "the following directives are specified both as a flag and in the configuration "
-          "file: runtimes");
+  if (in_file("runtimes", "--add-runtime")) {
     if (!j["runtimes"].is_object()) throw Error(o.config_file + ": runtimes: expected an object");
     for (auto& [name, r] : j["runtimes"].items()) {
       std::string where = o.config_file + ": runtimes: " + name;
@@ -182,11 +179,7 @@ void apply_config_file(Options& o, const CLI::App& app) {
   take("bridge", "--bridge", o.bridge);
   take("bip", "--bip", o.bip);
   auto take_list = [&](const char* key, const char* flag, std::vector<std::string>& field) {
-    if (!j.contains(key)) return;
-    if (app.count(flag))
-      throw Error(std::string("the following directives are specified both as a flag and in the "
-                              "configuration file: ") +
-                  key);
+    if (!in_file(key, flag)) return;
     if (!j[key].is_array()) throw Error(o.config_file + ": " + key + ": expected a list");
     field = j[key].get<std::vector<std::string>>();
   };
