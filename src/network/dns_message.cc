@@ -1,10 +1,13 @@
 #include "network/dns_message.h"
 
+#include <charconv>
+
 namespace berth::network::dns {
 
 namespace {
 
 constexpr size_t kMaxNameSize = 255;  // on the wire, RFC 1035 2.3.4
+constexpr size_t kMaxLabelSize = 63;
 
 uint16_t read16(std::span<const uint8_t> m, size_t pos) {
   return static_cast<uint16_t>(m[pos] << 8 | m[pos + 1]);
@@ -111,6 +114,50 @@ std::vector<uint8_t> reply(const Query& q, Rcode rcode, bool authoritative,
   }
   out[6] = static_cast<uint8_t>(count >> 8);
   out[7] = static_cast<uint8_t>(count);
+  return out;
+}
+
+std::optional<Ipv4> reverse_address(std::string_view name) {
+  constexpr std::string_view kSuffix = ".in-addr.arpa";
+  if (!name.ends_with(kSuffix)) return std::nullopt;
+  std::string_view octets = name.substr(0, name.size() - kSuffix.size());
+  uint32_t value = 0;
+  // The labels name the octets least significant first.
+  for (int i = 0; i < 4; ++i) {
+    size_t dot = octets.find('.');
+    if ((dot == std::string_view::npos) != (i == 3)) return std::nullopt;
+    std::string_view label = octets.substr(0, dot);
+    unsigned octet = 0;
+    auto [end, ec] = std::from_chars(label.data(), label.data() + label.size(), octet);
+    if (ec != std::errc() || end != label.data() + label.size() || octet > 255 ||
+        (label.size() > 1 && label[0] == '0'))
+      return std::nullopt;
+    value |= octet << (8 * i);
+    octets.remove_prefix(i == 3 ? octets.size() : dot + 1);
+  }
+  return Ipv4{value};
+}
+
+std::optional<std::vector<uint8_t>> ptr_reply(const Query& q, std::string_view target) {
+  std::vector<uint8_t> rdata;
+  for (std::string_view rest = target;;) {
+    std::string_view label = rest.substr(0, rest.find('.'));
+    if (label.empty() || label.size() > kMaxLabelSize) return std::nullopt;
+    rdata.push_back(static_cast<uint8_t>(label.size()));
+    rdata.insert(rdata.end(), label.begin(), label.end());
+    if (label.size() == rest.size()) break;
+    rest.remove_prefix(label.size() + 1);
+  }
+  rdata.push_back(0);
+  if (rdata.size() > kMaxNameSize) return std::nullopt;
+  std::vector<uint8_t> out = reply(q, Rcode::kNoError, true);
+  out[7] = 1;                        // one answer
+  put16(out, 0xc000 | kHeaderSize);  // the question's name, which starts right after the header
+  put16(out, kTypePtr);
+  put16(out, kClassIn);
+  put32(out, kTtl);
+  put16(out, static_cast<uint16_t>(rdata.size()));
+  out.insert(out.end(), rdata.begin(), rdata.end());
   return out;
 }
 

@@ -4,8 +4,10 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -22,6 +24,7 @@ inline constexpr size_t kMaxTcpSize = 65535;
 inline constexpr uint32_t kTtl = 600;
 
 inline constexpr uint16_t kTypeA = 1;
+inline constexpr uint16_t kTypePtr = 12;
 inline constexpr uint16_t kTypeAaaa = 28;
 inline constexpr uint16_t kClassIn = 1;
 
@@ -60,6 +63,16 @@ std::variant<Query, Rcode, Drop> parse_query(std::span<const uint8_t> packet);
 // (TC says when some did not).
 std::vector<uint8_t> reply(const Query& q, Rcode rcode, bool authoritative,
                            std::span<const Ipv4> addresses = {}, size_t max_size = kMaxTcpSize);
+
+// The address a reverse name such as "4.3.2.1.in-addr.arpa" (as Query::name spells it) asks
+// about. Anything else, e.g. fewer octets, leading zeros or octets over 255, is not the
+// reverse name of an address and gives nullopt, so the question is forwarded as it stands.
+std::optional<Ipv4> reverse_address(std::string_view name);
+
+// An answer to `q` with one PTR record naming `target` (dotted, without the trailing dot), or
+// nullopt when `target` cannot be a DNS name (an empty label, a label over 63 bytes, or over 255
+// in all). With an in-addr.arpa question the answer always fits in kMaxUdpSize.
+std::optional<std::vector<uint8_t>> ptr_reply(const Query& q, std::string_view target);
 
 // An error answer to a packet whose question could not be read: header only.
 std::vector<uint8_t> error_reply(std::span<const uint8_t> packet, Rcode rcode);

@@ -89,7 +89,8 @@ struct DnsServer::Impl {
   struct TcpSession;
   struct Forward;
 
-  explicit Impl(Lookup lookup) : lookup(std::move(lookup)) {}
+  Impl(Lookup lookup, ReverseLookup reverse_lookup)
+      : lookup(std::move(lookup)), reverse_lookup(std::move(reverse_lookup)) {}
   ~Impl();
 
   // Runs `f` on the io thread and waits for it, passing on what it throws.
@@ -107,6 +108,7 @@ struct DnsServer::Impl {
               Respond respond);
 
   Lookup lookup;
+  ReverseLookup reverse_lookup;
   // Declared before `io` because forwards destroyed with io's pending handlers count down.
   int forwards = 0;
   asio::io_context io;
@@ -419,10 +421,19 @@ void DnsServer::Impl::handle(std::span<const uint8_t> packet, Ipv4 local, Ipv4 c
   auto& query = std::get<dns::Query>(parsed);
   Answer found;
   if (query.qclass == dns::kClassIn && !query.name.empty()) {
+    // Only PTR questions are reverse lookups (as in Docker): other types of an in-addr.arpa
+    // name go through the names, find none and are forwarded.
+    auto reverse = query.type == dns::kTypePtr ? dns::reverse_address(query.name) : std::nullopt;
     try {
-      found = lookup(local, client, query.name);
+      found = reverse ? reverse_lookup(local, client, *reverse) : lookup(local, client, query.name);
     } catch (const std::exception& e) {
       log::warn("DNS: looking up " + query.name + ": " + e.what());
+      return respond(dns::reply(query, dns::Rcode::kServFail, false));
+    }
+    if (reverse && !found.ptr_name.empty()) {
+      auto answer = dns::ptr_reply(query, found.ptr_name);
+      if (answer) return respond(std::move(*answer));
+      log::warn("DNS: " + query.name + " points to " + found.ptr_name + ", not a valid DNS name");
       return respond(dns::reply(query, dns::Rcode::kServFail, false));
     }
     auto& addresses = found.addresses;
@@ -443,8 +454,9 @@ void DnsServer::Impl::handle(std::span<const uint8_t> packet, Ipv4 local, Ipv4 c
       ->try_next();
 }
 
-DnsServer::DnsServer(Lookup lookup, std::vector<std::string> upstreams)
-    : impl_(std::make_unique<Impl>(std::move(lookup))) {
+DnsServer::DnsServer(Lookup lookup, ReverseLookup reverse_lookup,
+                     std::vector<std::string> upstreams)
+    : impl_(std::make_unique<Impl>(std::move(lookup), std::move(reverse_lookup))) {
   impl_->set_upstreams(upstreams);
   impl_->thread = std::thread([impl = impl_.get()] {
     for (;;) {

@@ -1,6 +1,6 @@
 // berthd's embedded DNS server: it listens on the gateway address of each user-defined
-// network, answers container names, aliases and hostnames on that network, and forwards every
-// other question to the upstream resolvers.
+// network, answers container names, aliases and hostnames on that network and PTR questions for
+// its containers' addresses, and forwards every other question to the upstream resolvers.
 #pragma once
 
 #include <functional>
@@ -14,19 +14,24 @@ namespace berth::network {
 
 class DnsServer {
  public:
-  // What a lookup found: the addresses of the matching containers, or none (not a local
-  // name: forward it), and the resolvers the asker's own `--dns` names, which then replace the
-  // server's upstreams for it (as Docker's embedded DNS does).
+  // What a lookup found: the addresses of the matching containers, or for a reverse lookup the
+  // name of the container at the address ("<container>.<network>", as Docker answers PTR
+  // questions); neither when it is not local (forward the question). And the resolvers the
+  // asker's own `--dns` names, which then replace the server's upstreams for it (as Docker's
+  // embedded DNS does).
   struct Answer {
     std::vector<Ipv4> addresses;
+    std::string ptr_name;
     std::vector<std::string> upstreams;
   };
   // `local` is the address the question came in on (it names the network), `client` the
   // asker's, `name` the question's name, lowercase, without the trailing dot.
   using Lookup = std::function<Answer(Ipv4 local, Ipv4 client, const std::string& name)>;
+  // A PTR question for `address`'s in-addr.arpa name; only ptr_name and upstreams count.
+  using ReverseLookup = std::function<Answer(Ipv4 local, Ipv4 client, Ipv4 address)>;
 
   // `upstreams`: "ip" or "ip:port" of resolvers to forward to, tried in order.
-  DnsServer(Lookup lookup, std::vector<std::string> upstreams);
+  DnsServer(Lookup lookup, ReverseLookup reverse_lookup, std::vector<std::string> upstreams);
   ~DnsServer();
   DnsServer(const DnsServer&) = delete;
   DnsServer& operator=(const DnsServer&) = delete;

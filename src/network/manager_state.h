@@ -49,17 +49,21 @@ struct NetworkManager::State {
   std::unique_ptr<SandboxPool> pool;  // from restore on
 
   // What the DNS thread reads, swapped whole under dns_mu so that a lookup never waits for
-  // network plumbing: each user-defined network's names (by its gateway), and for each
-  // container address the gateways of every network that container is on (Docker answers
-  // names from all of them).
+  // network plumbing: each user-defined network's names and PTR names (by its gateway), and
+  // for each container address the gateways of every network that container is on (Docker
+  // answers names from all of them).
   struct DnsTables {
     std::map<Ipv4, std::map<std::string, std::vector<Ipv4>>> zones;
+    std::map<Ipv4, std::map<Ipv4, std::string>> ptr_names;     // gateway -> address -> name
     std::map<std::pair<Ipv4, Ipv4>, std::vector<Ipv4>> views;  // (gateway, client) -> gateways
     std::map<Ipv4, std::vector<std::string>> upstreams;        // container address -> its --dns
   };
   std::mutex dns_mu;
   DnsTables dns_tables;
   DnsServer::Answer dns_lookup(Ipv4 local, Ipv4 client, const std::string& name);
+  DnsServer::Answer dns_reverse_lookup(Ipv4 local, Ipv4 client, Ipv4 address);
+  // The gateways of the networks the asker's questions look at, its own first; needs dns_mu.
+  std::vector<Ipv4> dns_view(Ipv4 local, Ipv4 client) const;
 
   State(NetworkOptions o, Db& d) : opts(std::move(o)), db(d) {}
 

@@ -73,6 +73,9 @@ NetworkManager::NetworkManager(NetworkOptions opts, Db& db)
       [st = s_.get()](Ipv4 local, Ipv4 client, const std::string& name) {
         return st->dns_lookup(local, client, name);
       },
+      [st = s_.get()](Ipv4 local, Ipv4 client, Ipv4 address) {
+        return st->dns_reverse_lookup(local, client, address);
+      },
       upstreams_of(s_->opts));
 }
 
@@ -169,6 +172,12 @@ void NetworkManager::State::rebuild_dns() {
           net->second.name == "bridge")
         continue;
       places.emplace_back(net->second.gateway, *e.ip);
+      // Docker's PTR answer: the container's first DNS name, then the network's name.
+      std::string first = names != dns_names.end() && !names->second.name.empty()
+                              ? names->second.name
+                          : e.aliases.empty() ? cid.substr(0, 12)
+                                              : e.aliases.front();
+      t.ptr_names[net->second.gateway][*e.ip] = first + "." + net->second.name;
       auto& zone = t.zones[net->second.gateway];
       std::set<std::string> keys(e.aliases.begin(), e.aliases.end());
       keys.insert(cid.substr(0, 12));
@@ -200,11 +209,8 @@ DnsServer::Answer NetworkManager::State::dns_lookup(Ipv4 local, Ipv4 client,
   DnsServer::Answer answer;
   if (auto up = dns_tables.upstreams.find(client); up != dns_tables.upstreams.end())
     answer.upstreams = up->second;
-  auto view = dns_tables.views.find({local, client});
-  std::vector<Ipv4> only_local = {local};
-  const auto& gateways = view == dns_tables.views.end() ? only_local : view->second;
   // The first network that knows the name answers, the asker's own network first.
-  for (auto gw : gateways) {
+  for (auto gw : dns_view(local, client)) {
     auto zone = dns_tables.zones.find(gw);
     if (zone == dns_tables.zones.end()) continue;
     auto it = zone->second.find(name);
@@ -214,6 +220,29 @@ DnsServer::Answer NetworkManager::State::dns_lookup(Ipv4 local, Ipv4 client,
     }
   }
   return answer;
+}
+
+DnsServer::Answer NetworkManager::State::dns_reverse_lookup(Ipv4 local, Ipv4 client, Ipv4 address) {
+  std::lock_guard lk(dns_mu);
+  DnsServer::Answer answer;
+  if (auto up = dns_tables.upstreams.find(client); up != dns_tables.upstreams.end())
+    answer.upstreams = up->second;
+  // As Docker: the asker's networks in turn, so an address elsewhere goes to the upstreams.
+  for (auto gw : dns_view(local, client)) {
+    auto names = dns_tables.ptr_names.find(gw);
+    if (names == dns_tables.ptr_names.end()) continue;
+    auto it = names->second.find(address);
+    if (it != names->second.end()) {
+      answer.ptr_name = it->second;
+      break;
+    }
+  }
+  return answer;
+}
+
+std::vector<Ipv4> NetworkManager::State::dns_view(Ipv4 local, Ipv4 client) const {
+  auto view = dns_tables.views.find({local, client});
+  return view == dns_tables.views.end() ? std::vector<Ipv4>{local} : view->second;
 }
 
 void NetworkManager::restore(const std::set<std::string>& running) {

@@ -106,10 +106,22 @@ struct Answer {
   uint16_t flags = 0;
   int rcode() const { return flags & dns::kRcodeMask; }
   std::vector<std::string> addresses;  // of the A records
+  std::vector<std::string> ptr_names;  // of the PTR records
 };
 
-// Reads the answer section, which this server and the fake upstream fill with A records whose
-// names are pointers.
+// A name written without compression, as this server writes PTR targets.
+std::string read_name(const Bytes& m, size_t pos) {
+  std::string name;
+  for (uint8_t len; (len = m.at(pos)) != 0; pos += len + 1) {
+    EXPECT_LT(len, 64);
+    if (!name.empty()) name += '.';
+    name.append(m.begin() + pos + 1, m.begin() + pos + 1 + len);
+  }
+  return name;
+}
+
+// Reads the answer section, which this server and the fake upstream fill with A and PTR records
+// whose names are pointers.
 Answer parse(const Bytes& m) {
   Answer a;
   a.id = get16(m, 0);
@@ -129,6 +141,7 @@ Answer parse(const Bytes& m) {
       a.addresses.push_back(
           Ipv4{static_cast<uint32_t>(get16(m, pos)) << 16 | get16(m, pos + 2)}.str());
     }
+    if (type == dns::kTypePtr) a.ptr_names.push_back(read_name(m, pos));
     pos += rdlen;
   }
   return a;
@@ -284,6 +297,15 @@ std::vector<Ipv4> containers(Ipv4 local, const std::string& name) {
   return {};
 }
 
+// The PTR names of those containers, as berthd gives them; 10.0.0.66's container has a name
+// no DNS name can carry.
+std::string ptr_name(Ipv4 local, Ipv4 address) {
+  if (local != kLoopback) return "";
+  if (address == Ipv4::parse("10.0.0.4")) return "Db.backend";
+  if (address == Ipv4::parse("10.0.0.66")) return "bad..name";
+  return "";
+}
+
 class DnsServerTest : public ::testing::Test {
  protected:
   void SetUp() override { server.listen(kLoopback, port); }
@@ -291,14 +313,21 @@ class DnsServerTest : public ::testing::Test {
   std::mutex mu;
   std::vector<std::string> names_looked_up;
   std::vector<Ipv4> askers;
+  std::vector<Ipv4> addresses_looked_up;
   std::map<Ipv4, std::vector<std::string>> client_upstreams;
-  DnsServer server{[this](Ipv4 local, Ipv4 client, const std::string& name) {
-                     std::lock_guard lock(mu);
-                     names_looked_up.push_back(name);
-                     askers.push_back(client);
-                     return DnsServer::Answer{containers(local, name), client_upstreams[client]};
-                   },
-                   {}};
+  DnsServer server{
+      [this](Ipv4 local, Ipv4 client, const std::string& name) {
+        std::lock_guard lock(mu);
+        names_looked_up.push_back(name);
+        askers.push_back(client);
+        return DnsServer::Answer{containers(local, name), "", client_upstreams[client]};
+      },
+      [this](Ipv4 local, Ipv4 client, Ipv4 address) {
+        std::lock_guard lock(mu);
+        addresses_looked_up.push_back(address);
+        return DnsServer::Answer{{}, ptr_name(local, address), client_upstreams[client]};
+      },
+      {}};
   uint16_t port = free_port();
 };
 
@@ -345,6 +374,76 @@ TEST_F(DnsServerTest, OtherTypesOfALocalNameHaveNoRecordsButNoError) {
   EXPECT_EQ(a.rcode(), 0);
   EXPECT_TRUE(a.flags & dns::kFlagAa);
   EXPECT_TRUE(a.addresses.empty());
+}
+
+TEST_F(DnsServerTest, AnswersAPtrQuestionForALocalAddressWithTheExactBytes) {
+  auto got = ask_udp(port, query(0xcafe, "4.0.0.10.in-addr.arpa", dns::kTypePtr));
+  ASSERT_TRUE(got);
+  Bytes want = {
+      0xca, 0xfe, 0x85, 0x80, 0,   1,   0,   1,   0,    0,    0,   0,  // id, QR AA RD RA, 1 q, 1 an
+      1,    '4',  1,    '0',  1,   '0', 2,   '1', '0',                 // 4.0.0.10
+      7,    'i',  'n',  '-',  'a', 'd', 'd', 'r', 4,    'a',  'r', 'p', 'a', 0,  // in-addr.arpa.
+      0,    12,   0,    1,                                                       // PTR IN
+      0xc0, 0x0c, 0,    12,   0,   1,   0,   0,   0x02, 0x58,  // the question's name PTR IN 600
+      0,    12,   2,    'D',  'b', 7,   'b', 'a', 'c',  'k',  'e', 'n', 'd', 0};  // Db.backend.
+  EXPECT_EQ(*got, want);
+  std::lock_guard lock(mu);
+  EXPECT_EQ(addresses_looked_up, std::vector<Ipv4>{Ipv4::parse("10.0.0.4")});
+  EXPECT_TRUE(names_looked_up.empty());
+}
+
+TEST_F(DnsServerTest, AnswersPtrQuestionsWithoutCaseAndOverTcp) {
+  Bytes q = query(3, "4.0.0.10.IN-ADDR.Arpa.", dns::kTypePtr);
+  auto got = ask_tcp(port, q);
+  ASSERT_TRUE(got);
+  Answer a = parse(*got);
+  EXPECT_EQ(a.id, 3);
+  EXPECT_EQ(a.ptr_names, std::vector<std::string>{"Db.backend"});
+  EXPECT_TRUE(std::equal(q.begin() + 12, q.end(), got->begin() + 12));
+}
+
+TEST_F(DnsServerTest, ForwardsPtrQuestionsForOtherAddresses) {
+  FakeUpstream upstream;
+  server.set_upstreams({upstream.address()});
+  Bytes q = query(0x2468, "9.9.168.192.in-addr.arpa", dns::kTypePtr);
+  Answer a = parse(*ask_udp(port, q));
+  EXPECT_EQ(a.id, 0x2468);
+  EXPECT_EQ(a.rcode(), 0);
+  EXPECT_EQ(a.addresses, std::vector<std::string>{"1.2.3.4"});  // what the fake upstream says
+  auto received = upstream.received();
+  ASSERT_EQ(received.size(), 1u);
+  EXPECT_TRUE(std::equal(q.begin() + 2, q.end(), received[0].begin() + 2, received[0].end()));
+  std::lock_guard lock(mu);
+  EXPECT_EQ(addresses_looked_up, std::vector<Ipv4>{Ipv4::parse("192.168.9.9")});
+}
+
+TEST_F(DnsServerTest, ForwardsMalformedReverseNamesAndOtherTypesOfThem) {
+  FakeUpstream upstream;
+  server.set_upstreams({upstream.address()});
+  std::vector<Bytes> questions;
+  for (std::string name :
+       {"0.0.10.in-addr.arpa", "5.4.0.0.10.in-addr.arpa", "256.0.0.10.in-addr.arpa",
+        "04.0.0.10.in-addr.arpa", "4.0.0.+1.in-addr.arpa", "4.0.0.-1.in-addr.arpa",
+        "4.0.0.99999999999.in-addr.arpa", "in-addr.arpa", "4.0.0.10.in-addr",
+        "4.0.0.10.in-addr.arpa.example", "4.0.0.10"}) {
+    questions.push_back(query(1, name, dns::kTypePtr));
+  }
+  questions.push_back(query(1, "4.0.0.10.in-addr.arpa", dns::kTypeA));
+  for (const Bytes& q : questions) {
+    auto got = ask_udp(port, q);
+    ASSERT_TRUE(got);
+    EXPECT_EQ(parse(*got).addresses, std::vector<std::string>{"1.2.3.4"});
+  }
+  EXPECT_EQ(upstream.received().size(), questions.size());
+  std::lock_guard lock(mu);
+  EXPECT_TRUE(addresses_looked_up.empty());
+}
+
+TEST_F(DnsServerTest, FailsAPtrQuestionWhoseNameCannotBeWritten) {
+  Answer a = parse(*ask_udp(port, query(5, "66.0.0.10.in-addr.arpa", dns::kTypePtr)));
+  EXPECT_EQ(a.id, 5);
+  EXPECT_EQ(a.rcode(), static_cast<int>(dns::Rcode::kServFail));
+  EXPECT_TRUE(a.ptr_names.empty());
 }
 
 TEST_F(DnsServerTest, AnswersOverTcp) {
@@ -483,7 +582,22 @@ TEST(ParseQuery, StaysInsideRandomlyDamagedPackets) {
     if (auto* q = std::get_if<dns::Query>(&parsed)) {
       EXPECT_LE(q->question.size(), 255u + 4);
       EXPECT_FALSE(dns::reply(*q, dns::Rcode::kNoError, true).empty());
+      EXPECT_TRUE(dns::ptr_reply(*q, "web.backend"));
+      dns::reverse_address(q->name);
     }
+  }
+}
+
+TEST(ReverseAddress, ReadsOnlyTheFourOctetsOfAnInAddrArpaName) {
+  EXPECT_EQ(dns::reverse_address("4.3.2.1.in-addr.arpa"), Ipv4::parse("1.2.3.4"));
+  EXPECT_EQ(dns::reverse_address("0.0.0.0.in-addr.arpa"), Ipv4::parse("0.0.0.0"));
+  EXPECT_EQ(dns::reverse_address("255.255.255.255.in-addr.arpa"), Ipv4::parse("255.255.255.255"));
+  for (const char* bad :
+       {"", "in-addr.arpa", ".in-addr.arpa", "3.2.1.in-addr.arpa", "5.4.3.2.1.in-addr.arpa",
+        "4.3.2.1.in-addr.arpa.", "4.3.2.01.in-addr.arpa", "4.3.2.256.in-addr.arpa",
+        "4.3.2.a.in-addr.arpa", "4.3.2.1\\.in-addr.arpa", "4.3.2..in-addr.arpa", "4.3.2.1.ip6.arpa",
+        "1.2.3.4"}) {
+    EXPECT_EQ(dns::reverse_address(bad), std::nullopt) << bad;
   }
 }
 
