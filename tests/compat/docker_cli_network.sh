@@ -176,6 +176,8 @@ step "names on net1: by name, alias and hostname; two containers behind one alia
 check_eq "$(ns_addrs web2 svc)" "$(printf '%s\n' "$IP1" "$IP2" | sorted)" "nslookup of an alias two containers share"
 check_eq "$(ns_addrs web2 web1)" "$IP1 " "nslookup of a container name"
 check_eq "$(ns_addrs web2 h1)" "$IP1 " "nslookup of a container's hostname"
+# busybox nslookup of an address asks PTR; Docker answers "<container name>.<network name>".
+check_contains "$(ex web2 nslookup "$IP1")" "name = web1.net1" "nslookup of web1's address (PTR)"
 pings web2 web1 || check_fail "ping web1 by name from web2"
 pings web1 web2 || check_fail "ping web2 by name from web1"
 pings web2 h1 || check_fail "ping h1 (hostname) from web2"
@@ -184,12 +186,14 @@ step "isolation: net2 cannot reach net1; a container on both can; connect/discon
 docker run -d --name out --network net2 busybox sleep 600 >/dev/null
 pings out "$IP1" && check_fail "a container on net2 reaches net1's $IP1"
 check_eq "$(ns_addrs out web1)" "" "net2 does not resolve net1's names"
+check_not_contains "$(ex out nslookup "$IP1")" "web1" "net2 does not answer PTR for net1's addresses"
 run_capture docker network connect --ip "$B.20" --alias calias net1 out
 check_eq "$RC/$OUT" "0/" "network connect --ip --alias of a running container"
 check_contains "$(ex out ip -o -4 addr)" "$B.20/24" "connect: the interface appears inside with its --ip"
 pings out "$IP1" || check_fail "a container on net2 and net1 reaches web1's $IP1"
 # Docker's embedded DNS answers the names of every network the asking container is on.
 pings out web1 || check_fail "a container on net2 and net1 reaches web1 by name"
+check_contains "$(ex out nslookup "$IP1")" "name = web1.net1" "connect: PTR of web1's address from a container on net2 and net1"
 pings web1 calias || check_fail "ping the connect --alias from web1"
 check_eq "$(ip_of out net1)" "$B.20" "connect: inspect shows the net1 address"
 # dockerd gives each bridge a MAC of its own: otherwise the bridge takes its lowest port's, and
