@@ -29,17 +29,11 @@ std::vector<std::string> string_list(const json& j, const char* key) {
 
 // Gives the container's endpoint on `n` a free address (or the one it asked for) and its MAC,
 // and describes the veth that plugs it in: eth<index> in the namespace `nsfd`.
-VethSpec plan_veth(const EndpointTable& endpoints, const std::string& container_id,
-                   const Network& n, Endpoint& e, int nsfd, size_t index) {
-  std::set<Ipv4> used;
-  for (auto& [cid, other] : endpoints) {
-    if (cid == container_id) continue;
-    auto it = other.find(n.id);
-    if (it != other.end() && it->second.ip) used.insert(*it->second.ip);
-  }
+VethSpec plan_veth(const Network& n, const std::set<Ipv4>& taken, Endpoint& e, int nsfd,
+                   size_t index) {
   std::optional<Ipv4> want;
   if (!e.requested_ip.empty()) want = Ipv4::parse(e.requested_ip);
-  Ipv4 ip = allocate_address(n, used, want);
+  Ipv4 ip = allocate_address(n, taken, want);
   e.id = random_hex_id();
   e.mac = e.requested_mac.empty() ? mac_for(ip) : e.requested_mac;
   e.ip = ip;
@@ -158,12 +152,70 @@ void NetworkManager::declare(const ContainerInfo& c, const json& endpoints_confi
   st.endpoints[c.id] = std::move(eps);
 }
 
+std::set<Ipv4> NetworkManager::State::taken_addresses(const Network& n,
+                                                      const std::string& container_id) const {
+  std::set<Ipv4> taken;
+  for (auto& [cid, other] : endpoints) {
+    if (cid == container_id) continue;
+    auto it = other.find(n.id);
+    if (it != other.end() && it->second.ip) taken.insert(*it->second.ip);
+  }
+  if (auto d = draining.find(n.id); d != draining.end())
+    taken.insert(d->second.begin(), d->second.end());
+  return taken;
+}
+
+void NetworkManager::State::await_drain(std::unique_lock<std::mutex>& lk, const Network& n,
+                                        const Endpoint& e) {
+  std::optional<Ipv4> want;
+  if (!e.requested_ip.empty()) want = Ipv4::parse(e.requested_ip);
+  auto blocked = [&] {
+    auto d = draining.find(n.id);
+    if (d == draining.end()) return false;
+    if (want) return d->second.count(*want) > 0;
+    try {
+      allocate_address(n, taken_addresses(n, e.container_id), std::nullopt);
+      return false;
+    } catch (const Conflict&) {
+      return true;
+    }
+  };
+  if (!blocked()) return;
+  reaper.hurry();
+  // The reaper takes milliseconds; the bound is for a kernel that hangs in deleting a link,
+  // after which the allocation fails with the usual error.
+  drained.wait_for(lk, std::chrono::seconds(10), [&] { return !blocked(); });
+}
+
+// The addresses are held back until the links are gone: the old peer would answer ARP for
+// them, or a late packet of its would move the bridge's idea of where the MAC is.
+void NetworkManager::State::reap(Leftovers left,
+                                 std::vector<std::pair<std::string, Ipv4>> released) {
+  if (left.links.empty() && left.netns.empty()) return;
+  for (auto& [nid, ip] : released) draining[nid].insert(ip);
+  left.done = [this, released = std::move(released)] {
+    std::lock_guard lk(mu);
+    for (auto& [nid, ip] : released) {
+      auto d = draining.find(nid);
+      if (d == draining.end()) continue;
+      d->second.erase(ip);
+      if (d->second.empty()) draining.erase(d);
+    }
+    drained.notify_all();
+  };
+  reaper.remove(std::move(left));
+}
+
 void NetworkManager::State::unplug(const std::string& container_id) {
+  Leftovers left;
+  std::vector<std::pair<std::string, Ipv4>> released;
+  Transaction tx(db);
   auto eps = endpoints.find(container_id);
   if (eps != endpoints.end()) {
     for (auto& [nid, e] : eps->second) {
       if (!e.ip) continue;
-      if (!e.veth.empty()) reaper.remove(e.veth);
+      if (!e.veth.empty()) left.links.push_back(e.veth);
+      released.emplace_back(nid, *e.ip);
       e.veth.clear();
       e.ip.reset();
       e.mac.clear();
@@ -173,15 +225,18 @@ void NetworkManager::State::unplug(const std::string& container_id) {
   auto it = live.find(container_id);
   bool had_ports = it != live.end() && !it->second.ports.empty();
   if (it != live.end()) {
-    remove_netns(it->second.netns);
+    left.netns = it->second.netns;
     live.erase(it);
   }
   persist_sandbox(container_id);
+  tx.commit();
   if (had_ports) apply_firewall();
+  reap(std::move(left), std::move(released));
 }
 
 Sandbox NetworkManager::setup(const ContainerInfo& c) {
-  std::lock_guard lk(s_->mu);
+  s_->quiet.touch();
+  std::unique_lock lk(s_->mu);
   auto& st = *s_;
   std::string mode = mode_network(c.host_config);
   Sandbox sb;
@@ -260,10 +315,21 @@ Sandbox NetworkManager::setup(const ContainerInfo& c) {
     if (nid != primary.id && st.networks.count(nid) && st.networks[nid].is_bridge())
       order.push_back(nid);
 
+  for (auto& nid : order) {
+    // Copies: the lock is let go while waiting.
+    const Network n = st.networks.at(nid);
+    const Endpoint e = eps[nid];
+    st.await_drain(lk, n, e);
+  }
+
   // A spare made ahead of time when there is one (the primary network's veth is in it).
   std::optional<SpareSandbox> spare = st.pool ? st.pool->take() : std::nullopt;
   std::string ns = spare ? spare->netns : path_join(st.netns_dir(), c.id);
-  Netlink nl;
+  std::optional<Netlink> host_nl;  // opened when needed: a spare on the default bridge does not
+  auto nl = [&]() -> Netlink& {
+    if (!host_nl) host_nl.emplace();
+    return *host_nl;
+  };
   std::vector<std::string> veths;
   LiveSandbox l;
   using Clock = std::chrono::steady_clock;
@@ -283,7 +349,7 @@ Sandbox NetworkManager::setup(const ContainerInfo& c) {
     for (size_t i = 0; i < order.size(); i++) {
       const Network& n = st.networks.at(order[i]);
       Endpoint& e = eps[n.id];
-      VethSpec v = plan_veth(st.endpoints, c.id, n, e, nsfd.get(), i);
+      VethSpec v = plan_veth(n, st.taken_addresses(n, c.id), e, nsfd.get(), i);
       if (!n.internal && !routed) {
         v.gateway = n.gateway;
         routed = true;
@@ -291,9 +357,11 @@ Sandbox NetworkManager::setup(const ContainerInfo& c) {
       if (i == 0 && spare) {
         v.host_ifname = spare->veth;
         veths.push_back(v.host_ifname);
-        nl.plug_veth(v);
+        if (n.bridge != st.pool->bridge() || n.mtu != st.pool->mtu())
+          nl().attach_veth(v.host_ifname, n.bridge, n.mtu);
+        spare->inside.configure_peer(spare->peer, v);
       } else {
-        nl.add_veth(v);
+        nl().add_veth(v);
         veths.push_back(v.host_ifname);
       }
       e.veth = v.host_ifname;
@@ -316,7 +384,7 @@ Sandbox NetworkManager::setup(const ContainerInfo& c) {
   } catch (...) {
     for (auto& v : veths) {
       try {
-        nl.delete_link(v);
+        nl().delete_link(v);
       } catch (const std::exception& e) {
         log::warn(e.what());
       }
@@ -348,6 +416,7 @@ Sandbox NetworkManager::setup(const ContainerInfo& c) {
 }
 
 void NetworkManager::teardown(const std::string& container_id) {
+  s_->quiet.touch();
   std::lock_guard lk(s_->mu);
   s_->unplug(container_id);
   s_->rebuild_dns();
@@ -367,7 +436,7 @@ void NetworkManager::forget(const std::string& container_id) {
 
 void NetworkManager::connect(const ContainerInfo& c, const std::string& network_ref,
                              const json& endpoint_config, bool running) {
-  std::lock_guard lk(s_->mu);
+  std::unique_lock lk(s_->mu);
   auto& st = *s_;
   const Network n = st.find(network_ref);
   std::string mode = mode_network(c.host_config);
@@ -388,13 +457,14 @@ void NetworkManager::connect(const ContainerInfo& c, const std::string& network_
     throw Forbidden("endpoint with name " + c.name + " already exists in network " + n.name);
   Endpoint e = endpoint_from(c, n, endpoint_config);
   if (running) {
+    st.await_drain(lk, n, e);
     auto l = st.live.find(c.id);
     if (l == st.live.end())
       throw Conflict("container " + c.name + " has no network namespace of berth's to plug into");
     size_t index = 0;
     for (auto& [nid, other] : eps) index += other.ip ? 1 : 0;
     UniqueFd nsfd = open_netns(l->second.netns);
-    VethSpec v = plan_veth(st.endpoints, c.id, n, e, nsfd.get(), index);
+    VethSpec v = plan_veth(n, st.taken_addresses(n, c.id), e, nsfd.get(), index);
     Netlink().add_veth(v);
     e.veth = v.host_ifname;
   }
@@ -421,7 +491,8 @@ void NetworkManager::disconnect(const ContainerInfo& c, const std::string& netwo
     throw Forbidden(
         "container cannot be disconnected from host network or connected to host "
         "network");
-  if (running && it->second.ip && !it->second.id.empty()) st.reaper.remove(it->second.veth);
+  if (running && it->second.ip && !it->second.veth.empty())
+    st.reap({{it->second.veth}, "", nullptr}, {{n.id, *it->second.ip}});
   Statement(st.db, "DELETE FROM network_endpoints WHERE container_id = ? AND network_id = ?")
       .bind(1, c.id)
       .bind(2, n.id)

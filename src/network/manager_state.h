@@ -1,18 +1,20 @@
 // NetworkManager's insides, shared by its networks.cc and endpoints.cc.
 #pragma once
 
+#include <condition_variable>
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "base/fd.h"
 #include "network/dns_server.h"
 #include "network/firewall.h"
-#include "network/link_reaper.h"
 #include "network/network.h"
 #include "network/ports.h"
 #include "network/sandbox_pool.h"
+#include "network/sandbox_reaper.h"
 
 namespace berth::network {
 
@@ -45,7 +47,12 @@ struct NetworkManager::State {
   int mtu = 1500;
   std::unique_ptr<Firewall> firewall;
   std::unique_ptr<DnsServer> dns;
-  LinkReaper reaper;
+  // network id -> addresses released while their old links are still being deleted: not
+  // handed out again before the reaper is done with them. `drained` tells when it is.
+  std::map<std::string, std::set<Ipv4>> draining;
+  std::condition_variable drained;
+  QuietPeriod quiet{std::chrono::milliseconds(40)};
+  SandboxReaper reaper{quiet};
   std::unique_ptr<SandboxPool> pool;  // from restore on
 
   // What the DNS thread reads, swapped whole under dns_mu so that a lookup never waits for
@@ -76,8 +83,17 @@ struct NetworkManager::State {
   void apply_firewall();
   void rebuild_dns();
   std::string netns_dir() const;
-  // Removes the container's veths, namespace and reserved ports; releases addresses.
+  // Releases the container's addresses and reserved ports; its veths and namespace go to the
+  // reaper.
   void unplug(const std::string& container_id);
+  // Hands the links and namespace to the reaper, holding `released` (network id, address)
+  // back until it is done with them.
+  void reap(Leftovers left, std::vector<std::pair<std::string, Ipv4>> released);
+  // The addresses `n` must not hand out: in use by other containers, or draining.
+  std::set<Ipv4> taken_addresses(const Network& n, const std::string& container_id) const;
+  // Waits, `lk` released, until `e`'s address on `n` can be allocated, when only a draining
+  // address stands in the way (the one it asked for, or the network's last free ones).
+  void await_drain(std::unique_lock<std::mutex>& lk, const Network& n, const Endpoint& e);
 };
 
 std::string random_hex_id();

@@ -104,14 +104,6 @@ struct Netlink::Impl {
     return Link(link);
   }
 
-  void set_up(int ifindex, std::string_view name) const {
-    Link orig(rtnl_link_alloc());
-    Link changes(rtnl_link_alloc());
-    rtnl_link_set_ifindex(orig.get(), ifindex);
-    rtnl_link_set_flags(changes.get(), IFF_UP);
-    check(rtnl_link_change(sock.get(), orig.get(), changes.get(), 0), "set up", name);
-  }
-
   void add_address(int ifindex, const Ipv4Prefix& prefix, int flags, std::string_view name) const {
     Address addr(rtnl_addr_alloc());
     auto local = ipv4_addr(prefix.addr, prefix.len);
@@ -193,6 +185,8 @@ Netlink::Netlink(int netns_fd) : impl_(std::make_unique<Impl>()) {
 }
 
 Netlink::~Netlink() = default;
+Netlink::Netlink(Netlink&&) noexcept = default;
+Netlink& Netlink::operator=(Netlink&&) noexcept = default;
 
 void Netlink::ensure_bridge(const std::string& name, const Ipv4Prefix& address, int mtu) {
   const Impl& nl = *impl_;
@@ -313,7 +307,27 @@ void Netlink::attach_veth(const std::string& host_ifname, const std::string& bri
   if (!fd || ::write(fd.get(), "1", 1) != 1) throw_errno("set hairpin mode: " + knob);
 }
 
-void Netlink::plug_veth(const VethSpec& spec) {
+int Netlink::link_index(const std::string& name) {
+  Link link = impl_->find_link(name);
+  if (!link) impl_->fail(-NLE_OBJ_NOTFOUND, "find link", name);
+  return rtnl_link_get_ifindex(link.get());
+}
+
+void Netlink::set_up(int ifindex, int mtu, const std::string& name) {
+  Link orig(rtnl_link_alloc());
+  Link changes(rtnl_link_alloc());
+  rtnl_link_set_ifindex(orig.get(), ifindex);
+  rtnl_link_set_mtu(changes.get(), mtu);
+  rtnl_link_set_flags(changes.get(), IFF_UP);
+  impl_->check(rtnl_link_change(impl_->sock.get(), orig.get(), changes.get(), 0), "set up", name);
+}
+
+void Netlink::configure_peer(int ifindex, const VethSpec& spec) {
+  const Impl& ns = *impl_;
+  Link orig(rtnl_link_alloc());
+  rtnl_link_set_ifindex(orig.get(), ifindex);
+  // One request: the kernel sets the address and MTU before it applies the flags.
+  Link changes(rtnl_link_alloc());
   NlAddr mac;
   if (!spec.mac.empty()) {
     nl_addr* parsed = nullptr;
@@ -321,38 +335,34 @@ void Netlink::plug_veth(const VethSpec& spec) {
       throw InvalidArgument("invalid MAC address " + spec.mac + " for " + spec.host_ifname);
     }
     mac.reset(parsed);
+    rtnl_link_set_addr(changes.get(), mac.get());
   }
-  attach_veth(spec.host_ifname, spec.bridge, spec.mtu);
-
-  Netlink inside(spec.netns_fd);
-  const Impl& ns = *inside.impl_;
-  Link peer = ns.find_link(spec.ifname);
-  if (!peer) ns.fail(-NLE_OBJ_NOTFOUND, "find veth peer", spec.ifname);
-  int ifindex = rtnl_link_get_ifindex(peer.get());
-  // One request: the kernel sets the address and MTU before it applies the flags.
-  Link changes(rtnl_link_alloc());
-  if (mac) rtnl_link_set_addr(changes.get(), mac.get());
   rtnl_link_set_mtu(changes.get(), spec.mtu);
   rtnl_link_set_flags(changes.get(), IFF_UP);
-  ns.check(rtnl_link_change(ns.sock.get(), peer.get(), changes.get(), 0), "set up veth peer",
+  ns.check(rtnl_link_change(ns.sock.get(), orig.get(), changes.get(), 0), "set up veth peer",
            spec.ifname);
   ns.add_address(ifindex, spec.address, NLM_F_EXCL, spec.ifname);
-  if (spec.gateway) {
-    Route route(rtnl_route_alloc());
-    rtnl_route_set_family(route.get(), AF_INET);
-    rtnl_route_set_table(route.get(), RT_TABLE_MAIN);
-    rtnl_route_set_protocol(route.get(), RTPROT_BOOT);
-    auto dst = ipv4_addr(Ipv4{}, 0);
-    rtnl_route_set_dst(route.get(), dst.get());
-    rtnl_nexthop* nh = rtnl_route_nh_alloc();
-    if (!nh) throw Error("netlink: out of memory for a route");
-    rtnl_route_nh_set_ifindex(nh, ifindex);
-    auto gw = ipv4_addr(*spec.gateway, 32);
-    rtnl_route_nh_set_gateway(nh, gw.get());
-    rtnl_route_add_nexthop(route.get(), nh);
-    ns.check(rtnl_route_add(ns.sock.get(), route.get(), NLM_F_EXCL),
-             "add default route via " + spec.gateway->str() + " on", spec.ifname);
-  }
+  if (!spec.gateway) return;
+  Route route(rtnl_route_alloc());
+  rtnl_route_set_family(route.get(), AF_INET);
+  rtnl_route_set_table(route.get(), RT_TABLE_MAIN);
+  rtnl_route_set_protocol(route.get(), RTPROT_BOOT);
+  auto dst = ipv4_addr(Ipv4{}, 0);
+  rtnl_route_set_dst(route.get(), dst.get());
+  rtnl_nexthop* nh = rtnl_route_nh_alloc();
+  if (!nh) throw Error("netlink: out of memory for a route");
+  rtnl_route_nh_set_ifindex(nh, ifindex);
+  auto gw = ipv4_addr(*spec.gateway, 32);
+  rtnl_route_nh_set_gateway(nh, gw.get());
+  rtnl_route_add_nexthop(route.get(), nh);
+  ns.check(rtnl_route_add(ns.sock.get(), route.get(), NLM_F_EXCL),
+           "add default route via " + spec.gateway->str() + " on", spec.ifname);
+}
+
+void Netlink::plug_veth(const VethSpec& spec) {
+  attach_veth(spec.host_ifname, spec.bridge, spec.mtu);
+  Netlink inside(spec.netns_fd);
+  inside.configure_peer(inside.link_index(spec.ifname), spec);
 }
 
 void Netlink::add_veth(const VethSpec& spec) {

@@ -31,6 +31,8 @@ class Netlink {
   ~Netlink();
   Netlink(const Netlink&) = delete;
   Netlink& operator=(const Netlink&) = delete;
+  Netlink(Netlink&&) noexcept;
+  Netlink& operator=(Netlink&&) noexcept;
 
   // Creates the bridge when missing, gives it `address` (replacing other IPv4 addresses),
   // `mtu`, and sets it up. Idempotent.
@@ -51,6 +53,14 @@ class Netlink {
   // ...then the host end attached to the spec's bridge unless it is already, the peer given
   // its MAC, MTU, address and route, both up. A failure leaves the pair for the caller.
   void plug_veth(const VethSpec& spec);
+  // plug_veth's second half, on a socket inside the container's namespace (a spare's, made
+  // with it): the peer `ifindex` (spec.ifname) given its MAC, MTU, address and default route,
+  // and up. Its MAC can change while it is up: a spare's peer waits up, so that the carrier
+  // and link events of bringing it up are over before a container needs it.
+  void configure_peer(int ifindex, const VethSpec& spec);
+  // The ifindex of a link of this socket's namespace; throws when there is none.
+  int link_index(const std::string& name);
+  void set_up(int ifindex, int mtu, const std::string& name);
   // The MTU of the link that carries the default IPv4 route; 1500 when there is none.
   int uplink_mtu();
   // Every IPv4 route of the main table, as prefixes (to pick subnets that collide with none).

@@ -56,6 +56,19 @@ void bring_lo_up() {
   if (::ioctl(sock.get(), SIOCSIFFLAGS, &ifr) < 0) throw_errno("set lo up");
 }
 
+// berth's networks are IPv4-only. As Docker does for those, the container's interfaces get no
+// IPv6: no link-local address, router solicitation or duplicate address detection for the
+// kernel to run when they come up and go. lo, made with the namespace, keeps ::1.
+void disable_ipv6_on_new_links() {
+  constexpr char kKnob[] = "/proc/sys/net/ipv6/conf/default/disable_ipv6";
+  UniqueFd knob(::open(kKnob, O_WRONLY | O_CLOEXEC));
+  if (!knob) {
+    if (errno == ENOENT) return;  // a kernel without IPv6
+    throw_errno(std::string("open ") + kKnob);
+  }
+  if (::write(knob.get(), "1", 1) != 1) throw_errno(std::string("write ") + kKnob);
+}
+
 // Unlinks the namespace file unless the namespace got bound to it.
 class FileRemover {
  public:
@@ -99,6 +112,7 @@ void create_netns(const std::string& path) {
   if (::unshare(CLONE_NEWNET) < 0) throw_errno("unshare network namespace for " + path);
   try {
     bring_lo_up();
+    disable_ipv6_on_new_links();
   } catch (const std::exception& e) {
     rethrow_with_context(e, "new network namespace " + path);
   }

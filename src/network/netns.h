@@ -8,8 +8,9 @@
 
 namespace berth::network {
 
-// Creates a new network namespace with lo up and binds it at `path` (its directory is made
-// a private mount point once). The calling thread's own namespace is left unchanged.
+// Creates a new network namespace with lo up and IPv6 off for the links added to it later, and
+// binds it at `path` (its directory is made a private mount point once). The calling thread's
+// own namespace is left unchanged.
 void create_netns(const std::string& path);
 // Unmounts and unlinks; a missing path is not an error.
 void remove_netns(const std::string& path);

@@ -342,11 +342,19 @@ void NetworkManager::restore(const std::set<std::string>& running) {
     }
   }
   tx.commit();
+  // Namespaces of containers that died with berthd, ones its reaper had not got to yet, and
+  // the old pool's spares. (A running container's may be a former spare: the name stays.)
+  std::set<std::string> kept;
+  for (auto& [cid, l] : st.live) kept.insert(l.netns);
+  for (auto& name : list_dir(st.netns_dir())) {
+    std::string path = path_join(st.netns_dir(), name);
+    if (!kept.count(path)) remove_netns(path);
+  }
   st.apply_firewall();
   st.rebuild_dns();
   const Network& default_bridge = st.find("bridge");
-  st.pool = std::make_unique<SandboxPool>(st.netns_dir(), 2, default_bridge.bridge,
-                                          default_bridge.mtu);
+  st.pool = std::make_unique<SandboxPool>(st.netns_dir(), 3, default_bridge.bridge,
+                                          default_bridge.mtu, st.quiet);
 }
 
 Network NetworkManager::create(const json& req) {

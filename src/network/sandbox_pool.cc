@@ -1,6 +1,5 @@
 #include "network/sandbox_pool.h"
 
-#include <dirent.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -13,16 +12,9 @@
 
 namespace berth::network {
 
-SandboxPool::SandboxPool(std::string dir, size_t size, std::string bridge, int mtu)
-    : dir_(std::move(dir)), size_(size), bridge_(std::move(bridge)), mtu_(mtu) {
-  if (DIR* d = ::opendir(dir_.c_str())) {
-    std::vector<std::string> stale;
-    while (dirent* e = ::readdir(d))
-      if (std::string(e->d_name).rfind("spare-", 0) == 0) stale.push_back(e->d_name);
-    ::closedir(d);
-    // The veth's peer goes with its namespace, and the host end with its peer.
-    for (auto& name : stale) remove_netns(dir_ + "/" + name);
-  }
+SandboxPool::SandboxPool(std::string dir, size_t size, std::string bridge, int mtu,
+                         const QuietPeriod& quiet)
+    : dir_(std::move(dir)), size_(size), bridge_(std::move(bridge)), mtu_(mtu), quiet_(quiet) {
   thread_ = std::thread([this] { run(); });
 }
 
@@ -46,30 +38,37 @@ std::optional<SpareSandbox> SandboxPool::take() {
 }
 
 void SandboxPool::run() {
-  // Spares are made while containers start: they should take what CPU those leave.
+  // Spares are made while other work runs: they should take what CPU it leaves.
   ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 10);
   std::unique_lock lk(mu_);
   for (;;) {
     cv_.wait(lk, [&] { return stopping_ || spares_.size() < size_; });
     if (stopping_) return;
+    if (auto left = quiet_.remaining(); left.count() > 0) {
+      cv_.wait_for(lk, left);
+      continue;
+    }
     lk.unlock();
     std::string id = random_hex_id();
-    SpareSandbox s{dir_ + "/spare-" + id.substr(0, 16), "vb" + id.substr(16, 11)};
-    bool made = false;
+    std::string netns = dir_ + "/spare-" + id.substr(0, 16), veth = "vb" + id.substr(16, 11);
+    std::optional<SpareSandbox> spare;
     try {
-      create_netns(s.netns);
-      UniqueFd fd = open_netns(s.netns);
-      Netlink nl;
-      nl.create_veth(s.veth, fd.get(), "eth0");
-      nl.attach_veth(s.veth, bridge_, mtu_);
-      made = true;
+      create_netns(netns);
+      UniqueFd fd = open_netns(netns);
+      Netlink host;
+      host.create_veth(veth, fd.get(), "eth0");
+      host.attach_veth(veth, bridge_, mtu_);
+      Netlink inside(fd.get());
+      int peer = inside.link_index("eth0");
+      inside.set_up(peer, mtu_, "eth0");
+      spare = SpareSandbox{netns, veth, std::move(inside), peer};
     } catch (const std::exception& e) {
-      remove_netns(s.netns);
+      remove_netns(netns);
       log::warn(std::string("could not make a spare network namespace: ") + e.what());
     }
     lk.lock();
-    if (made) {
-      spares_.push_back(std::move(s));
+    if (spare) {
+      spares_.push_back(std::move(*spare));
     } else {
       // Not in a loop as fast as the kernel refuses: containers make their own meanwhile.
       cv_.wait_for(lk, std::chrono::seconds(5), [&] { return stopping_; });

@@ -10,19 +10,25 @@
 #include <thread>
 #include <vector>
 
+#include "network/netlink.h"
+#include "network/quiet_period.h"
+
 namespace berth::network {
 
 struct SpareSandbox {
   std::string netns;  // bound namespace file
-  std::string veth;   // host end, attached to the pool's bridge; the peer is "eth0", down
+  std::string veth;   // host end, attached to bridge() with its MTU, up
+  Netlink inside;     // a route socket in the namespace
+  int peer = 0;       // ifindex of the peer, "eth0": up with that MTU, no address yet
 };
 
 class SandboxPool {
  public:
-  // Spares live in `dir` as spare-<hex> files; ones a previous daemon left are removed first.
+  // Spares live in `dir` as spare-<hex> files (the caller removes a previous daemon's first).
   // Their veths are attached to `bridge` (the default network's, where most containers go)
   // with `mtu`.
-  SandboxPool(std::string dir, size_t size, std::string bridge, int mtu);
+  // Spares are made when `quiet` says no container is starting.
+  SandboxPool(std::string dir, size_t size, std::string bridge, int mtu, const QuietPeriod& quiet);
   // Removes the spares left.
   ~SandboxPool();
   SandboxPool(const SandboxPool&) = delete;
@@ -30,6 +36,8 @@ class SandboxPool {
 
   // A ready spare, or none when the pool is empty (the caller makes its own then).
   std::optional<SpareSandbox> take();
+  const std::string& bridge() const { return bridge_; }
+  int mtu() const { return mtu_; }
 
  private:
   void run();
@@ -38,6 +46,7 @@ class SandboxPool {
   size_t size_;
   std::string bridge_;
   int mtu_;
+  const QuietPeriod& quiet_;
   std::mutex mu_;
   std::condition_variable cv_;
   std::vector<SpareSandbox> spares_;

@@ -76,9 +76,22 @@ docker import --change 'CMD ["sh"]' "$tarball" busybox >/dev/null
 
 ex() { docker exec "$@" 2>&1; }
 ip_of() { insp "{{(index .NetworkSettings.Networks \"$2\").IPAddress}}" "$1"; }
-# veths() BRIDGE: the host ends plugged into a bridge with a container behind them (berthd
-# keeps spare veths on its default bridge, whose peers are down: NO-CARRIER).
-veths() { ip -o link show master "$1" 2>/dev/null | grep -v NO-CARRIER | awk -F': ' '{print $2}' | cut -d@ -f1 | sort; }
+# veths() BRIDGE: the host ends plugged into a bridge with a container behind them. berthd keeps
+# spares on its default bridge: namespaces whose eth0 is up without an address yet.
+spare_ifindexes() {
+  local ns
+  for ns in "$BERTHD_DIR"/exec/netns/*; do
+    nsenter --net="$ns" ip -o -4 addr show eth0 2>/dev/null | grep -q inet && continue
+    nsenter --net="$ns" ip -o link show eth0 2>/dev/null | sed -n 's/.*eth0@if\([0-9]*\).*/\1/p'
+  done
+}
+veths() {
+  local spares idx name rest
+  spares=" $(spare_ifindexes | tr '\n' ' ') "
+  ip -o link show master "$1" 2>/dev/null | while read -r idx name rest; do
+    [[ "$spares" == *" ${idx%:} "* ]] || echo "${name%%@*}"
+  done | sort
+}
 nft_rules() { nft list table ip "$TABLE" 2>/dev/null || true; }
 sorted() { sort | tr '\n' ' '; }
 # ns_addrs NAME HOST: the addresses busybox nslookup prints for HOST inside container NAME.
@@ -159,6 +172,10 @@ check_eq "$(ex web1 cat /etc/hostname)" "h1" "--hostname: /etc/hostname"
 check_match "$(ex web1 cat /etc/hosts)" "$B\.10[[:space:]]+h1\.example\.test h1" "--hostname --domainname: /etc/hosts"
 check_eq "$(ex web1 ip -o -4 route show default | awk '{print $3}')" "$B.254" "the default route goes through net1's gateway"
 check_eq "$(ex web1 cat /sys/class/net/eth0/mtu)" "1450" "daemon.json mtu on the container's interface"
+# As Docker on IPv4-only networks: no IPv6 on the container's interfaces; lo keeps ::1.
+check_eq "$(ex web1 cat /proc/sys/net/ipv6/conf/eth0/disable_ipv6)/$(ex web1 ip -o -6 addr show lo | awk '{print $4}')" \
+  "1/::1/128" "IPv6 off on eth0 of a user network, ::1 on lo"
+check_eq "$(docker run --rm busybox cat /proc/sys/net/ipv6/conf/eth0/disable_ipv6 2>&1)" "1" "IPv6 off on eth0 of the default bridge"
 check_contains "$(ex web1 cat /etc/resolv.conf)" "nameserver $B.254" "resolv.conf on a user network names berthd's DNS at the gateway"
 check_eq "$(docker network inspect -f '{{range .Containers}}{{.Name}}={{.IPv4Address}} {{end}}' net1 2>&1 | tr ' ' '\n' | sort | tr '\n' ' ')" \
   " web1=$B.10/24 web2=$IP2/24 " "network inspect: Containers map"
@@ -322,6 +339,11 @@ check_eq "$(ns_addrs web2 svc)" "$(printf '%s\n' "$IP1" "$IP2" | sorted)" "after
 pings web2 web1 || check_fail "after the restart: ping web1 by name"
 check_eq "$(get http://127.0.0.1:18101/index.html)/$(get "http://$HOSTIP:18101/index.html")" "hello-berth/hello-berth" "after the restart: the published port still answers"
 check_eq "$(docker port pa 80 | v4)" "0.0.0.0:18101" "after the restart: docker port"
+# pa's namespace was one of the old daemon's spares: the new one must not take it for a
+# leftover spare.
+run_capture docker network connect net2 pa
+check_eq "$RC/$OUT" "0/" "after the restart: network connect of a default-bridge container"
+check_contains "$(ex pa ip -o -4 addr show eth1)" "inet $C." "after the restart: the connected network inside"
 docker run -d --name web3 --network net1 busybox sleep 600 >/dev/null
 IP3=$(ip_of web3 net1)
 [[ "$IP3" =~ ^$B\.[0-9]+$ && "$IP3" != "$IP1" && "$IP3" != "$IP2" ]] || check_fail "a new container after the restart got $IP3 (in use: $IP1 $IP2)"

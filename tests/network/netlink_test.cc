@@ -276,6 +276,52 @@ TEST_F(NetlinkTest, VethReachesBridge) {
   EXPECT_EQ(ping.status, 0) << ping.out;
 }
 
+// A spare's way: the pair made and the peer brought up ahead of time, without an address;
+// later, from a socket made inside then, the peer gets its MAC (while up), address and route.
+TEST_F(NetlinkTest, SpareIsAddressedLater) {
+  Netlink nl;
+  nl.ensure_bridge(bridge_, host_in_subnet(1), 1450);
+  auto path = netns("spare");
+  create_netns(path);
+  auto fd = open_netns(path);
+  auto spec = veth(link("s"), fd.get(), 3);
+  nl.create_veth(spec.host_ifname, fd.get(), "eth0");
+  nl.attach_veth(spec.host_ifname, bridge_, 1450);
+  Netlink inside(fd.get());
+  int peer = inside.link_index("eth0");
+  inside.set_up(peer, 1450, "eth0");
+
+  auto eth0 = run_json("nsenter --net=" + path + " ip -j addr show eth0");
+  ASSERT_EQ(eth0.size(), 1u);
+  EXPECT_TRUE(has_flag(eth0[0], "UP"));
+  EXPECT_TRUE(inet_addresses(eth0[0]).empty());
+  // IPv4-only networks: no IPv6 on the container's links (no link-local address to make and
+  // check), while lo keeps ::1.
+  EXPECT_EQ(run("nsenter --net=" + path + " cat /proc/sys/net/ipv6/conf/eth0/disable_ipv6").out,
+            "1\n");
+  EXPECT_EQ(eth0[0].value("addr_info", json::array()).size(), 0u);
+  auto lo = run_json("nsenter --net=" + path + " ip -j -6 addr show lo");
+  ASSERT_EQ(lo.size(), 1u);
+  EXPECT_EQ(lo[0].value("addr_info", json::array()).at(0).value("local", ""), "::1");
+
+  Netlink moved = std::move(inside);
+  moved.configure_peer(peer, spec);
+  eth0 = run_json("nsenter --net=" + path + " ip -j addr show eth0");
+  ASSERT_EQ(eth0.size(), 1u);
+  EXPECT_EQ(inet_addresses(eth0[0]), std::vector<std::string>{spec.address.str()});
+  EXPECT_EQ(eth0[0].value("address", ""), spec.mac);
+  auto routes = run_json("nsenter --net=" + path + " ip -j -4 route show default");
+  ASSERT_EQ(routes.size(), 1u);
+  EXPECT_EQ(routes[0].value("gateway", ""), spec.gateway->str());
+  Output ping;
+  for (int i = 0; i < 3; ++i) {
+    ping =
+        run("nsenter --net=" + path + " /bin/busybox ping -c1 -W1 " + host_in_subnet(1).addr.str());
+    if (ping.status == 0) break;
+  }
+  EXPECT_EQ(ping.status, 0) << ping.out;
+}
+
 TEST_F(NetlinkTest, AddVethLeavesNothingBehindOnFailure) {
   Netlink nl;
   auto path = netns("c1");
