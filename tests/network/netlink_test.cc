@@ -147,6 +147,28 @@ class NetlinkTest : public ::testing::Test {
     return names;
   }
 
+  // eth0 inside `path` as `spec` describes it, with its default route, and the gateway
+  // answering.
+  static void expect_plugged(const std::string& path, const VethSpec& spec) {
+    auto eth0 = run_json("nsenter --net=" + path + " ip -j addr show eth0");
+    ASSERT_EQ(eth0.size(), 1u);
+    EXPECT_EQ(inet_addresses(eth0[0]), std::vector<std::string>{spec.address.str()});
+    EXPECT_EQ(eth0[0].value("address", ""), spec.mac);
+    EXPECT_EQ(eth0[0].value("mtu", 0), spec.mtu);
+    EXPECT_TRUE(has_flag(eth0[0], "UP"));
+    auto routes = run_json("nsenter --net=" + path + " ip -j -4 route show default");
+    ASSERT_EQ(routes.size(), 1u);
+    EXPECT_EQ(routes[0].value("gateway", ""), spec.gateway->str());
+    EXPECT_EQ(routes[0].value("dev", ""), "eth0");
+    Output ping;
+    // The first echo can miss while the host end's carrier and the bridge's FDB settle.
+    for (int i = 0; i < 3; ++i) {
+      ping = run("nsenter --net=" + path + " /bin/busybox ping -c1 -W1 " + spec.gateway->str());
+      if (ping.status == 0) break;
+    }
+    EXPECT_EQ(ping.status, 0) << ping.out;
+  }
+
   std::string tag_, dir_, bridge_;
   Ipv4Prefix subnet_;
   std::vector<std::string> links_, netns_;
@@ -255,25 +277,7 @@ TEST_F(NetlinkTest, VethReachesBridge) {
   EXPECT_TRUE(has_flag(host[0], "UP"));
 
   EXPECT_EQ(link_names_in(path), (std::vector<std::string>{"eth0", "lo"}));
-  auto eth0 = run_json("nsenter --net=" + path + " ip -j addr show eth0");
-  ASSERT_EQ(eth0.size(), 1u);
-  EXPECT_EQ(inet_addresses(eth0[0]), std::vector<std::string>{spec.address.str()});
-  EXPECT_EQ(eth0[0].value("address", ""), spec.mac);
-  EXPECT_EQ(eth0[0].value("mtu", 0), 1450);
-  EXPECT_TRUE(has_flag(eth0[0], "UP"));
-  auto routes = run_json("nsenter --net=" + path + " ip -j -4 route show default");
-  ASSERT_EQ(routes.size(), 1u);
-  EXPECT_EQ(routes[0].value("gateway", ""), spec.gateway->str());
-  EXPECT_EQ(routes[0].value("dev", ""), "eth0");
-
-  Output ping;
-  // The first echo can miss while the host end's carrier and the bridge's FDB settle.
-  for (int i = 0; i < 3; ++i) {
-    ping =
-        run("nsenter --net=" + path + " /bin/busybox ping -c1 -W1 " + host_in_subnet(1).addr.str());
-    if (ping.status == 0) break;
-  }
-  EXPECT_EQ(ping.status, 0) << ping.out;
+  expect_plugged(path, spec);
 }
 
 // A spare's way: the pair made and the peer brought up ahead of time, without an address;
@@ -306,20 +310,7 @@ TEST_F(NetlinkTest, SpareIsAddressedLater) {
 
   Netlink moved = std::move(inside);
   moved.configure_peer(peer, spec);
-  eth0 = run_json("nsenter --net=" + path + " ip -j addr show eth0");
-  ASSERT_EQ(eth0.size(), 1u);
-  EXPECT_EQ(inet_addresses(eth0[0]), std::vector<std::string>{spec.address.str()});
-  EXPECT_EQ(eth0[0].value("address", ""), spec.mac);
-  auto routes = run_json("nsenter --net=" + path + " ip -j -4 route show default");
-  ASSERT_EQ(routes.size(), 1u);
-  EXPECT_EQ(routes[0].value("gateway", ""), spec.gateway->str());
-  Output ping;
-  for (int i = 0; i < 3; ++i) {
-    ping =
-        run("nsenter --net=" + path + " /bin/busybox ping -c1 -W1 " + host_in_subnet(1).addr.str());
-    if (ping.status == 0) break;
-  }
-  EXPECT_EQ(ping.status, 0) << ping.out;
+  expect_plugged(path, spec);
 }
 
 TEST_F(NetlinkTest, AddVethLeavesNothingBehindOnFailure) {
