@@ -384,25 +384,28 @@ def connections(engines, duration):
     for e in engines:
         out[e.name] = {}
         p_bb, p_nh = free_ports(2, start=18300 if e.name == "berth" else 18400)
-        bb = e.start("-p", f"127.0.0.1:{p_bb}:80", "busybox", "httpd", "-f", "-p", "80", "-h",
-                     "/www")
-        nh = e.start("-p", f"127.0.0.1:{p_nh}:8080", "busybox", "/bin/net_helper", "http",
-                     "8080", "2")
+        # One server container for the straight runs and another behind the published port:
+        # conntrack keeps every connection for 120 s, and masquerade keeps the client's port,
+        # so a published run's reply tuples (container -> gateway:port) are the very tuples a
+        # straight run to the same container opens, and the other way round. The kernel drops
+        # a SYN whose tuple clashes, or finds no free port to masquerade to, and the client
+        # waits a second to retry: that measured the order of the runs, not the paths.
+        bb_args = ["busybox", "httpd", "-f", "-p", "80", "-h", "/www"]
+        nh_args = ["busybox", "/bin/net_helper", "http", "8080", "2"]
+        bb, bb_pub = e.start(*bb_args), e.start("-p", f"127.0.0.1:{p_bb}:80", *bb_args)
+        nh, nh_pub = e.start(*nh_args), e.start("-p", f"127.0.0.1:{p_nh}:8080", *nh_args)
         bb_ip, nh_ip = e.ip(bb), e.ip(nh)
-        wait_listening(bb_ip, 80)
-        wait_listening(nh_ip, 8080)
-        # Straight first: conntrack keeps a published run's connections for 120 s, and as
-        # masquerade keeps the client's port, their reply tuples (container -> gateway:port)
-        # are the very tuples a straight run from the gateway would then open; the kernel drops
-        # such a SYN as a clash and the client waits a second to retry.
+        for c, port in ((bb, 80), (bb_pub, 80), (nh, 8080), (nh_pub, 8080)):
+            wait_listening(e.ip(c), port)
         for server, path, url in (
                 ("busybox httpd", "straight to container", f"http://{bb_ip}:80/f"),
                 ("busybox httpd", "published 127.0.0.1", f"http://127.0.0.1:{p_bb}/f"),
                 ("net_helper http", "straight to container", f"http://{nh_ip}:8080/f"),
                 ("net_helper http", "published 127.0.0.1", f"http://127.0.0.1:{p_nh}/f")):
             out[e.name][(server, path)] = wrk(url, duration) + (conntrack_count(),)
-        e("rm", "-f", bb, nh)
-        e.containers = [c for c in e.containers if c not in (bb, nh)]
+        ours = (bb, bb_pub, nh, nh_pub)
+        e("rm", "-f", *ours)
+        e.containers = [c for c in e.containers if c not in ours]
     return out
 
 
