@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "base/error.h"
+#include "base/fd_passing.h"
 #include "base/fs.h"
 #include "base/unix_address.h"
 
@@ -84,27 +85,9 @@ ShimConnection ShimConnection::connect(const std::string& socket) {
 
 nlohmann::json ShimConnection::call(const nlohmann::json& request, int pass_fd) {
   std::string line = request.dump() + "\n";
-  iovec iov{line.data(), line.size()};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  if (pass_fd >= 0) {
-    msg.msg_control = control;
-    msg.msg_controllen = sizeof control;
-    cmsghdr* cm = CMSG_FIRSTHDR(&msg);
-    cm->cmsg_level = SOL_SOCKET;
-    cm->cmsg_type = SCM_RIGHTS;
-    cm->cmsg_len = CMSG_LEN(sizeof(int));
-    std::memcpy(CMSG_DATA(cm), &pass_fd, sizeof(int));
-  }
-  ssize_t n;
-  while ((n = ::sendmsg(fd_.get(), &msg, MSG_NOSIGNAL)) < 0 && errno == EINTR) {
-  }
-  if (n < 0) throw_errno("send to shim");
+  size_t n = send_fd(fd_.get(), line, pass_fd, MSG_NOSIGNAL, "send to shim");
   // The rest of a long line, without the descriptor.
-  if (static_cast<size_t>(n) < line.size())
-    write_all(fd_.get(), std::string_view(line).substr(static_cast<size_t>(n)));
+  if (n < line.size()) write_all(fd_.get(), std::string_view(line).substr(n));
   return read_reply();
 }
 

@@ -13,6 +13,7 @@
 #include <cstring>
 
 #include "base/error.h"
+#include "base/fd_passing.h"
 #include "base/fs.h"
 #include "base/unix_address.h"
 #include "runtime/internal.h"
@@ -46,48 +47,10 @@ void attach_to_pty(const std::string& slave_path) {
 
 std::string take_terminal(int channel, const std::optional<oci::ConsoleSize>& size) {
   auto pty = open_pty(size);
-  send_fd(channel, pty.master.get(), pty.slave_path);
+  send_fd(channel, pty.slave_path, pty.master.get(), 0, "send console fd");
   pty.master.reset();
   attach_to_pty(pty.slave_path);
   return pty.slave_path;
-}
-
-void send_fd(int sock, int fd, const std::string& name) {
-  msghdr msg{};
-  iovec iov{const_cast<char*>(name.data()), name.size()};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  cmsghdr* cm = CMSG_FIRSTHDR(&msg);
-  cm->cmsg_level = SOL_SOCKET;
-  cm->cmsg_type = SCM_RIGHTS;
-  cm->cmsg_len = CMSG_LEN(sizeof(int));
-  std::memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-  while (::sendmsg(sock, &msg, 0) < 0) {
-    if (errno != EINTR) throw_errno("send console fd");
-  }
-}
-
-UniqueFd receive_fd(int sock) {
-  msghdr msg{};
-  char buf[256];
-  iovec iov{buf, sizeof buf};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  ssize_t n;
-  while ((n = ::recvmsg(sock, &msg, MSG_CMSG_CLOEXEC)) < 0) {
-    if (errno != EINTR) throw_errno("receive console fd");
-  }
-  cmsghdr* cm = CMSG_FIRSTHDR(&msg);
-  if (n == 0 || !cm || cm->cmsg_type != SCM_RIGHTS) throw Error("receive console fd: no fd sent");
-  int fd;
-  std::memcpy(&fd, CMSG_DATA(cm), sizeof(int));
-  return UniqueFd(fd);
 }
 
 UniqueFd connect_unix(const std::string& path) {

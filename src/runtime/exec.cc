@@ -11,6 +11,7 @@
 #include <cerrno>
 
 #include "base/error.h"
+#include "base/fd_passing.h"
 #include "base/fs.h"
 #include "runtime/internal.h"
 #include "runtime/sync.h"
@@ -200,7 +201,7 @@ int Runtime::exec(const std::string& id, const ExecOptions& o) {
     write_file_atomic(o.pid_file, std::to_string(pid), 0644, Durability::kCrashSafe);
   if (o.detach) return 0;
   if (console.peer) {
-    auto master = receive_fd(console.peer.get());
+    auto master = receive_fd(console.peer.get(), 0, "receive console fd");
     proxy_terminal(master.get());
   }
   int status = 0;

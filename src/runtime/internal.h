@@ -91,8 +91,6 @@ void attach_to_pty(const std::string& slave_path);
 // In the container process: makes a pty, sends its master on `channel` and makes the slave
 // its controlling terminal and stdio. Returns the slave's path.
 std::string take_terminal(int channel, const std::optional<oci::ConsoleSize>& size);
-void send_fd(int sock, int fd, const std::string& name);
-UniqueFd receive_fd(int sock);
 UniqueFd connect_unix(const std::string& path);
 // Where the container's pty master goes: `child` is the socket its process sends it on;
 // `peer` is where a foreground runtime receives it to proxy, empty when it goes to the

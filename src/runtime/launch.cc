@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/error.h"
+#include "base/fd_passing.h"
 #include "base/fs.h"
 #include "base/log.h"
 #include "base/time.h"
@@ -349,7 +350,7 @@ Launched launch_container(const RuntimeOptions& ropts, const std::string& id,
     run_hooks(spec.hooks.create_runtime, creating, "createRuntime");
     sync_send(out.sync.get(), SyncType::kHooksDone);
   }
-  if (console.peer) out.tty_master = receive_fd(console.peer.get());
+  if (console.peer) out.tty_master = receive_fd(console.peer.get(), 0, "receive console fd");
   rec.pid_start_time = process_start_time(pid);
   save_record(ropts, rec);
   if (!opts.pid_file.empty())

@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "base/error.h"
+#include "base/fd_passing.h"
 #include "base/fs.h"
 #include "base/unix_address.h"
 
@@ -67,24 +68,7 @@ UniqueFd ConsoleSocket::receive_master() {
       throw Error("no terminal received from the container (is process.terminal set?)");
     throw_errno("accept console connection");
   }
-  char name[256];
-  iovec iov{name, sizeof name};
-  msghdr msg{};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  ssize_t n;
-  while ((n = ::recvmsg(conn.get(), &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT)) < 0) {
-    if (errno != EINTR) throw_errno("receive the terminal");
-  }
-  cmsghdr* cm = CMSG_FIRSTHDR(&msg);
-  if (n == 0 || !cm || cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
-    throw Error("receive the terminal: no file descriptor sent");
-  int fd;
-  std::memcpy(&fd, CMSG_DATA(cm), sizeof fd);
-  UniqueFd master(fd);
+  UniqueFd master = receive_fd(conn.get(), MSG_DONTWAIT, "receive the terminal");
   set_nonblocking(master.get());
   return master;
 }

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "base/fd_passing.h"
 #include "harness.h"
 #include "runtime/internal.h"
 
@@ -87,7 +88,7 @@ class ConsoleSocket {
   }
   berth::UniqueFd take_master() {
     berth::UniqueFd conn(accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC));
-    return berth::runtime::receive_fd(conn.get());
+    return berth::receive_fd(conn.get(), 0, "receive console fd");
   }
 
  private:
