@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <sstream>
 
+#include "base/fd_passing.h"
 #include "harness.h"
 
 namespace berth::test {
@@ -99,21 +100,21 @@ class Shim {
   // One request on a connection, its answer; with `fd`, the fd goes along (SCM_RIGHTS).
   static json request(int conn, const json& req, int fd = -1) {
     std::string line = req.dump() + "\n";
-    iovec iov{line.data(), line.size()};
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-    if (fd >= 0) {
-      msg.msg_control = control;
-      msg.msg_controllen = sizeof control;
-      cmsghdr* cm = CMSG_FIRSTHDR(&msg);
-      cm->cmsg_level = SOL_SOCKET;
-      cm->cmsg_type = SCM_RIGHTS;
-      cm->cmsg_len = CMSG_LEN(sizeof(int));
-      std::memcpy(CMSG_DATA(cm), &fd, sizeof fd);
-    }
-    EXPECT_EQ(sendmsg(conn, &msg, 0), static_cast<ssize_t>(line.size()));
+    EXPECT_EQ(send_fd(conn, line, fd, 0, "request to the shim"), line.size());
+    auto answer = read_line(conn);
+    return answer.empty() ? json() : json::parse(answer);
+  }
+
+  // A wait asked on a connection of its own before anything can end the container: a shim
+  // leaves as soon as its container has exited and no connection waits (berthd then reads
+  // exit.json), so a wait asked after that can find it gone. The answer: reply_to(waiter).
+  int ask_wait() {
+    int waiter = connect();
+    std::string line = json({{"op", "wait"}}).dump() + "\n";
+    EXPECT_EQ(write(waiter, line.data(), line.size()), static_cast<ssize_t>(line.size()));
+    return waiter;
+  }
+  static json reply_to(int conn) {
     auto answer = read_line(conn);
     return answer.empty() ? json() : json::parse(answer);
   }
@@ -179,11 +180,11 @@ TEST(Shim, PipesFramesWaitExitFileAndLog) {
   ASSERT_EQ(shim.ready().rfind("ok ", 0), 0u) << shim.ready();
   int conn = shim.connect();
   int client = shim.attach(conn, {{"stdin", false}, {"stdout", true}, {"stderr", true}});
-  int waiter = shim.connect();
+  int waiter = shim.ask_wait();
   auto start = Shim::request(conn, {{"op", "start"}});
   EXPECT_EQ(start["ok"], true);
   EXPECT_EQ(std::to_string(start["pid"].get<int>()), shim.ready().substr(3));
-  auto wait = Shim::request(waiter, {{"op", "wait"}});
+  auto wait = Shim::reply_to(waiter);
   EXPECT_EQ(wait["exit"]["code"], 3) << wait;
   EXPECT_EQ(wait["exit"]["oom_killed"], false);
   // The attached connection is closed after the last output.
@@ -300,10 +301,12 @@ TEST(Shim, KillGives128PlusSignal) {
   Shim shim(b);
   ASSERT_EQ(shim.ready().rfind("ok ", 0), 0u) << shim.ready();
   int conn = shim.connect();
+  int waiter = shim.ask_wait();
   EXPECT_EQ(Shim::request(conn, {{"op", "start"}})["ok"], true);
   EXPECT_EQ(Shim::request(conn, {{"op", "state"}})["running"], true);
   EXPECT_EQ(Shim::request(conn, {{"op", "kill"}, {"signal", 9}}), json({{"ok", true}}));
-  EXPECT_EQ(Shim::request(conn, {{"op", "wait"}})["exit"]["code"], 137);
+  EXPECT_EQ(Shim::reply_to(waiter)["exit"]["code"], 137);
+  close(waiter);
   EXPECT_EQ(shim.wait_exit(), 0);
   EXPECT_FALSE(shim.runtime_state_exists());
   close(conn);
@@ -348,8 +351,10 @@ TEST(Shim, JsonLogRotatesAsDocker) {
   Shim shim(b, {"--log-opt", "max-size=1k", "--log-opt", "max-file=3"});
   ASSERT_EQ(shim.ready().rfind("ok ", 0), 0u) << shim.ready();
   int conn = shim.connect();
+  int waiter = shim.ask_wait();
   EXPECT_EQ(Shim::request(conn, {{"op", "start"}})["ok"], true);
-  EXPECT_EQ(Shim::request(conn, {{"op", "wait"}})["exit"]["code"], 0);
+  EXPECT_EQ(Shim::reply_to(waiter)["exit"]["code"], 0);
+  close(waiter);
   EXPECT_EQ(shim.wait_exit(), 0);
   for (auto suffix : {"", ".1", ".2"}) {
     auto path = shim.log() + suffix;
@@ -373,8 +378,10 @@ TEST(Shim, ReportsAnOomKill) {
   Shim shim(b, {"--log-driver", "none"});
   ASSERT_EQ(shim.ready().rfind("ok ", 0), 0u) << shim.ready();
   int conn = shim.connect();
+  int waiter = shim.ask_wait();
   EXPECT_EQ(Shim::request(conn, {{"op", "start"}})["ok"], true);
-  auto exit = Shim::request(conn, {{"op", "wait"}})["exit"];
+  auto exit = Shim::reply_to(waiter)["exit"];
+  close(waiter);
   EXPECT_EQ(exit["code"], 137) << exit;
   EXPECT_EQ(exit["oom_killed"], true) << exit;
   EXPECT_EQ(shim.wait_exit(), 0);
