@@ -18,10 +18,9 @@ class QuietPeriod {
 
   // A container is starting or has exited.
   void touch() { last_.store(Clock::now().time_since_epoch().count(), std::memory_order_relaxed); }
-  // How long background work should still wait; zero or less when it can go.
-  Clock::duration remaining() const {
-    Clock::time_point last{Clock::duration(last_.load(std::memory_order_relaxed))};
-    return last + length_ - Clock::now();
+  // When background work may go: the length after the last touch.
+  Clock::time_point ends() const {
+    return Clock::time_point(Clock::duration(last_.load(std::memory_order_relaxed))) + length_;
   }
 
  private:

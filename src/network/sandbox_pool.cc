@@ -44,8 +44,8 @@ void SandboxPool::run() {
   for (;;) {
     cv_.wait(lk, [&] { return stopping_ || spares_.size() < size_; });
     if (stopping_) return;
-    if (auto left = quiet_.remaining(); left.count() > 0) {
-      cv_.wait_for(lk, left);
+    if (auto at = quiet_.ends(); at > std::chrono::steady_clock::now()) {
+      cv_.wait_until(lk, at);
       continue;
     }
     lk.unlock();

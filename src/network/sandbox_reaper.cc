@@ -44,14 +44,12 @@ void SandboxReaper::run() {
   for (;;) {
     cv_.wait(lk, [&] { return stopping_ || !queue_.empty(); });
     if (queue_.empty()) return;
-    // At shutdown what is queued goes at once.
+    // At shutdown, or when hurried, what is queued goes at once.
     auto latest = std::chrono::steady_clock::now() + std::chrono::milliseconds(250);
-    for (auto left = quiet_.remaining(); !stopping_ && !hurry_ && left.count() > 0;
-         left = quiet_.remaining()) {
-      if (cv_.wait_until(lk, std::min(latest, std::chrono::steady_clock::now() + left)) ==
-              std::cv_status::timeout &&
-          std::chrono::steady_clock::now() >= latest)
-        break;
+    while (!stopping_ && !hurry_) {
+      auto until = std::min(latest, quiet_.ends());
+      if (until <= std::chrono::steady_clock::now()) break;
+      cv_.wait_until(lk, until);
     }
     hurry_ = false;
     std::vector<Leftovers> batch;
