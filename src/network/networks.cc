@@ -321,7 +321,7 @@ void NetworkManager::restore(const std::set<std::string>& running) {
     }
     auto p = sandboxes.find(cid);
     if (!alive) {
-      if (p != sandboxes.end()) remove_netns(p->second.value("netns", ""));
+      // Its namespace goes with the sweep below.
       Statement(st.db, "DELETE FROM sandboxes WHERE container_id = ?").bind(1, cid).run();
       continue;
     }
