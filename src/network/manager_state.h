@@ -71,6 +71,8 @@ struct NetworkManager::State {
   DnsServer::Answer dns_reverse_lookup(Ipv4 local, Ipv4 client, Ipv4 address);
   // The gateways of the networks the asker's questions look at, its own first; needs dns_mu.
   std::vector<Ipv4> dns_view(Ipv4 local, Ipv4 client) const;
+  // An answer with the asker's own resolvers in it, when it has some; needs dns_mu.
+  DnsServer::Answer dns_answer_for(Ipv4 client) const;
 
   State(NetworkOptions o, Db& d) : opts(std::move(o)), db(d) {}
 

@@ -31,6 +31,22 @@ std::string table_for(const std::string& bridge) {
   return bridge == "berth0" ? "berth" : "berth_" + bridge;
 }
 
+// What the first of `gateways` whose table in `tables` holds `key` maps it to: the asker's
+// networks in turn, its own first, as Docker's resolver looks (an address or name none of
+// them knows goes upstream).
+template <class Table, class Key>
+const typename Table::mapped_type* first_in_view(const std::vector<Ipv4>& gateways,
+                                                 const std::map<Ipv4, Table>& tables,
+                                                 const Key& key) {
+  for (auto gw : gateways) {
+    auto table = tables.find(gw);
+    if (table == tables.end()) continue;
+    auto it = table->second.find(key);
+    if (it != table->second.end()) return &it->second;
+  }
+  return nullptr;
+}
+
 }  // namespace
 
 std::string random_hex_id() {
@@ -206,37 +222,24 @@ void NetworkManager::State::rebuild_dns() {
 DnsServer::Answer NetworkManager::State::dns_lookup(Ipv4 local, Ipv4 client,
                                                     const std::string& name) {
   std::lock_guard lk(dns_mu);
-  DnsServer::Answer answer;
-  if (auto up = dns_tables.upstreams.find(client); up != dns_tables.upstreams.end())
-    answer.upstreams = up->second;
-  // The first network that knows the name answers, the asker's own network first.
-  for (auto gw : dns_view(local, client)) {
-    auto zone = dns_tables.zones.find(gw);
-    if (zone == dns_tables.zones.end()) continue;
-    auto it = zone->second.find(name);
-    if (it != zone->second.end()) {
-      answer.addresses = it->second;
-      break;
-    }
-  }
+  DnsServer::Answer answer = dns_answer_for(client);
+  if (auto* found = first_in_view(dns_view(local, client), dns_tables.zones, name))
+    answer.addresses = *found;
   return answer;
 }
 
 DnsServer::Answer NetworkManager::State::dns_reverse_lookup(Ipv4 local, Ipv4 client, Ipv4 address) {
   std::lock_guard lk(dns_mu);
+  DnsServer::Answer answer = dns_answer_for(client);
+  if (auto* found = first_in_view(dns_view(local, client), dns_tables.ptr_names, address))
+    answer.ptr_name = *found;
+  return answer;
+}
+
+DnsServer::Answer NetworkManager::State::dns_answer_for(Ipv4 client) const {
   DnsServer::Answer answer;
   if (auto up = dns_tables.upstreams.find(client); up != dns_tables.upstreams.end())
     answer.upstreams = up->second;
-  // As Docker: the asker's networks in turn, so an address elsewhere goes to the upstreams.
-  for (auto gw : dns_view(local, client)) {
-    auto names = dns_tables.ptr_names.find(gw);
-    if (names == dns_tables.ptr_names.end()) continue;
-    auto it = names->second.find(address);
-    if (it != names->second.end()) {
-      answer.ptr_name = it->second;
-      break;
-    }
-  }
   return answer;
 }
 
