@@ -1,4 +1,5 @@
-// Private to the runtime module: the two cgroup implementations and their shared helpers.
+// Private to the runtime module: the two cgroup implementations (cgroup/v1.cc, cgroup/v2.cc)
+// and the helpers they and the controllers in cgroup/ share.
 #pragma once
 
 #include <memory>
@@ -19,6 +20,8 @@ std::string own_cgroup(const std::string& controller);
 // Writes `value` to an existing control file; the error names the file and the value.
 void write_control(const std::string& dir, const std::string& file, const std::string& value);
 std::string read_control(const std::string& dir, const std::string& file);
+// A counter or limit file as a number for stats: 0 when missing or not a number ("max").
+uint64_t read_number(const std::string& dir, const std::string& file);
 std::vector<pid_t> read_procs(const std::string& dir);
 // rmdir that waits out the moment after the last process exited (EBUSY).
 void remove_cgroup_dir(const std::string& dir);

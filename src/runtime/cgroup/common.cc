@@ -78,6 +78,15 @@ std::string read_control(const std::string& dir, const std::string& file) {
   return trim(read_file(path_join(dir, file)));
 }
 
+uint64_t read_number(const std::string& dir, const std::string& file) {
+  auto v = read_file_if_exists(path_join(dir, file));
+  try {
+    return v ? std::stoull(*v) : 0;
+  } catch (const std::exception&) {
+    return 0;
+  }
+}
+
 std::vector<pid_t> read_procs(const std::string& dir) {
   std::vector<pid_t> out;
   auto text = read_file_if_exists(path_join(dir, "cgroup.procs"));
