@@ -54,6 +54,9 @@ void run_hooks(const std::vector<oci::Hook>& hooks, const std::string& state_jso
 // Namespaces.
 int namespace_flag(const std::string& type);
 
+// Network. Call in the container's new network namespace, before its program runs.
+void bring_up_loopback();
+
 // Mount option strings -> flags, propagation flags and the fs-specific data string.
 struct MountOptions {
   unsigned long flags = 0;

@@ -155,6 +155,7 @@ void join_session_keyring() {
     // cgroup as its root.
     int unshare_flags = c.plan->new_flags & ~(CLONE_NEWPID | CLONE_NEWUSER | CLONE_NEWTIME);
     if (unshare_flags && ::unshare(unshare_flags) < 0) throw_errno("unshare namespaces");
+    if (unshare_flags & CLONE_NEWNET) bring_up_loopback();
     set_names(spec);
     ::umask(0);
     RootfsContext rctx{&spec, c.rootfs, c.opts->no_pivot, new_user, c.cgroup};

@@ -103,6 +103,20 @@ TEST(Isolation, JoinsANamespaceByPath) {
   EXPECT_FALSE(std::filesystem::exists(b.state_root() + "/" + bad));
 }
 
+TEST(Isolation, NewNetworkNamespaceHasLoopbackUp) {
+  Bundle b;
+  // The default spec asks for a new network namespace with no path, as --network none does.
+  // ping needs a raw socket.
+  for (auto set : {"bounding", "effective", "permitted"})
+    b.config()["process"]["capabilities"][set].push_back("CAP_NET_RAW");
+  auto r =
+      b.run(unique_name("t"),
+            {"sh", "-c", "cat /sys/class/net/lo/flags && ping -c 1 -W 2 127.0.0.1 >/dev/null"});
+  ASSERT_EQ(r.status, 0) << r.out << r.err;
+  // IFF_LOOPBACK | IFF_UP
+  EXPECT_EQ(r.out, "0x9\n");
+}
+
 TEST(Isolation, DevicesAndDevLinks) {
   Bundle b;
   b.config()["linux"]["devices"] = {
