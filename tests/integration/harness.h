@@ -6,15 +6,11 @@
 #include <string>
 #include <vector>
 
+#include "support/file.h"
+#include "support/process.h"
+#include "support/temp_dir.h"
+
 namespace berth::test {
-
-struct Result {
-  int status = -1;  // exit code, or 128+signal
-  std::string out, err;
-};
-
-// Runs a program with arguments, optional stdin, and captures its output.
-Result run_program(const std::vector<std::string>& argv, const std::string& input = "");
 
 // A busybox rootfs and a config.json from `berth-runtime spec`, in a fresh temp directory.
 class Bundle {
@@ -24,9 +20,9 @@ class Bundle {
   Bundle(const Bundle&) = delete;
   Bundle& operator=(const Bundle&) = delete;
 
-  const std::string& dir() const { return dir_; }
-  std::string rootfs() const { return dir_ + "/rootfs"; }
-  std::string state_root() const { return dir_ + "/state"; }
+  const std::string& dir() const { return dir_.path(); }
+  std::string rootfs() const { return dir_ / "rootfs"; }
+  std::string state_root() const { return dir_ / "state"; }
   nlohmann::json& config() { return config_; }
   // Sets process.args (and terminal false); writes config.json.
   void set_args(const std::vector<std::string>& args);
@@ -38,15 +34,13 @@ class Bundle {
   Result run(const std::string& id, const std::vector<std::string>& args);
 
  private:
-  std::string dir_;
+  TempDir dir_{"it"};
   nlohmann::json config_;
   std::vector<std::string> ids_;
 };
 
 // A unique name for cgroups, ids and files of this test process.
 std::string unique_name(const std::string& prefix);
-// Contents of a file or empty when missing.
-std::string slurp(const std::string& path);
 bool cgroup_v1_has(const std::string& controller);
 
 }  // namespace berth::test

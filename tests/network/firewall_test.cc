@@ -6,9 +6,9 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -16,21 +16,17 @@
 #include <vector>
 
 #include "base/error.h"
+#include "support/process.h"
+#include "support/temp_dir.h"
 
 namespace berth::network {
 namespace {
 
 // Runs a shell command; returns its stdout and sets `status` to its exit code.
 std::string sh(const std::string& cmd, int* status = nullptr) {
-  std::string out;
-  FILE* p = ::popen((cmd + " 2>/dev/null").c_str(), "r");
-  if (!p) return out;
-  char buf[512];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  int rc = ::pclose(p);
-  if (status) *status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-  return out;
+  test::Result r = test::run_shell(cmd);
+  if (status) *status = r.status;
+  return r.out;
 }
 
 // Throws (gtest reports it as a failure, TearDown still runs) when a setup command fails.
@@ -98,9 +94,8 @@ class FirewallTest : public ::testing::Test {
     if (routes.find("10.252.") != std::string::npos) {
       throw std::runtime_error("10.252.0.0/16 is in use on this host (a leftover?):\n" + routes);
     }
-    char tmpl[] = "/tmp/berth-fw-XXXXXX";
-    if (!::mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
-    dir_ = tmpl;
+    tmp_ = std::make_unique<test::TempDir>("fw");
+    dir_ = tmp_->path();
     std::ofstream(dir_ + "/peer.py") << kPeerScript;
     // Whether iptables' filter table existed, so that TearDown can leave the host as it was.
     filter_table_existed_ = sh("nft list tables").find("table ip filter") != std::string::npos;
@@ -149,7 +144,7 @@ class FirewallTest : public ::testing::Test {
     }
     for (int b = 0; b < 3; ++b) std::system(("ip link del " + bridge(b) + " 2>/dev/null").c_str());
     std::system(("ip link del " + prefix_ + "out 2>/dev/null").c_str());
-    if (!dir_.empty()) std::system(("rm -rf " + dir_).c_str());
+    tmp_.reset();
   }
 
   void SetUp() override { ASSERT_TRUE(ready_) << "the test topology could not be built"; }
@@ -216,6 +211,7 @@ class FirewallTest : public ::testing::Test {
   }
 
   static inline const std::string prefix_ = "bft" + std::to_string(::getpid() % 10000);
+  static inline std::unique_ptr<test::TempDir> tmp_;
   static inline std::string dir_;
   static inline bool filter_table_existed_ = false;
   static inline bool ready_ = false;

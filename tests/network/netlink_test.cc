@@ -20,26 +20,16 @@
 #include "base/error.h"
 #include "gtest/gtest.h"
 #include "network/netns.h"
+#include "support/process.h"
 
 namespace berth::network {
 namespace {
 
 using nlohmann::json;
 
-struct Output {
-  int status;
-  std::string out;
-};
-
-Output run(const std::string& cmd) {
-  Output r{-1, ""};
-  FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
-  if (!p) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  r.status = ::pclose(p);
-  return r;
+// A failing command's message goes with its output into the assertion that shows it.
+test::Result run(const std::string& cmd) {
+  return test::run_shell(cmd + " 2>&1");
 }
 
 json run_json(const std::string& cmd) {

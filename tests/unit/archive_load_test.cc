@@ -10,7 +10,6 @@
 
 #include <fstream>
 #include <set>
-#include <sstream>
 #include <typeinfo>
 
 #include "base/error.h"
@@ -20,13 +19,6 @@ namespace berth::image {
 namespace {
 
 using namespace testutil;
-
-std::string slurp(const std::string& p) {
-  std::ifstream f(p);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
 
 class ArchiveLoadTest : public StoreFixture {
  protected:

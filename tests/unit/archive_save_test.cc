@@ -7,9 +7,6 @@
 #include <sanitizer/lsan_interface.h>
 #endif
 
-#include <fstream>
-#include <sstream>
-
 #include "base/error.h"
 #include "image/archive_load.h"
 #include "image_test_util.h"
@@ -18,13 +15,6 @@ namespace berth::image {
 namespace {
 
 using namespace testutil;
-
-std::string slurp(const std::string& p) {
-  std::ifstream f(p);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
 
 // The regular files of a tar, by name.
 std::map<std::string, std::string> untar(const std::string& tar) {
@@ -44,18 +34,10 @@ std::map<std::string, std::string> untar(const std::string& tar) {
 
 class ArchiveSaveTest : public StoreFixture {
  protected:
-  void SetUp() override {
-    StoreFixture::SetUp();
-    char tmpl[] = "/tmp/berth-imgtest2-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    root2_ = tmpl;
-  }
   void TearDown() override {
     store2_.reset();
     content2_.reset();
     db2_.reset();
-    std::error_code ec;
-    fs::remove_all(root2_, ec);
     StoreFixture::TearDown();
   }
   void open_second() {
@@ -78,7 +60,8 @@ class ArchiveSaveTest : public StoreFixture {
     store_->tag(img.id, parse_reference_with_default_tag(ref));
   }
 
-  std::string root2_;
+  test::TempDir dir2_{"imgtest2"};
+  std::string root2_ = dir2_.path();
   std::unique_ptr<Db> db2_;
   std::unique_ptr<ContentStore> content2_;
   std::unique_ptr<ImageStore> store2_;

@@ -1,7 +1,6 @@
 // cgroup v2 logic against a fake cgroupfs tree: this machine's v2 mount owns no controller
 // but hugetlb, so the files a v2 host would have are made by the test, as the kernel would.
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <filesystem>
 #include <fstream>
@@ -10,27 +9,22 @@
 #include "base/error.h"
 #include "runtime/cgroup_impl.h"
 #include "runtime/cgroups.h"
+#include "support/file.h"
+#include "support/temp_dir.h"
 
 namespace berth::runtime {
 namespace {
 
 namespace fs = std::filesystem;
 
-std::string slurp(const fs::path& p) {
-  std::ifstream f(p);
-  return std::string(std::istreambuf_iterator<char>(f), {});
-}
+using test::slurp;
 
 class FakeCgroupV2 : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/berth-fake-cgroup-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    root_ = tmpl;
     std::ofstream(root_ / "cgroup.controllers") << "cpuset cpu io memory hugetlb pids\n";
     std::ofstream(root_ / "cgroup.subtree_control") << "";
   }
-  void TearDown() override { fs::remove_all(root_); }
 
   // What the kernel creates in a new v2 cgroup directory.
   void populate(const fs::path& dir) {
@@ -41,7 +35,8 @@ class FakeCgroupV2 : public ::testing::Test {
       std::ofstream(dir / f) << "";
   }
 
-  fs::path root_;
+  test::TempDir dir_{"fake-cgroup"};
+  fs::path root_ = dir_.path();
 };
 
 TEST_F(FakeCgroupV2, DetectsTheLayout) {

@@ -1,7 +1,6 @@
 // The client's HTTP framing against a tiny Beast server on a unix socket in a temp dir.
 #include <fcntl.h>
 #include <gtest/gtest.h>
-#include <stdlib.h>
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
@@ -15,6 +14,7 @@
 #include "base/fs.h"
 #include "cli/api_client.h"
 #include "cli/http_client.h"
+#include "support/temp_dir.h"
 
 namespace berth::cli {
 namespace {
@@ -28,9 +28,6 @@ using unix_socket = asio::local::stream_protocol;
 class FakeDaemon {
  public:
   explicit FakeDaemon(int n) {
-    char tmpl[] = "/tmp/berth-cli-test-XXXXXX";
-    dir_ = ::mkdtemp(tmpl);
-    path_ = dir_ + "/d.sock";
     acceptor_.open();
     acceptor_.bind(unix_socket::endpoint(path_));
     acceptor_.listen();
@@ -38,10 +35,7 @@ class FakeDaemon {
       for (int i = 0; i < n; ++i) serve(acceptor_.accept());
     });
   }
-  ~FakeDaemon() {
-    thread_.join();
-    remove_all(dir_);
-  }
+  ~FakeDaemon() { thread_.join(); }
   const std::string& path() const { return path_; }
 
  private:
@@ -74,7 +68,8 @@ class FakeDaemon {
     http::write(sock, res);
   }
 
-  std::string dir_, path_;
+  test::TempDir dir_{"cli-test"};
+  std::string path_ = dir_ / "d.sock";
   asio::io_context ioc_;
   unix_socket::acceptor acceptor_{ioc_};
   std::thread thread_;

@@ -1,12 +1,12 @@
 #include "image/content_store.h"
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <filesystem>
 
 #include "base/error.h"
 #include "image/digest.h"
+#include "support/temp_dir.h"
 
 namespace berth::image {
 namespace {
@@ -15,16 +15,11 @@ namespace fs = std::filesystem;
 
 class ContentStoreTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/berth-content-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    root_ = tmpl;
-  }
-  void TearDown() override { fs::remove_all(root_); }
   size_t temp_files() const {
     return static_cast<size_t>(std::distance(fs::directory_iterator(root_ + "/tmp"), {}));
   }
-  std::string root_;
+  test::TempDir tmp_{"content"};
+  std::string root_ = tmp_.path();
 };
 
 TEST(Digest, Sha256AndValidation) {

@@ -8,7 +8,6 @@
 #include <sys/ioctl.h>
 
 #include <fstream>
-#include <sstream>
 
 #include "base/error.h"
 #include "image/import.h"
@@ -18,13 +17,6 @@ namespace berth::image {
 namespace {
 
 using namespace testutil;
-
-std::string slurp(const std::string& p) {
-  std::ifstream f(p);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
 
 class ImageStoreTest : public StoreFixture {
  protected:

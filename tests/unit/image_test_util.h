@@ -7,7 +7,6 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <gtest/gtest.h>
-#include <stdlib.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -29,10 +28,13 @@
 #include "image/digest.h"
 #include "image/image_store.h"
 #include "image/stream.h"
+#include "support/file.h"
+#include "support/temp_dir.h"
 
 namespace berth::image::testutil {
 
 namespace fs = std::filesystem;
+using test::slurp;
 
 struct TarEntry {
   std::string path{};
@@ -339,21 +341,15 @@ inline std::vector<std::string> list_names(const std::string& dir) {
   return out;
 }
 
-// A data root under /tmp with berth.db, content/ and overlay/, removed in TearDown.
+// A data root under /tmp with berth.db, content/ and overlay/, removed after the test.
 class StoreFixture : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/berth-imgtest-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    root_ = tmpl;
-    open();
-  }
+  void SetUp() override { open(); }
+  // The stores close before the data root goes.
   void TearDown() override {
     store_.reset();
     content_.reset();
     db_.reset();
-    std::error_code ec;
-    fs::remove_all(root_, ec);
   }
   // (Re)opens the database and the stores, as a restarted daemon would.
   void open() {
@@ -373,7 +369,8 @@ class StoreFixture : public ::testing::Test {
   // Stores a layer tar as a blob, as import and load do; returns its diff id.
   std::string put_layer(const std::string& tar) { return content_->put(tar); }
 
-  std::string root_;
+  test::TempDir dir_{"imgtest"};
+  std::string root_ = dir_.path();
   std::unique_ptr<Db> db_;
   std::unique_ptr<ContentStore> content_;
   std::unique_ptr<ImageStore> store_;

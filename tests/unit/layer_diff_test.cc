@@ -6,7 +6,6 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <gtest/gtest.h>
-#include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
@@ -17,6 +16,7 @@
 
 #include "image/digest.h"
 #include "image/layer.h"
+#include "support/temp_dir.h"
 
 namespace berth::image {
 namespace {
@@ -58,14 +58,7 @@ class LayerDiffTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (geteuid() != 0) GTEST_SKIP() << "needs root";
-    char tmpl[] = "/tmp/berth-layer-diff-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-    upper_ = dir_ + "/upper";
     fs::create_directory(upper_);
-  }
-  void TearDown() override {
-    if (!dir_.empty()) fs::remove_all(dir_);
   }
   void whiteout(const std::string& rel) {
     ASSERT_EQ(mknod((upper_ + "/" + rel).c_str(), S_IFCHR | 0, makedev(0, 0)), 0);
@@ -75,7 +68,8 @@ class LayerDiffTest : public ::testing::Test {
     *count = write_layer_tar(upper_, keep, [&](std::string_view d) { out.append(d); });
     return out;
   }
-  std::string dir_, upper_;
+  test::TempDir tmp_{"layer-diff"};
+  std::string dir_ = tmp_.path(), upper_ = dir_ + "/upper";
 };
 
 bool keep_all(const std::string&) {

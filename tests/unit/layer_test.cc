@@ -4,7 +4,6 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <gtest/gtest.h>
-#include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
@@ -14,6 +13,8 @@
 #include <fstream>
 
 #include "base/error.h"
+#include "support/file.h"
+#include "support/temp_dir.h"
 
 namespace berth::image {
 namespace {
@@ -65,14 +66,8 @@ void write_tar(const std::string& file, const std::vector<Entry>& entries, bool 
 
 class LayerTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/berth-layer-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string tar() const { return dir_ + "/layer.tar"; }
-  std::string dest() const { return dir_ + "/layer"; }
+  std::string tar() const { return dir_ / "layer.tar"; }
+  std::string dest() const { return dir_ / "layer"; }
   // Unpacking must fail naming `what`, and leave no directory behind.
   void expect_refused(const std::string& what) {
     try {
@@ -83,13 +78,10 @@ class LayerTest : public ::testing::Test {
     }
     EXPECT_FALSE(fs::exists(dest()));
   }
-  std::string dir_;
+  test::TempDir dir_{"layer"};
 };
 
-std::string slurp(const std::string& p) {
-  std::ifstream f(p);
-  return std::string(std::istreambuf_iterator<char>(f), {});
-}
+using test::slurp;
 
 TEST_F(LayerTest, FilesLinksAndWhiteouts) {
   write_tar(tar(), {{"etc/", AE_IFDIR, "", "", "", 0755},
@@ -127,14 +119,14 @@ TEST_F(LayerTest, GzipLayers) {
 TEST_F(LayerTest, DotDotIsRefused) {
   write_tar(tar(), {{"ok", AE_IFREG, "x"}, {"../escaped", AE_IFREG, "evil"}});
   expect_refused("leaves the layer");
-  EXPECT_FALSE(fs::exists(dir_ + "/escaped"));
+  EXPECT_FALSE(fs::exists(dir_ / "escaped"));
 }
 
 TEST_F(LayerTest, WritingThroughASymlinkIsRefused) {
-  fs::create_directories(dir_ + "/outside");
-  write_tar(tar(), {{"link", AE_IFLNK, "", dir_ + "/outside"}, {"link/pwned", AE_IFREG, "evil"}});
+  fs::create_directories(dir_ / "outside");
+  write_tar(tar(), {{"link", AE_IFLNK, "", dir_ / "outside"}, {"link/pwned", AE_IFREG, "evil"}});
   expect_refused("symlink");
-  EXPECT_FALSE(fs::exists(dir_ + "/outside/pwned"));
+  EXPECT_FALSE(fs::exists(dir_ / "outside/pwned"));
 }
 
 TEST_F(LayerTest, HardLinkOutsideIsRefused) {
@@ -164,14 +156,14 @@ TEST_F(LayerTest, CorruptAndTruncatedArchives) {
 // The unpacker keeps the directories of the last entry open: an entry that replaces one of
 // them by a symlink must not let a later entry write through it.
 TEST_F(LayerTest, ADirectoryReplacedByASymlinkIsNotWrittenThrough) {
-  fs::create_directories(dir_ + "/outside");
+  fs::create_directories(dir_ / "outside");
   write_tar(tar(), {{"a/", AE_IFDIR, "", "", "", 0755},
                     {"a/b/", AE_IFDIR, "", "", "", 0755},
                     {"a/b/f", AE_IFREG, "first"},
-                    {"a", AE_IFLNK, "", dir_ + "/outside"},
+                    {"a", AE_IFLNK, "", dir_ / "outside"},
                     {"a/b/g", AE_IFREG, "evil"}});
   expect_refused("symlink");
-  EXPECT_TRUE(fs::is_empty(dir_ + "/outside"));
+  EXPECT_TRUE(fs::is_empty(dir_ / "outside"));
 }
 
 TEST_F(LayerTest, LaterEntriesReplaceEarlierOnes) {

@@ -16,24 +16,12 @@
 #include "logfile/files.h"
 #include "logfile/reader.h"
 #include "logfile/writer.h"
+#include "support/temp_dir.h"
 
 namespace berth::logfile {
 namespace {
 
 namespace fs = std::filesystem;
-
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/berth-logfile-XXXXXX";
-    path_ = ::mkdtemp(tmpl);
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 std::vector<std::string> read_all(const std::string& path, const std::string& driver,
                                   Query q = {}) {
@@ -174,7 +162,7 @@ TEST(LogConfig, JsonFileAsDockerd) {
 // Lines of 7 to 8 bytes as JSON are about 70 bytes: 1k files hold ~15 each.
 TEST(LogFile, RotatesAndCompressesKeepingTheLastLinesInOrder) {
   for (std::string driver : {"json-file", "local"}) {
-    TempDir dir;
+    test::TempDir dir("logfile");
     std::string path =
         dir.path() + (driver == "local" ? "/local-logs/container.log" : "/c-json.log");
     write_lines(path, driver, {{"max-size", "1k"}, {"max-file", "3"}, {"compress", "true"}}, 1000);
@@ -209,7 +197,7 @@ TEST(LogFile, RotatesAndCompressesKeepingTheLastLinesInOrder) {
 }
 
 TEST(LogFile, WithoutCompressionRotatedFilesStayPlain) {
-  TempDir dir;
+  test::TempDir dir("logfile");
   std::string path = dir.path() + "/c-json.log";
   write_lines(path, "json-file", {{"max-size", "1k"}, {"max-file", "3"}}, 200);
   EXPECT_EQ(names_in(dir.path()),
@@ -219,7 +207,7 @@ TEST(LogFile, WithoutCompressionRotatedFilesStayPlain) {
 }
 
 TEST(LogFile, MaxFileOneStartsOver) {
-  TempDir dir;
+  test::TempDir dir("logfile");
   std::string path = dir.path() + "/c-json.log";
   write_lines(path, "json-file", {{"max-size", "1k"}}, 200);
   EXPECT_EQ(names_in(dir.path()), std::vector<std::string>{"c-json.log"});
@@ -232,7 +220,7 @@ TEST(LogFile, MaxFileOneStartsOver) {
 // A shim killed while compressing leaves the plain .1 and a partial .gz: the reader takes
 // the plain file and ignores the partial one; the next shim finishes the work.
 TEST(LogFile, KillDuringCompressionLosesNothing) {
-  TempDir dir;
+  test::TempDir dir("logfile");
   std::string path = dir.path() + "/c-json.log";
   write_lines(path, "json-file", {{"max-size", "1k"}, {"max-file", "3"}}, 200);
   auto before = read_all(path, "json-file");
@@ -256,7 +244,7 @@ TEST(LogFile, KillDuringCompressionLosesNothing) {
 }
 
 TEST(LogFile, GapsLeftByAKillDuringRotationAreRead) {
-  TempDir dir;
+  test::TempDir dir("logfile");
   std::string path = dir.path() + "/c-json.log";
   write_lines(path, "json-file", {{"max-size", "1k"}, {"max-file", "4"}}, 300);
   // Killed during a rotation: the oldest removed, .2 -> .3 done, .1 -> .2 not yet.
@@ -267,7 +255,7 @@ TEST(LogFile, GapsLeftByAKillDuringRotationAreRead) {
 }
 
 TEST(LogFile, SinceUntilAndStreams) {
-  TempDir dir;
+  test::TempDir dir("logfile");
   std::string path = dir.path() + "/c-json.log";
   {
     std::string data;
@@ -294,7 +282,7 @@ TEST(LogFile, SinceUntilAndStreams) {
 // then the new file, with nothing lost or doubled.
 TEST(LogFile, FollowAcrossRotations) {
   for (std::string driver : {"json-file", "local"}) {
-    TempDir dir;
+    test::TempDir dir("logfile");
     std::string path = dir.path() + "/c.log";
     Writer w(path,
              parse_config(driver, {{"max-size", "1k"}, {"max-file", "5"}, {"compress", "true"}}));
@@ -324,7 +312,7 @@ TEST(LogFile, FollowAcrossRotations) {
 // came meanwhile are read before the new live one.
 TEST(LogFile, FollowCatchesUpOverSeveralRotations) {
   for (std::string driver : {"json-file", "local"}) {
-    TempDir dir;
+    test::TempDir dir("logfile");
     std::string path = dir.path() + "/c.log";
     Writer w(path,
              parse_config(driver, {{"max-size", "1k"}, {"max-file", "20"}, {"compress", "true"}}));

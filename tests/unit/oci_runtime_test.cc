@@ -3,12 +3,12 @@
 #include "runtime/oci_runtime.h"
 
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <nlohmann/json.hpp>
 
 #include "base/error.h"
 #include "base/fs.h"
+#include "support/temp_dir.h"
 
 namespace berth::runtime {
 namespace {
@@ -40,13 +40,9 @@ esac
 class OciRuntimeBinary : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/berth-oci-runtime-XXXXXX";
-    ASSERT_NE(::mkdtemp(tmpl), nullptr);
-    dir_ = tmpl;
     write_file_atomic(path_join(dir_, "fake-runc"), kFake, 0755, Durability::kCrashSafe);
     rt_ = open_runtime({path_join(dir_, "fake-runc"), {"--systemd-cgroup"}, dir_ + "/root", dir_});
   }
-  void TearDown() override { remove_all(dir_); }
 
   // The calls recorded since the last look, without the global options.
   std::vector<std::string> calls() {
@@ -63,7 +59,8 @@ class OciRuntimeBinary : public ::testing::Test {
     return out;
   }
 
-  std::string dir_;
+  test::TempDir tmp_{"oci-runtime"};
+  std::string dir_ = tmp_.path();
   std::unique_ptr<OciRuntime> rt_;
 };
 

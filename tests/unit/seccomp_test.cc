@@ -20,6 +20,7 @@
 #include "in_child.h"
 #include "oci/spec.h"
 #include "runtime/security.h"
+#include "support/temp_dir.h"
 
 namespace berth {
 namespace {
@@ -66,17 +67,11 @@ class Seccomp : public ::testing::Test {
  protected:
   void SetUp() override {
     if (::geteuid() != 0) GTEST_SKIP() << "loading a filter without no_new_privs needs root";
-    dir_ = ::mkdtemp(dir_template_);
-    ASSERT_NE(dir_, nullptr);
   }
-  void TearDown() override {
-    if (dir_) remove_all(dir_);
-  }
-  std::string path(const char* name) const { return std::string(dir_) + "/" + name; }
+  std::string path(const char* name) const { return dir_ / name; }
 
  private:
-  char dir_template_[32] = "/tmp/berth-seccomp-XXXXXX";
-  char* dir_ = nullptr;
+  test::TempDir dir_{"seccomp"};
 };
 
 TEST_F(Seccomp, ErrnoRetIsReturned) {
