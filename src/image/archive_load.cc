@@ -13,6 +13,7 @@
 
 #include "base/error.h"
 #include "base/fs.h"
+#include "base/log.h"
 #include "image/archive_source.h"
 #include "image/decompress.h"
 #include "image/digest.h"
@@ -50,10 +51,16 @@ std::string normalise(const std::string& raw) {
 class ArchiveFiles {
  public:
   ArchiveFiles(ImageStore& store, ContentStore& content) : store_(store), content_(content) {}
+  // The archive's blobs that no image or layer took, and layers unpacked ahead that none did.
   ~ArchiveFiles() {
-    for (auto& d : staged_) store_.drop_staged(d);
     pins_.clear();
-    for (auto& [path, digest] : blobs_) store_.discard_blob(digest);
+    try {
+      for (auto& d : staged_) store_.drop_staged(d);
+      for (auto& [path, digest] : blobs_) store_.discard_blob(digest);
+    } catch (const std::exception& e) {
+      // collect_garbage() at the next start removes what stays.
+      log::error(std::string("cleaning up after a load: ") + e.what());
+    }
   }
 
   void read_all(const ReadFn& src) {
@@ -163,8 +170,6 @@ class ArchiveFiles {
     }
     bad(path + ": too many links");
   }
-
-  void unpin() { pins_.clear(); }
 
   bool has(const std::string& path) const {
     std::string p = resolve(normalise(path));
@@ -349,6 +354,9 @@ std::vector<Pending> from_oci_layout(const ArchiveFiles& files) {
 }  // namespace
 
 LoadResult load_archive(ImageStore& store, ContentStore& content, const ReadFn& src) {
+  // Before the files: when a load fails, the archive's pins are gone by the time its layers
+  // are released (a first layer's chain id is its diff id, which they pin too).
+  ImageStore::Uncommitted added(store);
   ArchiveFiles files(store, content);
   files.read_all(src);
   files.check_blob_names();
@@ -375,6 +383,8 @@ LoadResult load_archive(ImageStore& store, ContentStore& content, const ReadFn& 
           " layers but its config lists " + std::to_string(cfg.diff_ids.size()));
     for (size_t i = 0; i < p.layer_paths.size(); i++) {
       std::string diff = files.layer(p.layer_paths[i]);
+      // The layer's blob goes with its layer when the load fails; kept pinned until then.
+      added.add_blob(diff);
       if (diff != cfg.diff_ids[i])
         bad("layer " + p.layer_paths[i] + " has diff id " + diff + ", the config says " +
             cfg.diff_ids[i]);
@@ -383,24 +393,13 @@ LoadResult load_archive(ImageStore& store, ContentStore& content, const ReadFn& 
 
   // All layers of all images are unpacked before the first image is registered, so that a
   // layer refused in the last image leaves none of the archive behind.
-  std::vector<std::string> chains;
-  std::shared_ptr<void> hold;
   try {
     for (auto& p : pending) {
       std::string parent;
-      for (auto& d : parse_image_config(p.config_text).diff_ids) {
-        chains.push_back(chain_id(parent, d));
-        // The pin grows with the set: nothing unpacked here is released by a concurrent rmi.
-        hold = store.pin(chains);
-        store.ensure_layer(parent, d);
-        parent = chains.back();
-      }
+      for (auto& d : parse_image_config(p.config_text).diff_ids)
+        parent = added.ensure_layer(parent, d);
     }
   } catch (const Error& e) {
-    hold.reset();
-    // A first layer's chain id is its diff id, which the archive's blob pins also hold.
-    files.unpin();
-    store.release_unused_layers(chains);
     // A layer the unpacker refuses is the archive's fault; a full or failing disk is not.
     if (dynamic_cast<const InvalidArgument*>(&e) || e.code() == ENOSPC || e.code() == EDQUOT ||
         e.code() == EIO)
@@ -427,6 +426,7 @@ LoadResult load_archive(ImageStore& store, ContentStore& content, const ReadFn& 
       result.tags.push_back(t);
     }
   }
+  added.commit();
   return result;
 }
 

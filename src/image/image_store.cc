@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <cstdlib>
 #include <ctime>
+#include <exception>
+#include <filesystem>
 #include <set>
 
 #include "base/error.h"
@@ -69,6 +71,27 @@ void spread_children(const std::string& dir) {
   flags |= FS_TOPDIR_FL;
   ::ioctl(fd.get(), FS_IOC_SETFLAGS, &flags);
 }
+
+// Removes a directory when its scope is left by an exception, so that a layer is either
+// complete and known to the database or gone.
+class RemoveOnThrow {
+ public:
+  explicit RemoveOnThrow(std::string path) : path_(std::move(path)) {}
+  ~RemoveOnThrow() {
+    if (std::uncaught_exceptions() <= exceptions_) return;
+    // Never throws while an exception is on its way; what stays, collect_garbage() removes.
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  RemoveOnThrow(const RemoveOnThrow&) = delete;
+  RemoveOnThrow& operator=(const RemoveOnThrow&) = delete;
+  // The directory has been renamed.
+  void moved_to(std::string path) { path_ = std::move(path); }
+
+ private:
+  std::string path_;
+  int exceptions_ = std::uncaught_exceptions();
+};
 
 }  // namespace
 
@@ -200,20 +223,22 @@ std::string ImageStore::ensure_layer(const std::string& parent_chain, const std:
   } else {
     partial = final_dir + ".partial";
     remove_all(partial);
+  }
+  RemoveOnThrow unpublished(partial);
+  if (!staged) {
     mkdir_p(partial, 0700);
     try {
       stats = apply_layer(content_.path(diff_id), path_join(partial, "diff"));
     } catch (const std::exception& e) {
-      remove_all(partial);
       rethrow_with_context(e, "unpack layer " + diff_id);
     }
   }
   remove_all(final_dir);
   if (::rename(partial.c_str(), final_dir.c_str()) < 0) {
     int err = errno;
-    remove_all(partial);
     throw_errno("publish layer " + final_dir, err);
   }
+  unpublished.moved_to(final_dir);
   std::lock_guard lk(mu_);
   Statement(db_, "INSERT OR REPLACE INTO layers(chain_id, diff_id, parent, size) VALUES(?,?,?,?)")
       .bind(1, chain)
@@ -238,31 +263,11 @@ Image ImageStore::add_image(const std::string& config_text, const std::string& p
     std::lock_guard lk(mu_);
     if (images_.count(img.id)) return public_image(img.id);
   }
+  Uncommitted added(*this);
+  added.add_blob(img.id);
   content_.put(config_text, img.id);
-  std::vector<std::string> pinned = cfg.diff_ids;
-  pinned.push_back(img.id);
-  {
-    std::string c;
-    for (auto& d : cfg.diff_ids) pinned.push_back(c = chain_id(c, d));
-  }
-  auto hold = pin(std::move(pinned));
-  try {
-    std::string chain;
-    for (auto& d : cfg.diff_ids) {
-      chain = ensure_layer(chain, d);
-      img.chain_ids.push_back(chain);
-    }
-  } catch (...) {
-    // Nothing of a failed image stays: its config blob goes, and the layers it unpacked
-    // that no other image uses.
-    hold.reset();
-    std::lock_guard lk(mu_);
-    if (!images_.count(img.id)) {
-      release_layers_locked(img.chain_ids);
-      if (!pins_.count(img.id)) content_.remove(img.id);
-    }
-    throw;
-  }
+  std::string chain;
+  for (auto& d : cfg.diff_ids) img.chain_ids.push_back(chain = added.ensure_layer(chain, d));
   std::lock_guard lk(mu_);
   if (images_.count(img.id)) return public_image(img.id);
   for (auto& c : img.chain_ids) img.size += layers_.at(c).size;
@@ -277,7 +282,42 @@ Image ImageStore::add_image(const std::string& config_text, const std::string& p
       .bind(4, img.loaded)
       .run();
   images_[img.id] = img;
+  added.commit();
   return img;
+}
+
+void ImageStore::Uncommitted::pin(std::vector<std::string> digests) {
+  pinned_.insert(pinned_.end(), digests.begin(), digests.end());
+  // The new pin is taken before the old one goes: nothing is ever unpinned in between.
+  pin_ = store_.pin(pinned_);
+}
+
+void ImageStore::Uncommitted::add_blob(const std::string& digest) {
+  blobs_.push_back(digest);
+  pin({digest});
+}
+
+std::string ImageStore::Uncommitted::ensure_layer(const std::string& parent_chain,
+                                                  const std::string& diff_id) {
+  std::string chain = chain_id(parent_chain, diff_id);
+  chains_.push_back(chain);
+  // The layer's blob is the caller's, pinned only: a concurrent rmi of an image that shares
+  // it must not remove it mid-unpack.
+  pin({chain, diff_id});
+  return store_.ensure_layer(parent_chain, diff_id);
+}
+
+ImageStore::Uncommitted::~Uncommitted() {
+  pin_.reset();
+  if (committed_) return;
+  try {
+    std::lock_guard lk(store_.mu_);
+    store_.release_layers_locked(chains_);
+    for (auto& b : blobs_) store_.discard_blob(b);
+  } catch (const std::exception& e) {
+    // collect_garbage() at the next start removes what stays.
+    log::error(std::string("cleaning up after a refused image: ") + e.what());
+  }
 }
 
 std::optional<std::string> ImageStore::resolve_locked(const std::string& name) const {
@@ -519,11 +559,6 @@ std::pair<std::vector<RemovedItem>, uint64_t> ImageStore::remove_unused(
   }
   for (auto& [c, l] : layers_) after += static_cast<uint64_t>(l.size);
   return {out, before - after};
-}
-
-void ImageStore::release_unused_layers(const std::vector<std::string>& chain_ids) {
-  std::lock_guard lk(mu_);
-  release_layers_locked(chain_ids);
 }
 
 void ImageStore::discard_blob(const std::string& digest) {

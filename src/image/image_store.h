@@ -91,8 +91,34 @@ class ImageStore {
   // load that has written them has not registered its image yet.
   [[nodiscard]] std::shared_ptr<void> pin(std::vector<std::string> digests);
 
-  // Removes the given layers unless an image or a pin uses them (a load that failed).
-  void release_unused_layers(const std::vector<std::string>& chain_ids);
+  // Layers and blobs written for images that are not registered yet (an add_image or a load
+  // halfway), pinned meanwhile so that a concurrent rmi or prune leaves them. Unless
+  // commit() was called, those that no image, layer or other pin uses are removed when this
+  // goes: an image refused halfway, for whatever reason, leaves nothing behind.
+  class Uncommitted {
+   public:
+    explicit Uncommitted(ImageStore& store) : store_(store) {}
+    ~Uncommitted();
+    Uncommitted(const Uncommitted&) = delete;
+    Uncommitted& operator=(const Uncommitted&) = delete;
+
+    // A blob stored for the images (a config, an archive's layer), removed with them unless
+    // something else uses it.
+    void add_blob(const std::string& digest);
+    // ensure_layer(), the layer removed with the images unless another image uses it.
+    std::string ensure_layer(const std::string& parent_chain, const std::string& diff_id);
+    // The images are registered: what they use stays.
+    void commit() { committed_ = true; }
+
+   private:
+    void pin(std::vector<std::string> digests);
+
+    ImageStore& store_;
+    std::vector<std::string> blobs_, chains_, pinned_;
+    std::shared_ptr<void> pin_;
+    bool committed_ = false;
+  };
+
   // Removes a blob that an import or load stored and no image, layer or pin uses.
   void discard_blob(const std::string& digest);
 
