@@ -31,14 +31,17 @@ E=10.231.${octets[4]} F=10.231.${octets[5]} G=10.231.${octets[6]} H=10.231.${oct
 # ---- Cleanup even when berthd itself failed: container processes, veths, bridges, firewall.
 BERTHD_DIR=$WORK/n1
 container_ids() { { ls "$BERTHD_DIR/exec/containers" "$BERTHD_DIR/data/containers" 2>/dev/null || true; } | grep -E '^[0-9a-f]{64}$' | sort -u || true; }
+cgroups_empty() { ! cat "$CG"/*/berth/"$1"/cgroup.procs 2>/dev/null | grep -q .; }
 hard_cleanup() {
   local id pid
   for id in $(container_ids); do
     for pid in $(cat "$CG"/*/berth/"$id"/cgroup.procs 2>/dev/null | sort -u); do kill -9 "$pid" 2>/dev/null || true; done
     for pid in $(pgrep -f "berth-shim --id $id " || true); do kill -9 "$pid" 2>/dev/null || true; done
   done
-  sleep 0.2
-  for id in $(container_ids); do for d in "$CG"/*/berth/"$id"; do [ -d "$d" ] && rmdir "$d" 2>/dev/null; done; done
+  for id in $(container_ids); do
+    wait_for 5 cgroups_empty "$id" || true
+    for d in "$CG"/*/berth/"$id"; do [ -d "$d" ] && rmdir "$d" 2>/dev/null; done
+  done
   return 0
 }
 BRIDGES="$BR"
@@ -74,6 +77,15 @@ api_cleanup() {
 defer api_cleanup
 docker import --change 'CMD ["sh"]' "$tarball" busybox >/dev/null
 
+# Seven host ports P1..P7 no socket holds, in a block picked from this process's id, so that
+# a run beside another one (its own berthd) does not collide.
+ports_free() { local p; for p in $(seq $(($1 + 1)) $(($1 + 7))); do [ -z "$(ss -Htuan "sport = :$p")" ] || return 1; done; }
+for ((i = 0; i < 90; i++)); do
+  PB=$((18100 + ($$ + i) % 90 * 10))
+  ports_free "$PB" && break
+done
+ports_free "$PB" || fail "no block of seven free host ports in 18100-18999"
+P1=$((PB + 1)) P2=$((PB + 2)) P4=$((PB + 4)) P5=$((PB + 5)) P6=$((PB + 6)) P7=$((PB + 7))
 ex() { docker exec "$@" 2>&1; }
 ip_of() { insp "{{(index .NetworkSettings.Networks \"$2\").IPAddress}}" "$1"; }
 # veths() BRIDGE: the host ends plugged into a bridge with a container behind them. berthd keeps
@@ -265,64 +277,65 @@ check_eq "$(docker network ls --filter name=netauto -q)" "" "network rm: gone fr
 
 # ---------------------------------------------------------------------------------------
 step "published ports: -p H:C, -p IP:H:C, -p C, /udp, ranges, -P --expose; docker port, inspect, ps"
-docker run -d --name pa -p 18101:80 -p 18104:81/udp busybox sh -c "$WWW" >/dev/null
-docker run -d --name pb -p 127.0.0.1:18102:80 busybox sh -c "$WWW" >/dev/null
+docker run -d --name pa -p $P1:80 -p $P4:81/udp busybox sh -c "$WWW" >/dev/null
+docker run -d --name pb -p 127.0.0.1:$P2:80 busybox sh -c "$WWW" >/dev/null
 docker run -d --name pc -p 80 busybox sh -c "$WWW" >/dev/null
-docker run -d --name pd -p 18105-18106:80-81 busybox sh -c "$WWW" >/dev/null
+docker run -d --name pd -p $P5-$P6:80-81 busybox sh -c "$WWW" >/dev/null
 docker run -d --name pe -P --expose 80 busybox sh -c "$WWW" >/dev/null
-wait_for 5 get -f http://127.0.0.1:18101/index.html || true
-check_eq "$(get http://127.0.0.1:18101/index.html)" "hello-berth" "-p 18101:80 from 127.0.0.1"
-check_eq "$(get "http://$HOSTIP:18101/index.html")" "hello-berth" "-p 18101:80 from the host's address $HOSTIP"
-check_eq "$(get http://127.0.0.1:18102/index.html)" "hello-berth" "-p 127.0.0.1:18102:80 from 127.0.0.1"
-check_not_contains "$(get "http://$HOSTIP:18102/index.html")" "hello-berth" "-p 127.0.0.1:18102:80 does not answer on $HOSTIP"
+wait_for 5 get -f http://127.0.0.1:$P1/index.html || true
+check_eq "$(get http://127.0.0.1:$P1/index.html)" "hello-berth" "-p $P1:80 from 127.0.0.1"
+check_eq "$(get "http://$HOSTIP:$P1/index.html")" "hello-berth" "-p $P1:80 from the host's address $HOSTIP"
+check_eq "$(get http://127.0.0.1:$P2/index.html)" "hello-berth" "-p 127.0.0.1:$P2:80 from 127.0.0.1"
+check_not_contains "$(get "http://$HOSTIP:$P2/index.html")" "hello-berth" "-p 127.0.0.1:$P2:80 does not answer on $HOSTIP"
 pc_port=$(docker port pc 80 2>&1 | head -1)
 check_match "$pc_port" '^0\.0\.0\.0:[0-9]+$' "docker port pc 80 (-p 80: a random host port)"
 check_eq "$(get "http://127.0.0.1:${pc_port##*:}/index.html")" "hello-berth" "-p 80: the random host port answers"
-check_eq "$(get http://127.0.0.1:18105/index.html)/$(get "http://$HOSTIP:18106/index.html")" "hello-berth/hello-berth" "-p 18105-18106:80-81: both ports of the range"
+check_eq "$(get http://127.0.0.1:$P5/index.html)/$(get "http://$HOSTIP:$P6/index.html")" "hello-berth/hello-berth" "-p $P5-$P6:80-81: both ports of the range"
 pe_port=$(docker port pe 80/tcp 2>&1 | head -1)
 check_match "$pe_port" '^0\.0\.0\.0:[0-9]+$' "-P --expose 80: docker port shows a host port"
 check_eq "$(get "http://127.0.0.1:${pe_port##*:}/index.html")" "hello-berth" "-P --expose 80: the host port answers"
 # berth is IPv4 only: dockerd's [::] twins of each binding are not asked for.
 v4() { grep -v '\[::\]' || true; }
-check_eq "$(docker port pa | v4 | sorted)" "80/tcp -> 0.0.0.0:18101 81/udp -> 0.0.0.0:18104 " "docker port pa"
-check_eq "$(docker port pd | v4 | sorted)" "80/tcp -> 0.0.0.0:18105 81/tcp -> 0.0.0.0:18106 " "docker port of a range"
-check_eq "$(insp '{{json .NetworkSettings.Ports}}' pb)" '{"80/tcp":[{"HostIp":"127.0.0.1","HostPort":"18102"}]}' "inspect NetworkSettings.Ports of -p 127.0.0.1:18102:80"
+check_eq "$(docker port pa | v4 | sorted)" "80/tcp -> 0.0.0.0:$P1 81/udp -> 0.0.0.0:$P4 " "docker port pa"
+check_eq "$(docker port pd | v4 | sorted)" "80/tcp -> 0.0.0.0:$P5 81/tcp -> 0.0.0.0:$P6 " "docker port of a range"
+check_eq "$(insp '{{json .NetworkSettings.Ports}}' pb)" '{"80/tcp":[{"HostIp":"127.0.0.1","HostPort":"'$P2'"}]}' "inspect NetworkSettings.Ports of -p 127.0.0.1:$P2:80"
 pa_ports=$(insp '{{json .NetworkSettings.Ports}}' pa)
-check_contains "$pa_ports" '"80/tcp":[{"HostIp":"0.0.0.0","HostPort":"18101"}' "inspect NetworkSettings.Ports of pa: 80/tcp"
-check_contains "$pa_ports" '"81/udp":[{"HostIp":"0.0.0.0","HostPort":"18104"}' "inspect NetworkSettings.Ports of pa: 81/udp"
+check_contains "$pa_ports" '"80/tcp":[{"HostIp":"0.0.0.0","HostPort":"'$P1'"}' "inspect NetworkSettings.Ports of pa: 80/tcp"
+check_contains "$pa_ports" '"81/udp":[{"HostIp":"0.0.0.0","HostPort":"'$P4'"}' "inspect NetworkSettings.Ports of pa: 81/udp"
 pa_ports=$(docker ps --filter name=pa --format '{{.Ports}}')
-check_contains "$pa_ports" "0.0.0.0:18101->80/tcp" "ps --format {{.Ports}}: tcp"
-check_contains "$pa_ports" "0.0.0.0:18104->81/udp" "ps --format {{.Ports}}: udp"
-check_match "$(docker ps --filter name=pb)" "PORTS.*"$'\n'".*127\.0\.0\.1:18102->80/tcp +pb" "ps shows PORTS"
+check_contains "$pa_ports" "0.0.0.0:$P1->80/tcp" "ps --format {{.Ports}}: tcp"
+check_contains "$pa_ports" "0.0.0.0:$P4->81/udp" "ps --format {{.Ports}}: udp"
+check_match "$(docker ps --filter name=pb)" "PORTS.*"$'\n'".*127\.0\.0\.1:$P2->80/tcp +pb" "ps shows PORTS"
 # busybox's nc has no -u: a datagram DNATed into the container meets no listener there, which
 # the container's own netns counts as Udp NoPorts.
 noports() { ex pa cat /proc/net/snmp | awk '/^Udp:/ {n++; if (n == 2) print $3}'; }
 np0=$(noports)
-echo x >/dev/udp/127.0.0.1/18104 && echo y >"/dev/udp/$HOSTIP/18104"
-sleep 0.3
-check_eq "$(($(noports) - np0))" 2 "-p 18104:81/udp: datagrams to 127.0.0.1 and $HOSTIP reach the container"
+echo x >/dev/udp/127.0.0.1/$P4 && echo y >"/dev/udp/$HOSTIP/$P4"
+noports_grew_by() { (($(noports) - np0 >= $1)); }
+wait_for 3 noports_grew_by 2 || true
+check_eq "$(($(noports) - np0))" 2 "-p $P4:81/udp: datagrams to 127.0.0.1 and $HOSTIP reach the container"
 
 step "a host port already in use: the run fails, nothing is left"
-python3 -c 'import socket, time
+python3 -c 'import socket, sys, time
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("0.0.0.0", 18107)); s.listen(); time.sleep(120)' &
+s.bind(("0.0.0.0", int(sys.argv[1]))); s.listen(); time.sleep(120)' "$P7" &
 py=$!
 defer "kill $py 2>/dev/null"
-wait_for 5 sh -c 'ss -ltn | grep -q ":18107 "' || check_fail "the python listener on 18107 did not start"
+wait_for 5 sh -c "ss -ltn | grep -q ':$P7 '" || check_fail "the python listener on $P7 did not start"
 v_before=$(veths "$BR")
-run_capture docker run -d --name pconf -p 18107:80 busybox sleep 600
+run_capture docker run -d --name pconf -p $P7:80 busybox sleep 600
 check_eq "$RC" 125 "run -p <port a host process holds> exit status"
-check_contains "$OUT" "18107" "run -p <port in use>: the message names the port"
+check_contains "$OUT" "$P7" "run -p <port in use>: the message names the port"
 check_match "${OUT,,}" "already (allocated|in use)" "run -p <port in use>: the message says it is in use"
 check_eq "$(docker ps -q --filter name=pconf)" "" "run -p <port in use>: no container running"
-check_not_contains "$(nft_rules)" "dport 18107" "run -p <port in use>: no DNAT rule"
+check_not_contains "$(nft_rules)" "dport $P7" "run -p <port in use>: no DNAT rule"
 check_eq "$(veths "$BR")" "$v_before" "run -p <port in use>: no veth left"
-run_capture docker run -d --name pconf2 -p 18101:80 busybox sleep 600
+run_capture docker run -d --name pconf2 -p $P1:80 busybox sleep 600
 check_eq "$RC" 125 "run -p <another container's port> exit status"
-check_contains "$OUT" "Bind for 0.0.0.0:18101 failed: port is already allocated" "run -p <another container's port> message"
+check_contains "$OUT" "Bind for 0.0.0.0:$P1 failed: port is already allocated" "run -p <another container's port> message"
 check_eq "$(docker ps -q --filter name=pconf2)" "" "run -p <another container's port>: not running"
-check_eq "$(nft_rules | grep -c 'dport 18101' || true)" 1 "run -p <another container's port>: only the first container's DNAT rule"
-check_eq "$(get http://127.0.0.1:18101/index.html)" "hello-berth" "the first container still answers on 18101"
+check_eq "$(nft_rules | grep -c "dport $P1" || true)" 1 "run -p <another container's port>: only the first container's DNAT rule"
+check_eq "$(get http://127.0.0.1:$P1/index.html)" "hello-berth" "the first container still answers on $P1"
 docker rm -f pconf pconf2 >/dev/null 2>&1 || true
 kill "$py" 2>/dev/null || true
 
@@ -337,8 +350,8 @@ check_eq "$(ip_of web1 net1)/$(ip_of web2 net1)/$(insp '{{.NetworkSettings.IPAdd
 check_contains "$(ex web2 ip -o -4 addr show eth0)" "$IP2/24" "after the restart: the address inside is unchanged"
 check_eq "$(ns_addrs web2 svc)" "$(printf '%s\n' "$IP1" "$IP2" | sorted)" "after the restart: the alias still resolves"
 pings web2 web1 || check_fail "after the restart: ping web1 by name"
-check_eq "$(get http://127.0.0.1:18101/index.html)/$(get "http://$HOSTIP:18101/index.html")" "hello-berth/hello-berth" "after the restart: the published port still answers"
-check_eq "$(docker port pa 80 | v4)" "0.0.0.0:18101" "after the restart: docker port"
+check_eq "$(get http://127.0.0.1:$P1/index.html)/$(get "http://$HOSTIP:$P1/index.html")" "hello-berth/hello-berth" "after the restart: the published port still answers"
+check_eq "$(docker port pa 80 | v4)" "0.0.0.0:$P1" "after the restart: docker port"
 # pa's namespace was one of the old daemon's spares: the new one must not take it for a
 # leftover spare.
 run_capture docker network connect net2 pa
@@ -349,14 +362,14 @@ IP3=$(ip_of web3 net1)
 [[ "$IP3" =~ ^$B\.[0-9]+$ && "$IP3" != "$IP1" && "$IP3" != "$IP2" ]] || check_fail "a new container after the restart got $IP3 (in use: $IP1 $IP2)"
 docker run -d --name pa2 busybox sleep 600 >/dev/null
 [ "$(insp '{{.NetworkSettings.IPAddress}}' pa2)" != "$pa_ip" ] || check_fail "a new default-bridge container got pa's $pa_ip"
-run_capture docker run -d --name dup2 -p 18101:80 busybox sleep 600
+run_capture docker run -d --name dup2 -p $P1:80 busybox sleep 600
 check_eq "$RC" 125 "after the restart: pa's host port is still reserved"
 
 step "rm -f: the DNAT rules go; every address is free again"
-check_contains "$(nft_rules)" "dport 18101" "the DNAT rule of pa while it runs"
+check_contains "$(nft_rules)" "dport $P1" "the DNAT rule of pa while it runs"
 docker rm -f pa >/dev/null
-check_not_contains "$(nft_rules)" "dport 18101" "rm -f pa: its DNAT rule is gone"
-check_not_contains "$(get http://127.0.0.1:18101/index.html)" "hello-berth" "rm -f pa: 18101 answers no more"
+check_not_contains "$(nft_rules)" "dport $P1" "rm -f pa: its DNAT rule is gone"
+check_not_contains "$(get http://127.0.0.1:$P1/index.html)" "hello-berth" "rm -f pa: $P1 answers no more"
 remember_bridges
 docker rm -f $(docker ps -aq) >/dev/null
 check_eq "$(nft_rules | grep -c 'dnat to' || true)" 0 "no DNAT rule once every container is gone"
