@@ -150,7 +150,7 @@ class NetlinkTest : public ::testing::Test {
     ASSERT_EQ(routes.size(), 1u);
     EXPECT_EQ(routes[0].value("gateway", ""), spec.gateway->str());
     EXPECT_EQ(routes[0].value("dev", ""), "eth0");
-    Output ping;
+    test::Result ping;
     // The first echo can miss while the host end's carrier and the bridge's FDB settle.
     for (int i = 0; i < 3; ++i) {
       ping = run("nsenter --net=" + path + " /bin/busybox ping -c1 -W1 " + spec.gateway->str());
