@@ -12,10 +12,10 @@
 #include "cli/container_opts.h"
 #include "cli/formatter.h"
 #include "cli/port_spec.h"
-#include "cli/reference.h"
 #include "cli/tabwriter.h"
 #include "cli/template.h"
 #include "cli/units.h"
+#include "oci/reference.h"
 
 namespace berth::cli {
 
@@ -343,10 +343,10 @@ void register_commit(Registry& r) {
             Query q;
             q.add("container", args[0]);
             if (args.size() == 2) {
-              Reference ref = parse_reference(args[1]);
+              oci::Reference ref = oci::parse_reference(args[1]);
               if (!ref.digest.empty())
                 throw Error("refusing to create a tag with a digest reference");
-              q.add("repo", familiar_name(ref.name));
+              q.add("repo", ref.familiar_name());
               if (!ref.tag.empty()) q.add("tag", ref.tag);
             }
             q.add("comment", o->message).add("author", o->author);

@@ -6,8 +6,8 @@
 #include <tuple>
 
 #include "base/time.h"
-#include "cli/reference.h"
 #include "cli/units.h"
+#include "oci/reference.h"
 
 namespace berth::cli {
 
@@ -128,8 +128,8 @@ std::string image_column(const json& c, bool trunc) {
   if (!image_id.empty() && truncate_id(image_id) == truncate_id(image)) return truncate_id(image);
   // A reference with a digest shows without it when truncating.
   try {
-    Reference ref = parse_reference(image);
-    std::string name = familiar_name(ref.name);
+    oci::Reference ref = oci::parse_reference(image);
+    std::string name = ref.familiar_name();
     return ref.tag.empty() ? name : name + ":" + ref.tag;
   } catch (const std::exception&) {
     return image;

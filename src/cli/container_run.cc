@@ -8,9 +8,9 @@
 #include "cli/container_opts.h"
 #include "cli/hijack.h"
 #include "cli/json_stream.h"
-#include "cli/reference.h"
 #include "cli/session.h"
 #include "cli/terminal.h"
+#include "oci/reference.h"
 
 namespace berth::cli {
 
@@ -20,9 +20,9 @@ namespace {
 
 // docker's pullImage for run/create: progress and errors on stderr.
 void pull_image(Context& ctx, const std::string& image, const std::string& platform) {
-  Reference ref = parse_reference(image);
+  oci::Reference ref = oci::parse_reference(image);
   Query q;
-  q.add("fromImage", ref.name);
+  q.add("fromImage", ref.name());
   q.add("tag", !ref.digest.empty() ? ref.digest : ref.tag.empty() ? "latest" : ref.tag);
   if (!platform.empty()) q.add("platform", platform);
   HttpRequest req;
@@ -35,8 +35,8 @@ void pull_image(Context& ctx, const std::string& image, const std::string& platf
 
 // "busybox" -> "busybox:latest", as docker names the image it could not find.
 std::string tagged_name(const std::string& image) {
-  Reference ref = parse_reference(image);
-  std::string name = familiar_name(ref.name);
+  oci::Reference ref = oci::parse_reference(image);
+  std::string name = ref.familiar_name();
   if (!ref.digest.empty()) return name + "@" + ref.digest;
   return name + ":" + (ref.tag.empty() ? "latest" : ref.tag);
 }

@@ -5,8 +5,8 @@
 
 #include "cli/command.h"
 #include "cli/formatter.h"
-#include "cli/reference.h"
 #include "cli/units.h"
+#include "oci/reference.h"
 
 namespace berth::cli {
 
@@ -35,9 +35,9 @@ void register_tag(Registry& r) {
          .max_args = 2},
         [&ctx](CLI::App&, const Args& args) -> Run {
           return [&ctx, &args] {
-            Reference target;
+            oci::Reference target;
             try {
-              target = parse_reference(args[1]);
+              target = oci::parse_reference(args[1]);
             } catch (const Error& e) {
               throw Error("Error parsing reference: \"" + args[1] +
                           "\" is not a valid repository/tag: " + e.what());
@@ -45,7 +45,7 @@ void register_tag(Registry& r) {
             if (!target.digest.empty())
               throw Error("refusing to create a tag with a digest reference");
             Query q;
-            q.add("repo", target.name).add("tag", target.tag.empty() ? "latest" : target.tag);
+            q.add("repo", target.name()).add("tag", target.tag.empty() ? "latest" : target.tag);
             ctx.api().call("POST", "/images/" + path_escape(args[0]) + "/tag", q);
             return 0;
           };

@@ -5,8 +5,8 @@
 #include "cli/command.h"
 #include "cli/formatter.h"
 #include "cli/image_rows.h"
-#include "cli/reference.h"
 #include "cli/units.h"
+#include "oci/reference.h"
 
 namespace berth::cli {
 
@@ -79,6 +79,19 @@ json image_row(const json& image, const std::string& repo, const std::string& ta
           {"SharedSize", shared == -1 ? "N/A" : sz4(shared)},
           {"UniqueSize", shared == -1 ? "N/A" : sz4(size - shared)},
           {"VirtualSize", sz4(virtual_size)}};
+}
+
+// A reference such as "busybox:latest" or "busybox@sha256:..." split into its familiar name
+// and the part after ':' or '@'; nothing is split when the string does not parse.
+void split_repo_tag(const std::string& ref, std::string& repo, std::string& tag, char sep) {
+  try {
+    oci::Reference r = oci::parse_reference(ref);
+    repo = r.familiar_name();
+    tag = sep == '@' ? r.digest : r.tag;
+  } catch (const Error&) {
+    repo.clear();
+    tag.clear();
+  }
 }
 
 }  // namespace

@@ -9,8 +9,8 @@
 #include "base/fs.h"
 #include "cli/command.h"
 #include "cli/json_stream.h"
-#include "cli/reference.h"
 #include "cli/units.h"
+#include "oci/reference.h"
 
 namespace berth::cli {
 
@@ -141,7 +141,7 @@ void register_import(Registry& r) {
             bool url = source.rfind("http://", 0) == 0 || source.rfind("https://", 0) == 0;
             q.add("fromSrc", url ? source : "-");
             if (args.size() > 1) {
-              parse_reference(args[1]);  // refuse a bad name before sending anything
+              oci::parse_reference(args[1]);  // refuse a bad name before sending anything
               q.add("repo", args[1]);
             }
             if (!o->message.empty()) q.add("message", o->message);

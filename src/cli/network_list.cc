@@ -6,7 +6,7 @@
 #include "cli/command.h"
 #include "cli/formatter.h"
 #include "cli/port_spec.h"
-#include "cli/reference.h"
+#include "cli/units.h"
 
 namespace berth::cli {
 

@@ -179,4 +179,10 @@ std::string ellipsis(const std::string& s, size_t width) {
   return s.substr(0, starts[width - 1]) + "…";
 }
 
+std::string truncate_id(const std::string& id) {
+  std::string s = id;
+  if (size_t colon = s.find(':'); colon != std::string::npos) s = s.substr(colon + 1);
+  return s.size() > 12 ? s.substr(0, 12) : s;
+}
+
 }  // namespace berth::cli

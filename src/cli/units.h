@@ -1,5 +1,5 @@
-// Human-readable sizes, durations and times, byte for byte as docker's go-units prints them,
-// so scripts that parse `docker images` output keep working against berth.
+// Human-readable sizes, durations, times and IDs, byte for byte as docker's go-units and
+// stringid print them, so scripts that parse `docker images` output keep working against berth.
 #pragma once
 
 #include <cstdint>
@@ -27,5 +27,7 @@ std::string api_timestamp(const std::string& value, int64_t now_unix_nanos);
 int64_t now_unix_nanos();
 // Go's display-width ellipsis: at most `width` characters, the last one "…".
 std::string ellipsis(const std::string& s, size_t width);
+// "sha256:0123...cdef" -> "0123456789ab": drops the algorithm and keeps 12 characters.
+std::string truncate_id(const std::string& id);
 
 }  // namespace berth::cli

@@ -4,9 +4,9 @@
 
 #include "cli/api_client.h"
 #include "cli/host.h"
-#include "cli/reference.h"
 #include "cli/tabwriter.h"
 #include "cli/units.h"
+#include "oci/reference.h"
 
 namespace berth::cli {
 namespace {
@@ -98,16 +98,18 @@ TEST(CliApi, QueryFiltersAndVersions) {
   EXPECT_EQ(path_escape("localhost:5000/a b@sha256:x"), "localhost:5000/a%20b@sha256:x");
 }
 
+// The CLI's uses of the one parser: normalized names for the API, familiar ones for people.
 TEST(CliReference, NormalizesLikeDocker) {
-  EXPECT_EQ(parse_reference("busybox").name, "docker.io/library/busybox");
+  using oci::parse_reference;
+  EXPECT_EQ(parse_reference("busybox").name(), "docker.io/library/busybox");
   EXPECT_EQ(parse_reference("busybox:1.36").tag, "1.36");
-  EXPECT_EQ(parse_reference("me/app:v1").name, "docker.io/me/app");
-  EXPECT_EQ(parse_reference("localhost:5000/app").name, "localhost:5000/app");
+  EXPECT_EQ(parse_reference("me/app:v1").name(), "docker.io/me/app");
+  EXPECT_EQ(parse_reference("localhost:5000/app").name(), "localhost:5000/app");
   EXPECT_EQ(parse_reference("localhost:5000/app").tag, "");
   EXPECT_THROW(parse_reference("Busybox"), Error);
   EXPECT_THROW(parse_reference("a:b:c"), Error);
-  EXPECT_EQ(familiar_name("docker.io/library/busybox"), "busybox");
-  EXPECT_EQ(familiar_name("docker.io/me/app"), "me/app");
+  EXPECT_EQ(parse_reference("docker.io/library/busybox").familiar_name(), "busybox");
+  EXPECT_EQ(parse_reference("docker.io/me/app").familiar_name(), "me/app");
   EXPECT_EQ(truncate_id("sha256:0123456789abcdef"), "0123456789ab");
 }
 

@@ -1,12 +1,12 @@
 // Cases from distribution/reference's own tests (reference_test.go, normalize_test.go),
 // expected here after normalisation, as ParseNormalizedNamed gives them.
-#include "image/reference.h"
+#include "oci/reference.h"
 
 #include <gtest/gtest.h>
 
 #include "base/error.h"
 
-namespace berth::image {
+namespace berth::oci {
 namespace {
 
 const std::string kHex(64, 'f');
@@ -338,4 +338,4 @@ TEST(Reference, CheckTag) {
 }
 
 }  // namespace
-}  // namespace berth::image
+}  // namespace berth::oci

@@ -2,7 +2,7 @@
 // reading per string (names hold ':' only in a domain, which a '/' follows; tags and digests
 // hold no '/'), so splitting on '@', then the ':' after the last '/', then the first '/' gives
 // the same captures as Go's anchored regexp.
-#include "image/reference.h"
+#include "oci/reference.h"
 
 #include <algorithm>
 #include <optional>
@@ -10,7 +10,7 @@
 
 #include "base/error.h"
 
-namespace berth::image {
+namespace berth::oci {
 namespace {
 
 constexpr std::string_view kDefaultDomain = "docker.io";
@@ -288,4 +288,4 @@ void check_tag(const std::string& tag) {
   if (!is_tag(tag)) throw InvalidArgument("invalid tag format");
 }
 
-}  // namespace berth::image
+}  // namespace berth::oci
