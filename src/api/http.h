@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "base/error.h"
 #include "base/fd.h"
 
 namespace berth::api {
@@ -51,6 +52,8 @@ struct Response {
 
 // {"message": "..."} with Docker's status codes.
 Response error_response(int status, const std::string& message);
+// The one mapping from an error's kind to its HTTP status.
+int status_for(ErrorKind kind);
 Response json_response(const std::string& json_text, int status = 200);
 // An answer without a body (204, 304, or Docker's empty 200s).
 Response no_content(int status = 204);

@@ -7,6 +7,24 @@
 
 namespace berth::api {
 
+int status_for(ErrorKind kind) {
+  switch (kind) {
+    case ErrorKind::kNotFound:
+      return 404;
+    case ErrorKind::kConflict:
+      return 409;
+    case ErrorKind::kInvalidArgument:
+      return 400;
+    case ErrorKind::kForbidden:
+      return 403;
+    case ErrorKind::kUnavailable:
+      return 503;
+    case ErrorKind::kInternal:
+      break;
+  }
+  return 500;
+}
+
 Response error_response(int status, const std::string& message) {
   return json_response(nlohmann::json{{"message", message}}.dump(), status);
 }
@@ -142,18 +160,10 @@ Response Router::handle(Request req, const BodyReader& body) const {
         }
       }
       return r.handler(req);
-    } catch (const NotFound& e) {
-      return error_response(404, e.what());
-    } catch (const Conflict& e) {
-      return error_response(409, e.what());
-    } catch (const InvalidArgument& e) {
-      return error_response(400, e.what());
-    } catch (const Forbidden& e) {
-      return error_response(403, e.what());
     } catch (const nlohmann::json::exception& e) {
       return error_response(400, std::string("invalid JSON: ") + e.what());
     } catch (const std::exception& e) {
-      return error_response(500, e.what());
+      return error_response(status_for(kind_of(e)), e.what());
     }
   }
   if (path_matched) return error_response(405, "method " + req.method + " not allowed");

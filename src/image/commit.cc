@@ -53,7 +53,7 @@ Image commit_image(ImageStore& store, ContentStore& content, const Image& parent
   } catch (const std::exception& e) {
     hold.reset();
     if (!diff_id.empty()) store.discard_blob(diff_id);
-    throw Error("commit: " + std::string(e.what()));
+    rethrow_with_context(e, "commit");
   }
 }
 

@@ -14,7 +14,7 @@ json parse_json(const std::string& text, const char* what) {
   try {
     return json::parse(text);
   } catch (const json::parse_error& e) {
-    throw Error(std::string(what) + ": malformed JSON: " + e.what());
+    throw InvalidArgument(std::string(what) + ": malformed JSON: " + e.what());
   }
 }
 
