@@ -28,8 +28,10 @@
 namespace berth::runtime {
 namespace {
 
-// The devices every container may use, as runc allows them.
-std::vector<oci::DeviceRule> default_device_rules(const oci::Linux& linux) {
+// The devices every container may use, as runc allows them, after the config's own rules.
+// The nodes of linux.devices get nothing more: the config's rules say what they may do, so
+// a deny-all stays a deny-all (runc's and crun's behaviour).
+std::vector<oci::DeviceRule> default_device_rules() {
   auto rule = [](const char* type, std::optional<int64_t> maj, std::optional<int64_t> min,
                  const char* access) {
     oci::DeviceRule r;
@@ -52,10 +54,6 @@ std::vector<oci::DeviceRule> default_device_rules(const oci::Linux& linux) {
                                         rule("c", 5, 2, "rwm"),
                                         rule("c", 136, std::nullopt, "rwm"),
                                         rule("c", 10, 200, "rwm")};
-  for (auto& d : linux.devices) {
-    if (d.type == "c" || d.type == "b")
-      rules.push_back(rule(d.type.c_str(), d.major, d.minor, "rwm"));
-  }
   return rules;
 }
 
@@ -301,7 +299,7 @@ Launched launch_container(const RuntimeOptions& ropts, const std::string& id,
   Cgroup* cgroup = guard.adopt_cgroup(open_cgroup(rec.cgroups_path, ropts.cgroup_fs_root));
   cgroup->create();
   oci::Resources resources = spec.linux->resources.value_or(oci::Resources{});
-  for (auto& r : default_device_rules(*spec.linux)) resources.devices.push_back(r);
+  for (auto& r : default_device_rules()) resources.devices.push_back(r);
   try {
     cgroup->apply(resources);
   } catch (const std::exception& e) {

@@ -9,6 +9,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 
@@ -24,6 +25,14 @@ std::string env_value(const std::vector<std::string>& env, const std::string& ke
     if (e.size() > key.size() && e.compare(0, key.size(), key) == 0 && e[key.size()] == '=')
       return e.substr(key.size() + 1);
   return "";
+}
+
+// Go's wording of an errno (runc's messages are Go's): strerror with a lowercase first letter.
+// The docker CLI matches these words to choose 126 or 127.
+std::string go_errno_text(int err) {
+  std::string text = std::strerror(err);
+  if (!text.empty()) text[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(text[0])));
+  return text;
 }
 
 bool is_executable_file(const std::string& path) {
@@ -49,7 +58,9 @@ void ProcessLauncher::resolve_executable() {
   if (name.find('/') != std::string::npos) {
     struct stat st;
     if (::stat(name.c_str(), &st) < 0)
-      throw Error("exec: \"" + name + "\": stat " + name + ": " + std::strerror(errno), errno);
+      throw Error("exec: \"" + name + "\": stat " + name + ": " + go_errno_text(errno), errno);
+    int err = S_ISDIR(st.st_mode) ? EISDIR : ::access(name.c_str(), X_OK) < 0 ? errno : 0;
+    if (err) throw Error("exec: \"" + name + "\": " + go_errno_text(err), err);
     executable_ = name;
     return;
   }
@@ -100,7 +111,8 @@ void ProcessLauncher::exec(int preserve_fds) {
   for (auto& e : process_.env) envp.push_back(const_cast<char*>(e.c_str()));
   envp.push_back(nullptr);
   ::execve(executable_.c_str(), argv.data(), envp.data());
-  throw_errno("exec " + process_.args[0]);
+  int err = errno;
+  throw Error("exec: \"" + process_.args[0] + "\": " + go_errno_text(err), err);
 }
 
 }  // namespace berth::runtime
