@@ -10,6 +10,8 @@ packages=(
   libboost-dev libsqlite3-dev libcurl4-openssl-dev nlohmann-json3-dev libcli11-dev libseccomp-dev libcap-dev libspdlog-dev libfmt-dev libssl-dev libarchive-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libnl-route-3-dev libnftables-dev
+  # tests: the Engine API spec (YAML) read by the field-coverage test
+  libyaml-cpp-dev
   # offline base image: a static busybox
   busybox-static
   # reference peers for compatibility tests and benchmarks

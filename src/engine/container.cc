@@ -38,6 +38,7 @@ nlohmann::json Container::to_json() const {
           {"image_id", image_id},
           {"config", config},
           {"host_config", host_config},
+          {"spec", spec},
           {"path", path},
           {"args", args},
           {"log_path", log_path},
@@ -62,6 +63,23 @@ Container Container::from_json(const nlohmann::json& j) {
   c.image_id = j.at("image_id");
   c.config = j.at("config");
   c.host_config = j.at("host_config");
+  if (auto it = j.find("spec"); it != j.end()) {
+    it->get_to(c.spec);
+  } else {
+    // Recorded by a berthd that applied these from Docker's JSON itself.
+    const auto& hc = c.host_config;
+    c.spec.privileged = hc.value("Privileged", nlohmann::json(false)) == true;
+    if (auto it = hc.find("ShmSize"); it != hc.end() && it->is_number_integer())
+      c.spec.shm_size = it->get<int64_t>();
+    if (auto it = hc.find("Ulimits"); it != hc.end() && it->is_array())
+      for (auto& u : *it)
+        if (u.is_object())
+          c.spec.ulimits.push_back(
+              {u.value("Name", ""), u.value("Soft", int64_t{0}), u.value("Hard", int64_t{0})});
+    if (auto it = hc.find("Sysctls"); it != hc.end() && it->is_object())
+      for (auto& [k, v] : it->items())
+        if (v.is_string()) c.spec.sysctls[k] = v.get<std::string>();
+  }
   c.path = j.at("path");
   c.args = j.at("args").get<std::vector<std::string>>();
   c.log_path = j.at("log_path");

@@ -6,6 +6,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "engine/container_spec.h"
+
 namespace berth::engine {
 
 enum class State { kCreated, kRunning, kPaused, kRestarting, kRemoving, kExited, kDead };
@@ -32,6 +34,7 @@ struct Container {
   std::string image_id;
   nlohmann::json config;       // Docker's container Config, image defaults applied
   nlohmann::json host_config;  // Docker's HostConfig
+  ContainerSpec spec;          // what of them the engine applies, typed
   std::string path;            // the command: Path and Args as inspect shows them
   std::vector<std::string> args;
   ContainerState state;

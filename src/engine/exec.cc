@@ -231,13 +231,18 @@ json ExecManager::process_json(const ExecRecord& r, const Container& c) const {
   if (r.tty) env.push_back("TERM=xterm");
   replace_or_append(env, cenv);
   replace_or_append(env, r.env);
+  std::string rootfs = spec.at("root").at("path").get<std::string>();
+  std::string user = r.user.empty() ? c.config.value("User", "") : r.user;
+  auto u = resolve_user(rootfs, user, c.spec.group_add);
+  // As for the container's process: HOME from the exec user's passwd entry unless given.
+  if (std::none_of(env.begin(), env.end(),
+                   [](const std::string& e) { return env_key(e) == "HOME"; }))
+    env.push_back("HOME=" + u.home);
   proc["env"] = env;
   if (!r.working_dir.empty()) proc["cwd"] = r.working_dir;
   if (!r.user.empty()) {
-    std::vector<uint32_t> groups;
-    auto [uid, gid] = resolve_user(spec.at("root").at("path").get<std::string>(), r.user, &groups);
-    proc["user"] = {{"uid", uid}, {"gid", gid}};
-    if (!groups.empty()) proc["user"]["additionalGids"] = groups;
+    proc["user"] = {{"uid", u.uid}, {"gid", u.gid}};
+    if (!u.additional_gids.empty()) proc["user"]["additionalGids"] = u.additional_gids;
   }
   if (r.privileged) {
     auto caps = grantable_capabilities();

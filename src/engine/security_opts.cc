@@ -42,7 +42,10 @@ SecurityOptions parse_security_opts(const nlohmann::json& hc) {
       auto b = parse_bool(value);
       if (!b) throw InvalidArgument("invalid --security-opt 2: \"" + opt + "\"");
       (key == "no-new-privileges" ? out.no_new_privileges : out.writable_cgroups) = *b;
-    } else if (key != "label" && key != "apparmor") {
+    } else if (key == "label" || key == "apparmor") {
+      // Without SELinux or AppArmor, "disable" and "unconfined" are what happens anyway.
+      if (value != "disable" && value != "unconfined") out.unsupported.push_back(opt);
+    } else {
       throw InvalidArgument("invalid --security-opt 2: \"" + opt + "\"");
     }
   }
@@ -67,6 +70,18 @@ void check_security_opts(const nlohmann::json& hc, const std::vector<std::string
   } catch (const Error& e) {
     throw InvalidArgument(std::string("invalid seccomp profile: ") + e.what());
   }
+}
+
+}  // namespace berth::engine
+
+namespace berth::engine {
+
+std::vector<std::string> security_opt_warnings(const nlohmann::json& hc) {
+  std::vector<std::string> out;
+  for (auto& opt : parse_security_opts(hc).unsupported)
+    out.push_back("--security-opt " + opt +
+                  " has no effect: this berthd has no SELinux or AppArmor support");
+  return out;
 }
 
 }  // namespace berth::engine

@@ -1,5 +1,5 @@
 // HostConfig.SecurityOpt read as dockerd reads it (--security-opt seccomp=..., no-new-privileges,
-// writable-cgroups; label and apparmor are accepted and have no effect, as berth has neither
+// writable-cgroups; label and apparmor are accepted with a warning, as berth has neither
 // SELinux nor AppArmor support), and the seccomp filter a container gets from it.
 #pragma once
 
@@ -18,10 +18,15 @@ struct SecurityOptions {
   // "" or "builtin": Docker's default profile; "unconfined": none; else a profile's JSON (the
   // docker CLI reads the file given to --security-opt seccomp=FILE and sends its content).
   std::string seccomp;
+  // label and apparmor options that would need SELinux or AppArmor: warned about.
+  std::vector<std::string> unsupported;
 };
 
 // Throws InvalidArgument in Docker's words for an option it does not know.
 SecurityOptions parse_security_opts(const nlohmann::json& host_config);
+
+// dockerd-style warnings for the options that cannot take effect here.
+std::vector<std::string> security_opt_warnings(const nlohmann::json& host_config);
 
 // linux.seccomp for a container whose bounding set is `caps`; nullopt for no filter
 // (seccomp=unconfined, or --privileged, as with Docker).

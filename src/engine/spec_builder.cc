@@ -10,6 +10,7 @@
 #include "base/fs.h"
 #include "engine/seccomp_profile.h"
 #include "engine/security_opts.h"
+#include "engine/spec_parts.h"
 #include "oci/spec.h"
 
 namespace berth::engine {
@@ -91,50 +92,56 @@ std::vector<std::string> container_capabilities(const json& hc) {
   return caps;
 }
 
-std::pair<uint32_t, uint32_t> resolve_user(const std::string& rootfs, const std::string& user,
-                                           std::vector<uint32_t>* additional_gids) {
-  if (user.empty()) return {0, 0};
+ResolvedUser resolve_user(const std::string& rootfs, const std::string& user,
+                          const std::vector<std::string>& group_add) {
+  ResolvedUser out;
   auto colon = user.find(':');
   std::string u = user.substr(0, colon);
   std::string g = colon == std::string::npos ? "" : user.substr(colon + 1);
-  uint32_t uid = 0, gid = 0;
+  if (u.empty()) u = "0";
   auto pw = lookup(path_join(rootfs, "etc/passwd"), u, 2);
   if (pw && pw->size() > 3) {
-    uid = static_cast<uint32_t>(std::stoul((*pw)[2]));
-    gid = static_cast<uint32_t>(std::stoul((*pw)[3]));
+    out.uid = static_cast<uint32_t>(std::stoul((*pw)[2]));
+    out.gid = static_cast<uint32_t>(std::stoul((*pw)[3]));
+    if (pw->size() > 5 && !(*pw)[5].empty()) out.home = (*pw)[5];
   } else if (all_digits(u)) {
-    uid = static_cast<uint32_t>(std::stoul(u));
+    out.uid = static_cast<uint32_t>(std::stoul(u));
   } else {
     throw InvalidArgument("unable to find user " + u + ": no matching entries in passwd file");
   }
-  if (!g.empty()) {
-    auto gr = lookup(path_join(rootfs, "etc/group"), g, 2);
-    if (gr) {
-      gid = static_cast<uint32_t>(std::stoul((*gr)[2]));
-    } else if (all_digits(g)) {
-      gid = static_cast<uint32_t>(std::stoul(g));
-    } else {
-      throw InvalidArgument("unable to find group " + g + ": no matching entries in group file");
-    }
-  }
+  auto group_id = [&](const std::string& name) {
+    auto gr = lookup(path_join(rootfs, "etc/group"), name, 2);
+    if (gr && gr->size() > 2) return static_cast<uint32_t>(std::stoul((*gr)[2]));
+    if (all_digits(name)) return static_cast<uint32_t>(std::stoul(name));
+    throw InvalidArgument("unable to find group " + name + ": no matching entries in group file");
+  };
+  if (!g.empty()) out.gid = group_id(g);
   // Supplementary groups: those that list the user by name, as Docker adds them.
-  if (additional_gids && pw) {
+  if (pw) {
     auto text = read_file_if_exists(path_join(rootfs, "etc/group")).value_or("");
     for (auto& line : split(text, '\n')) {
       auto f = split(line, ':');
       if (f.size() < 4 || !all_digits(f[2])) continue;
       for (auto& member : split(f[3], ','))
-        if (member == (*pw)[0]) additional_gids->push_back(static_cast<uint32_t>(std::stoul(f[2])));
+        if (member == (*pw)[0])
+          out.additional_gids.push_back(static_cast<uint32_t>(std::stoul(f[2])));
     }
   }
-  return {uid, gid};
+  for (auto& name : group_add) {
+    uint32_t gid = group_id(name);
+    if (std::find(out.additional_gids.begin(), out.additional_gids.end(), gid) ==
+        out.additional_gids.end())
+      out.additional_gids.push_back(gid);
+  }
+  return out;
 }
 
 json build_spec(const Container& c, const SpecPaths& paths) {
   json spec = oci::default_spec(false);
   const json& cfg = c.config;
   const json& hc = c.host_config;
-  bool privileged = hc.value("Privileged", false);
+  const ContainerSpec& cs = c.spec;
+  bool privileged = cs.privileged;
 
   auto& proc = spec["process"];
   proc["terminal"] = c.tty();
@@ -151,6 +158,7 @@ json build_spec(const Container& c, const SpecPaths& paths) {
   args.push_back(c.path);
   args.insert(args.end(), c.args.begin(), c.args.end());
   proc["args"] = args;
+  auto user = resolve_user(paths.rootfs, cfg.value("User", ""), cs.group_add);
   std::vector<std::string> env;
   if (cfg.contains("Env") && cfg["Env"].is_array())
     for (auto& e : cfg["Env"]) env.push_back(e.get<std::string>());
@@ -162,46 +170,61 @@ json build_spec(const Container& c, const SpecPaths& paths) {
     env.insert(env.begin(), "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
   env.insert(env.begin() + 1, "HOSTNAME=" + cfg.value("Hostname", ""));
   if (c.tty() && !has_env("TERM")) env.push_back("TERM=xterm");
+  // Docker sets HOME from the user's passwd entry when the image does not.
+  if (!has_env("HOME")) env.push_back("HOME=" + user.home);
   proc["env"] = env;
   std::string cwd = cfg.value("WorkingDir", "");
   proc["cwd"] = cwd.empty() ? "/" : cwd;
-  std::vector<uint32_t> groups;
-  auto [uid, gid] = resolve_user(paths.rootfs, cfg.value("User", ""), &groups);
-  proc["user"] = {{"uid", uid}, {"gid", gid}};
-  if (!groups.empty()) proc["user"]["additionalGids"] = groups;
+  proc["user"] = {{"uid", user.uid}, {"gid", user.gid}};
+  if (!user.additional_gids.empty()) proc["user"]["additionalGids"] = user.additional_gids;
   auto caps = container_capabilities(hc);
   proc["capabilities"] = {{"bounding", caps}, {"effective", caps}, {"permitted", caps}};
   proc.erase("rlimits");
   SecurityOptions security = parse_security_opts(hc);
   proc["noNewPrivileges"] = security.no_new_privileges;
-  if (auto it = hc.find("Ulimits"); it != hc.end() && it->is_array()) {
+  if (!cs.ulimits.empty()) {
     json rl = json::array();
-    for (auto& u : *it) {
-      std::string name = u.value("Name", "");
+    for (auto& u : cs.ulimits) {
+      std::string name = u.name;
       for (auto& ch : name) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-      rl.push_back(
-          {{"type", "RLIMIT_" + name}, {"soft", u.value("Soft", 0)}, {"hard", u.value("Hard", 0)}});
+      rl.push_back({{"type", "RLIMIT_" + name}, {"soft", u.soft}, {"hard", u.hard}});
     }
     proc["rlimits"] = rl;
   }
+  if (cs.oom_score_adj) proc["oomScoreAdj"] = *cs.oom_score_adj;
 
   spec["root"] = {{"path", paths.rootfs}, {"readonly", hc.value("ReadonlyRootfs", false)}};
-  spec["hostname"] = cfg.value("Hostname", "");
-  if (auto d = cfg.value("Domainname", ""); !d.empty()) spec["domainname"] = d;
+  // The host's UTS namespace keeps the host's name: the runtime must not set one.
+  if (cs.uts.host()) {
+    spec.erase("hostname");
+  } else {
+    spec["hostname"] = cfg.value("Hostname", "");
+    if (auto d = cfg.value("Domainname", ""); !d.empty()) spec["domainname"] = d;
+  }
 
-  auto& mounts = spec["mounts"];
-  for (auto& m : mounts) {
-    if (m["destination"] == "/dev/shm") {
-      int64_t shm = hc.value("ShmSize", int64_t{0});
-      m["options"] = {"nosuid", "noexec", "nodev", "mode=1777",
-                      "size=" + std::to_string(shm > 0 ? shm : 64 << 20)};
+  json mounts = json::array();
+  for (auto& m : spec["mounts"]) {
+    const std::string dst = m["destination"];
+    if (dst == "/dev/shm") {
+      if (cs.ipc.kind == NamespaceMode::Kind::kNone) continue;
+      if (!paths.shared_shm.empty()) {
+        m = {{"destination", "/dev/shm"},
+             {"type", "bind"},
+             {"source", paths.shared_shm},
+             {"options", {"rbind", "rprivate"}}};
+      } else {
+        int64_t shm = cs.shm_size;
+        m["options"] = {"nosuid", "noexec", "nodev", "mode=1777",
+                        "size=" + std::to_string(shm > 0 ? shm : 64 << 20)};
+      }
     }
-    if ((privileged && m["destination"] == "/sys") ||
-        ((privileged || security.writable_cgroups) && m["destination"] == "/sys/fs/cgroup")) {
+    if ((privileged && dst == "/sys") ||
+        ((privileged || security.writable_cgroups) && dst == "/sys/fs/cgroup")) {
       auto& opts = m["options"];
       for (auto it = opts.begin(); it != opts.end();)
         it = *it == "ro" ? opts.erase(it) : std::next(it);
     }
+    mounts.push_back(m);
   }
   auto bind = [&](const std::string& src, const std::string& dst) {
     if (!src.empty())
@@ -218,46 +241,45 @@ json build_spec(const Container& c, const SpecPaths& paths) {
                       {"type", "bind"},
                       {"source", paths.init_binary},
                       {"options", {"bind", "ro"}}});
+  spec["mounts"] = mounts;
 
   auto& linux = spec["linux"];
-  linux["cgroupsPath"] = paths.cgroup_parent + "/" + c.id;
-  // Docker's default device rules: deny all, then the usual character devices.
-  json devices = json::array({{{"allow", false}, {"access", "rwm"}}});
-  if (privileged) {
-    devices = json::array({{{"allow", true}, {"access", "rwm"}}});
-  } else {
-    for (auto [type, major, minor, access] :
-         std::vector<std::tuple<const char*, int, int, const char*>>{{"c", -1, -1, "m"},
-                                                                     {"b", -1, -1, "m"},
-                                                                     {"c", 1, 3, "rwm"},
-                                                                     {"c", 1, 8, "rwm"},
-                                                                     {"c", 1, 7, "rwm"},
-                                                                     {"c", 5, 0, "rwm"},
-                                                                     {"c", 1, 5, "rwm"},
-                                                                     {"c", 1, 9, "rwm"},
-                                                                     {"c", 136, -1, "rwm"},
-                                                                     {"c", 5, 2, "rwm"},
-                                                                     {"c", 10, 200, "rwm"}}) {
-      json d = {{"allow", true}, {"type", type}, {"access", access}};
-      if (major >= 0) d["major"] = major;
-      if (minor >= 0) d["minor"] = minor;
-      devices.push_back(d);
-    }
-  }
-  linux["resources"] = {{"devices", devices}};
+  std::string parent = cs.cgroup_parent.empty() ? paths.cgroup_parent : cs.cgroup_parent;
+  if (parent.front() != '/') parent = "/" + parent;
+  linux["cgroupsPath"] = parent + "/" + c.id;
+  auto devices = container_devices(cs);
+  json resources = resources_json(cs.resources, kernel_features());
+  resources["devices"] = devices.rules;
+  linux["resources"] = resources;
+  if (!devices.nodes.empty()) linux["devices"] = devices.nodes;
   if (privileged) {
     linux.erase("maskedPaths");
     linux.erase("readonlyPaths");
+  } else {
+    if (cs.masked_paths) linux["maskedPaths"] = *cs.masked_paths;
+    if (cs.readonly_paths) linux["readonlyPaths"] = *cs.readonly_paths;
   }
   std::string netmode = hc.value("NetworkMode", "");
+  auto shared = [&](const std::string& type) -> const NamespaceMode* {
+    if (type == "pid") return &cs.pid;
+    if (type == "ipc") return &cs.ipc;
+    if (type == "uts") return &cs.uts;
+    if (type == "cgroup") return &cs.cgroupns;
+    return nullptr;
+  };
   json namespaces = json::array();
   for (auto& ns : linux["namespaces"]) {
-    if (ns["type"] == "network" && netmode == "host") continue;
-    if (ns["type"] == "network" && !paths.netns.empty()) ns["path"] = paths.netns;
+    std::string type = ns["type"];
+    if (type == "network" && netmode == "host") continue;
+    if (type == "network" && !paths.netns.empty()) ns["path"] = paths.netns;
+    if (auto* mode = shared(type); mode && mode->host()) continue;
+    if (auto it = paths.joined_namespaces.find(type); it != paths.joined_namespaces.end())
+      ns["path"] = it->second;
     namespaces.push_back(ns);
   }
   linux["namespaces"] = namespaces;
-  if (auto it = hc.find("Sysctls"); it != hc.end() && it->is_object()) linux["sysctl"] = *it;
+  if (!cs.sysctls.empty()) linux["sysctl"] = cs.sysctls;
+  if (!cs.annotations.empty()) spec["annotations"] = cs.annotations;
   if (auto seccomp = container_seccomp(security, privileged, caps))
     linux["seccomp"] = seccomp_json(*seccomp);
   return spec;

@@ -3,6 +3,7 @@
 // resolved in the image's /etc/passwd and /etc/group.
 #pragma once
 
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -18,6 +19,10 @@ struct SpecPaths {
   std::string netns;          // the network namespace to join; empty: a new one (or the host's)
   std::string cgroup_parent = "/berth";
   std::string init_binary;  // mounted at /sbin/docker-init to run the command; empty: none
+  // Namespaces joined from other containers (--pid/--ipc container:NAME): type -> path.
+  std::map<std::string, std::string> joined_namespaces;
+  // /dev/shm to bind for a shared IPC namespace (the host's or the other container's).
+  std::string shared_shm;
 };
 
 nlohmann::json build_spec(const Container& c, const SpecPaths& paths);
@@ -31,9 +36,16 @@ std::vector<std::string> grantable_capabilities();
 // with CapAdd and CapDrop applied ("ALL" in either).
 std::vector<std::string> container_capabilities(const nlohmann::json& host_config);
 
-// "user", "uid", "user:group", "uid:gid" -> uid and gid from the rootfs's passwd/group files.
-// Throws InvalidArgument in Docker's words when a name is not found.
-std::pair<uint32_t, uint32_t> resolve_user(const std::string& rootfs, const std::string& user,
-                                           std::vector<uint32_t>* additional_gids = nullptr);
+struct ResolvedUser {
+  uint32_t uid = 0, gid = 0;
+  std::vector<uint32_t> additional_gids;  // groups that list the user, then --group-add
+  std::string home = "/";                 // from passwd; "/" when the user has no entry
+};
+
+// "user", "uid", "user:group", "uid:gid" -> uid and gid from the rootfs's passwd/group files,
+// with `group_add` (names or ids) added. Throws InvalidArgument in Docker's words when a name
+// is not found.
+ResolvedUser resolve_user(const std::string& rootfs, const std::string& user,
+                          const std::vector<std::string>& group_add = {});
 
 }  // namespace berth::engine

@@ -1,0 +1,98 @@
+// What a container is asked to be, typed: the parts of Docker's Config and HostConfig that the
+// engine applies below the API, decoded once at the door (api/) with Docker's 400 wording.
+// Docker's JSON itself is kept beside it only to be echoed back by inspect.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace berth::engine {
+
+// --pid, --ipc, --uts, --cgroupns: a namespace of the container's own (""), the host's, or
+// another container's (its id once create resolved the name). IPC's "shareable" is a private
+// one that others may join, and "none" a private one without /dev/shm.
+struct NamespaceMode {
+  enum class Kind { kPrivate, kHost, kContainer, kShareable, kNone };
+  Kind kind = Kind::kPrivate;
+  std::string container;
+
+  bool host() const { return kind == Kind::kHost; }
+  std::optional<std::string> joined() const {
+    if (kind == Kind::kContainer) return container;
+    return std::nullopt;
+  }
+};
+
+// --device HOST[:CONTAINER[:PERMISSIONS]]
+struct DeviceMapping {
+  std::string path_on_host;
+  std::string path_in_container;
+  std::string permissions = "rwm";
+};
+
+// --device-cgroup-rule 'c 1:3 rwm'
+struct DeviceRule {
+  char type = 'a';                      // a, c or b
+  std::optional<int64_t> major, minor;  // nullopt: '*'
+  std::string access;
+};
+
+struct Ulimit {
+  std::string name;  // "nofile", as Docker names them
+  int64_t soft = 0, hard = 0;
+};
+
+// --device-read-bps /dev/sda:1mb and friends.
+struct ThrottleDevice {
+  std::string path;
+  uint64_t rate = 0;
+};
+
+struct WeightDevice {
+  std::string path;
+  uint16_t weight = 0;
+};
+
+// HostConfig's resources, in Docker's units; 0 or nullopt: not set.
+struct Resources {
+  int64_t memory = 0;
+  int64_t memory_swap = 0;  // -1: unlimited swap
+  int64_t memory_reservation = 0;
+  std::optional<int64_t> memory_swappiness;  // -1 or nullopt: the kernel's
+  bool oom_kill_disable = false;
+  int64_t cpu_shares = 0;
+  int64_t cpu_period = 0, cpu_quota = 0;
+  int64_t nano_cpus = 0;
+  int64_t cpu_realtime_period = 0, cpu_realtime_runtime = 0;
+  std::string cpuset_cpus, cpuset_mems;
+  uint16_t blkio_weight = 0;
+  std::vector<WeightDevice> blkio_weight_device;
+  std::vector<ThrottleDevice> read_bps, write_bps, read_iops, write_iops;
+  std::optional<int64_t> pids_limit;  // <= 0: unlimited
+};
+
+struct ContainerSpec {
+  bool privileged = false;
+  NamespaceMode pid, ipc, uts, cgroupns;
+  std::string cgroup_parent;
+  std::vector<DeviceMapping> devices;
+  std::vector<DeviceRule> device_cgroup_rules;
+  std::vector<std::string> group_add;  // names or ids, resolved in the image's /etc/group
+  std::map<std::string, std::string> sysctls;
+  int64_t shm_size = 0;  // 0: Docker's 64 MB
+  std::vector<Ulimit> ulimits;
+  std::optional<int> oom_score_adj;
+  std::map<std::string, std::string> annotations;
+  std::optional<std::vector<std::string>> masked_paths, readonly_paths;
+  Resources resources;
+};
+
+// Stored with the container record (berth's own format, not Docker's).
+void to_json(nlohmann::json& j, const ContainerSpec& s);
+void from_json(const nlohmann::json& j, ContainerSpec& s);
+
+}  // namespace berth::engine
