@@ -1,9 +1,8 @@
 // POST /commit: a new image from a container's changes.
 #include <nlohmann/json.hpp>
 
-#include "api/services.h"
+#include "api/routes.h"
 #include "base/error.h"
-#include "engine/commit.h"
 
 namespace berth::api {
 namespace {
@@ -26,7 +25,7 @@ std::optional<image::Reference> commit_reference(const Request& req) {
 
 }  // namespace
 
-void add_commit_routes(Router& router, Services& s) {
+void add_commit_routes(Router& router, engine::Engine& s) {
   router.add("POST", "/commit", [&s](const Request& req) {
     engine::CommitOptions o;
     o.author = req.q("author");
@@ -44,8 +43,7 @@ void add_commit_routes(Router& router, Services& s) {
       o.config = std::move(body);
     }
     o.tag = commit_reference(req);
-    auto img = engine::commit_container(s.containers, s.images, s.content, s.events,
-                                        req.q("container"), o);
+    auto img = s.commit(req.q("container"), o);
     return json_response(json{{"Id", img.id}}.dump(), 201);
   });
 }

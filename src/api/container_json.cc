@@ -65,28 +65,28 @@ std::string container_status_text(const engine::Container& c) {
   return "";
 }
 
-json container_summary(const engine::Container& c, const network::NetworkManager& networks) {
+json container_summary(const engine::Container& c, const engine::NetworkService& networks) {
   auto created = parse_rfc3339(c.created).value_or(0) / 1000000000;
   json labels = c.config.contains("Labels") && c.config["Labels"].is_object() ? c.config["Labels"]
                                                                               : json::object();
-  return {{"Id", c.id},
-          {"Names", {"/" + c.name}},
-          {"Image", c.config.value("Image", "")},
-          {"ImageID", c.image_id},
-          {"Command", command_line(c)},
-          {"Created", created},
-          {"Ports", container_port_summary(c, networks)},
-          {"Labels", labels},
-          {"State", engine::state_name(c.state.status)},
-          {"Status", container_status_text(c)},
-          {"HostConfig", {{"NetworkMode", c.host_config.value("NetworkMode", "default")}}},
-          {"NetworkSettings",
-           {{"Networks", container_network_settings(c, networks).at("Networks")}}},
-          {"Mounts", json::array()}};
+  return {
+      {"Id", c.id},
+      {"Names", {"/" + c.name}},
+      {"Image", c.config.value("Image", "")},
+      {"ImageID", c.image_id},
+      {"Command", command_line(c)},
+      {"Created", created},
+      {"Ports", container_port_summary(c, networks)},
+      {"Labels", labels},
+      {"State", engine::state_name(c.state.status)},
+      {"Status", container_status_text(c)},
+      {"HostConfig", {{"NetworkMode", c.host_config.value("NetworkMode", "default")}}},
+      {"NetworkSettings", {{"Networks", container_network_settings(c, networks).at("Networks")}}},
+      {"Mounts", json::array()}};
 }
 
 json container_inspect(const engine::Container& c, const engine::EngineOptions& o,
-                       const network::NetworkManager& networks,
+                       const engine::NetworkService& networks,
                        const std::vector<std::string>& exec_ids) {
   std::string cdir = path_join(o.data_root, "containers/" + c.id);
   std::string odir = path_join(o.snapshot_root(), c.id);

@@ -3,21 +3,20 @@
 
 #include <nlohmann/json.hpp>
 
-#include "engine/manager.h"
-#include "network/network.h"
+#include "engine/engine.h"
 
 namespace berth::api {
 
 nlohmann::json container_inspect(const engine::Container& c, const engine::EngineOptions& o,
-                                 const network::NetworkManager& networks,
+                                 const engine::NetworkService& networks,
                                  const std::vector<std::string>& exec_ids);
 nlohmann::json container_summary(const engine::Container& c,
-                                 const network::NetworkManager& networks);
+                                 const engine::NetworkService& networks);
 // NetworkSettings of inspect, and the list's Ports and NetworkSettings (network_json.cc).
 nlohmann::json container_network_settings(const engine::Container& c,
-                                          const network::NetworkManager& networks);
+                                          const engine::NetworkService& networks);
 nlohmann::json container_port_summary(const engine::Container& c,
-                                      const network::NetworkManager& networks);
+                                      const engine::NetworkService& networks);
 // A network as GET /networks/{id} shows it; `names` maps container ids to names.
 nlohmann::json network_inspect(const network::Network& n,
                                const std::vector<network::Endpoint>& endpoints,

@@ -6,14 +6,16 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <set>
 
+#include "api/container_decode.h"
+#include "api/container_fields.h"
 #include "api/container_json.h"
 #include "api/filters.h"
-#include "api/services.h"
+#include "api/routes.h"
 #include "base/error.h"
 #include "base/log.h"
 #include "base/time.h"
-#include "logfile/reader.h"
 
 namespace berth::api {
 namespace {
@@ -45,7 +47,8 @@ std::string frame(int stream, std::string_view data) {
   return out;
 }
 
-bool matches(const Filters& f, const Container& c, const std::vector<Container>& all, Services& s) {
+bool matches(const Filters& f, const Container& c, const std::vector<Container>& all,
+             engine::Engine& s) {
   if (!f.match("status", engine::state_name(c.state.status))) return false;
   if (f.has("id")) {
     bool hit = false;
@@ -76,7 +79,7 @@ bool matches(const Filters& f, const Container& c, const std::vector<Container>&
   if (f.has("ancestor")) {
     bool hit = false;
     for (auto& a : f.get("ancestor")) {
-      auto img = s.images.find(a);
+      auto img = s.images().find(a);
       if ((img && img->id == c.image_id) || c.config.value("Image", "") == a) hit = true;
     }
     if (!hit) return false;
@@ -88,16 +91,73 @@ bool matches(const Filters& f, const Container& c, const std::vector<Container>&
   };
   if (f.has("before") && !(c.created < created_of(f.get("before").back()))) return false;
   if (f.has("since") && !(c.created > created_of(f.get("since").back()))) return false;
+  if (f.has("network")) {
+    bool hit = false;
+    for (auto& e : s.networks().endpoints_of(c.id)) {
+      std::string name;
+      try {
+        name = s.networks().get(e.network_id).name;
+      } catch (const NotFound&) {
+      }
+      for (auto& want : f.get("network"))
+        if (want == name || (!want.empty() && e.network_id.rfind(want, 0) == 0)) hit = true;
+    }
+    if (!hit) return false;
+  }
+  // Nothing is mounted in a container yet, so no container uses a volume; none runs a health
+  // check, so each one's health is "none"; none is a swarm task.
+  if (f.has("volume")) return false;
+  if (f.has("health")) {
+    for (auto& h : f.get("health"))
+      if (h != "starting" && h != "healthy" && h != "unhealthy" && h != "none")
+        throw InvalidArgument("Unrecognised filter value for health: " + h);
+    if (!f.match("health", "none")) return false;
+  }
+  if (f.has("is-task") && f.boolean("is-task").value_or(false)) return false;
+  if (!f.match("isolation", c.host_config.value("Isolation", json("")).get<std::string>()))
+    return false;
+  if (f.has("publish") || f.has("expose")) {
+    auto wanted = [&](const char* key) {
+      std::set<std::string> out;
+      for (auto& v : f.get(key)) {
+        auto slash = v.find('/');
+        std::string proto = slash == std::string::npos ? "tcp" : v.substr(slash + 1);
+        std::string range = v.substr(0, slash);
+        auto dash = range.find('-');
+        try {
+          int lo = std::stoi(range.substr(0, dash));
+          int hi = dash == std::string::npos ? lo : std::stoi(range.substr(dash + 1));
+          if (lo < 1 || hi > 65535 || hi < lo) throw std::out_of_range(v);
+          for (int p = lo; p <= hi; p++) out.insert(std::to_string(p) + "/" + proto);
+        } catch (const std::logic_error&) {
+          throw InvalidArgument("invalid port range in filter '" + std::string(key) + "=" + v +
+                                "'");
+        }
+      }
+      return out;
+    };
+    auto publish = wanted("publish"), expose = wanted("expose");
+    bool hit = false;
+    json summary = container_summary(c, s.networks());
+    for (auto& p : summary["Ports"]) {
+      std::string type = p.value("Type", "tcp");
+      if (p.contains("PublicPort") &&
+          publish.count(std::to_string(p["PublicPort"].get<int>()) + "/" + type))
+        hit = true;
+      if (expose.count(std::to_string(p.value("PrivatePort", 0)) + "/" + type)) hit = true;
+    }
+    if (!hit) return false;
+  }
   return true;
 }
 
-Response list(Services& s, const Request& req) {
+Response list(engine::Engine& s, const Request& req) {
   auto f = Filters::parse(req.q("filters"), {"status", "id", "name", "label", "exited", "ancestor",
                                              "before", "since", "network", "volume", "health",
                                              "isolation", "is-task", "publish", "expose"});
   bool all = req.flag("all");
   int limit = int_param(req, "limit").value_or(-1);
-  auto containers = s.containers.list();
+  auto containers = s.containers().list();
   std::sort(containers.begin(), containers.end(),
             [](const Container& a, const Container& b) { return a.created > b.created; });
   json out = json::array();
@@ -106,13 +166,13 @@ Response list(Services& s, const Request& req) {
     bool running = c.running() || c.state.status == State::kRestarting;
     if (!all && limit <= 0 && !running && !f.has("status") && !f.has("exited")) continue;
     if (!matches(f, c, containers, s)) continue;
-    out.push_back(container_summary(c, s.networks));
+    out.push_back(container_summary(c, s.networks()));
   }
   return json_response(out.dump());
 }
 
-Response logs(Services& s, const Request& req) {
-  auto c = s.containers.get(req.params.at("name"));
+Response logs(engine::Engine& s, const Request& req) {
+  auto c = s.containers().get(req.params.at("name"));
   logfile::Query q;
   q.stdout = req.flag("stdout");
   q.stderr = req.flag("stderr");
@@ -137,23 +197,14 @@ Response logs(Services& s, const Request& req) {
   Response r;
   r.content_type =
       tty ? "application/vnd.docker.raw-stream" : "application/vnd.docker.multiplexed-stream";
-  std::string id = c.id, path = c.log_path;
-  const logfile::Codec* codec = &logfile::codec_for(
-      c.host_config.value("LogConfig", json::object()).value("Type", "json-file"));
-  r.stream = [&s, q, timestamps, tty, id, path, codec](const ChunkWriter& write) {
-    logfile::read_log(
-        path, *codec, q,
+  r.stream = [&s, q, timestamps, tty, id = c.id](const ChunkWriter& write) {
+    s.containers().read_logs(
+        id, q,
         [&](const logfile::Entry& e) {
           std::string text = timestamps ? format_rfc3339(e.time_nano) + " " + e.text : e.text;
           return write(tty ? text : frame(e.source == logfile::Source::kStderr ? 2 : 1, text));
         },
-        [&] {
-          if (!write("")) return false;
-          auto now = s.containers.list();
-          for (auto& o : now)
-            if (o.id == id) return o.running() || o.state.status == State::kRestarting;
-          return false;
-        });
+        [&] { return write(""); });
   };
   return r;
 }
@@ -167,23 +218,19 @@ engine::WaitCondition wait_condition(const std::string& c) {
 
 }  // namespace
 
-void add_container_routes(Router& router, Services& s) {
-  auto& m = s.containers;
+void add_container_routes(Router& router, engine::Engine& s) {
+  auto& m = s.containers();
   router.add("POST", "/containers/create", [&m](const Request& req) {
-    json body = req.body.empty() ? json::object() : json::parse(req.body);
-    if (!body.is_object()) throw InvalidArgument("container config must be a JSON object");
-    json hc = body.contains("HostConfig") ? body["HostConfig"] : json::object();
-    json cfg = body;
-    cfg.erase("HostConfig");
-    cfg.erase("NetworkingConfig");
-    auto c = m.create(req.q("name"), cfg, hc, body.value("NetworkingConfig", json::object()));
-    return json_response(json{{"Id", c.id}, {"Warnings", json::array()}}.dump(), 201);
+    std::vector<std::string> warnings;
+    auto created = m.create(decode_create_request(req.q("name"), req.body, warnings));
+    for (auto& w : created.warnings) warnings.push_back(w);
+    return json_response(json{{"Id", created.container.id}, {"Warnings", warnings}}.dump(), 201);
   });
   router.add("GET", "/containers/json", [&s](const Request& req) { return list(s, req); });
   router.add("GET", "/containers/{name}/json", [&m, &s](const Request& req) {
     auto c = m.get(req.params.at("name"));
     return json_response(
-        container_inspect(c, m.options(), s.networks, s.execs->live_ids(c.id)).dump());
+        container_inspect(c, m.options(), s.networks(), s.execs().live_ids(c.id)).dump());
   });
   router.add("POST", "/containers/{name}/start", [&m](const Request& req) {
     return no_content(m.start(req.params.at("name")) ? 204 : 304);
@@ -287,8 +334,14 @@ void add_container_routes(Router& router, Services& s) {
   router.add("POST", "/containers/{name}/update", [&m](const Request& req) {
     json body = req.body.empty() ? json::object() : json::parse(req.body);
     std::vector<std::string> warnings;
-    if (body.contains("RestartPolicy"))
-      m.update_restart_policy(req.params.at("name"), body["RestartPolicy"]);
+    check_fields("HostConfig", body, warnings);
+    std::string id = m.get(req.params.at("name")).id;  // a missing container is a 404
+    for (auto& [key, value] : body.items())
+      if (key != "RestartPolicy" && is_set(value))
+        throw InvalidArgument("cannot update " + key +
+                              ": this berthd updates only the restart policy of a container");
+    if (body.contains("RestartPolicy") && !body["RestartPolicy"].is_null())
+      m.update_restart_policy(id, body["RestartPolicy"]);
     return json_response(json{{"Warnings", warnings}}.dump());
   });
   router.add("POST", "/containers/prune", [&s](const Request& req) {
@@ -299,21 +352,21 @@ void add_container_routes(Router& router, Services& s) {
       if (!until) throw InvalidArgument("invalid filter 'until=" + f.get("until").back() + "'");
     }
     json deleted = json::array();
-    for (auto& c : s.containers.list()) {
+    for (auto& c : s.containers().list()) {
       if (c.running() || c.state.status == State::kRestarting) continue;
       if (until && parse_rfc3339(c.created).value_or(0) > *until) continue;
       std::map<std::string, std::string> labels;
       if (c.config.contains("Labels") && c.config["Labels"].is_object())
         for (auto& [k, v] : c.config["Labels"].items())
           if (v.is_string()) labels[k] = v.get<std::string>();
-      if (!f.match_labels("label", labels)) continue;
+      if (!f.match_labels("label", labels) || !f.match_no_labels("label!", labels)) continue;
       try {
-        s.containers.remove(c.id, false);
+        s.containers().remove(c.id, false);
         deleted.push_back(c.id);
       } catch (const std::exception&) {
       }
     }
-    s.events.publish({"container", "prune", "", {{"reclaimed", "0"}}, 0});
+    s.events().publish({"container", "prune", "", {{"reclaimed", "0"}}, 0});
     return json_response(json{
         {"ContainersDeleted", deleted.empty() ? json(nullptr) : deleted},
         {"SpaceReclaimed",

@@ -2,7 +2,7 @@
 #include <nlohmann/json.hpp>
 
 #include "api/filters.h"
-#include "api/services.h"
+#include "api/routes.h"
 #include "base/error.h"
 #include "base/time.h"
 
@@ -43,14 +43,7 @@ bool matches(const Filters& f, const engine::Event& e) {
 
 }  // namespace
 
-void publish_image_event(Services& s, const std::string& action, const std::string& id,
-                         const std::string& name) {
-  engine::Event e{"image", action, id.empty() ? name : id, {}, 0};
-  if (!name.empty()) e.attributes["name"] = name;
-  s.events.publish(std::move(e));
-}
-
-void add_event_routes(Router& router, Services& s) {
+void add_event_routes(Router& router, engine::Engine& s) {
   router.add("GET", "/events", [&s](const Request& req) {
     auto f = Filters::parse(req.q("filters"),
                             {"type", "event", "image", "container", "network", "volume", "daemon",
@@ -70,7 +63,7 @@ void add_event_routes(Router& router, Services& s) {
     r.stream = [&s, f, since, until, version](const ChunkWriter& write) {
       // Headers first: `docker events` waits for them before it prints anything.
       if (!write("")) return;
-      s.events.follow(
+      s.events().follow(
           since, until,
           [&](const engine::Event& e) {
             if (!matches(f, e)) return true;

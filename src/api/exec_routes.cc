@@ -3,9 +3,8 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
-#include "api/services.h"
+#include "api/routes.h"
 #include "base/error.h"
-#include "engine/exec.h"
 
 namespace berth::api {
 namespace {
@@ -38,8 +37,8 @@ int dimension(const Request& req, const char* name) {
 
 }  // namespace
 
-void add_exec_routes(Router& router, Services& s) {
-  auto execs = s.execs;
+void add_exec_routes(Router& router, engine::Engine& s) {
+  engine::ExecManager* execs = &s.execs();
   router.add("POST", "/containers/{name}/exec", [execs](const Request& req) {
     std::string id = execs->create(req.params.at("name"), body_object(req));
     return json_response(json{{"Id", id}}.dump(), 201);

@@ -59,6 +59,18 @@ bool Filters::match_labels(const std::string& key,
   return true;
 }
 
+bool Filters::match_no_labels(const std::string& key,
+                              const std::map<std::string, std::string>& labels) const {
+  if (!has(key)) return true;
+  for (auto& unwanted : get(key)) {
+    auto eq = unwanted.find('=');
+    auto it = labels.find(unwanted.substr(0, eq));
+    if (it != labels.end() && (eq == std::string::npos || it->second == unwanted.substr(eq + 1)))
+      return false;
+  }
+  return true;
+}
+
 std::optional<bool> Filters::boolean(const std::string& key) const {
   auto& v = get(key);
   if (v.empty()) return std::nullopt;

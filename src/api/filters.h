@@ -19,6 +19,9 @@ class Filters {
   bool match(const std::string& key, const std::string& value) const;
   // Labels: each "k" or "k=v" filter value must hold in `labels`.
   bool match_labels(const std::string& key, const std::map<std::string, std::string>& labels) const;
+  // Docker's "label!": true when none of `key`'s "k" or "k=v" values holds in `labels`.
+  bool match_no_labels(const std::string& key,
+                       const std::map<std::string, std::string>& labels) const;
   // Docker's boolean filters ("dangling"): throws for anything but true/false/1/0.
   std::optional<bool> boolean(const std::string& key) const;
 

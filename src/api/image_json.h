@@ -4,7 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "image/image_store.h"
+#include "engine/engine.h"
 
 namespace berth::api {
 

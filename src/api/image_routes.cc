@@ -5,9 +5,10 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "api/container_json.h"
 #include "api/filters.h"
 #include "api/image_json.h"
-#include "api/services.h"
+#include "api/routes.h"
 #include "base/error.h"
 #include "base/time.h"
 
@@ -38,14 +39,14 @@ bool match_reference(const Image& img, const std::vector<std::string>& patterns)
   return false;
 }
 
-json list_images(Services& s, const Request& req) {
+json list_images(engine::Engine& s, const Request& req) {
   auto f = Filters::parse(req.q("filters"),
                           {"dangling", "reference", "before", "since", "label", "until"});
-  auto all = s.images.list();
+  auto all = s.images().list();
   auto dangling = f.boolean("dangling");
   std::optional<int64_t> before, since, until;
-  if (f.has("before")) before = image_created_nano(s.images.get(f.get("before").back()));
-  if (f.has("since")) since = image_created_nano(s.images.get(f.get("since").back()));
+  if (f.has("before")) before = image_created_nano(s.images().get(f.get("before").back()));
+  if (f.has("since")) since = image_created_nano(s.images().get(f.get("since").back()));
   if (f.has("until")) {
     auto t = parse_api_time(f.get("until").back());
     if (!t) throw InvalidArgument("invalid filter 'until=" + f.get("until").back() + "'");
@@ -87,22 +88,20 @@ json list_images(Services& s, const Request& req) {
   return out;
 }
 
-Response remove_image(Services& s, const Request& req) {
-  auto removed = s.images.remove(req.params.at("name"), req.flag("force"), !req.flag("noprune"));
+json removed_json(const std::vector<image::RemovedItem>& removed) {
   json out = json::array();
-  for (auto& r : removed) {
-    if (!r.untagged.empty()) {
-      out.push_back({{"Untagged", r.untagged}});
-      publish_image_event(s, "untag", r.image_id, r.untagged);
-    } else {
-      out.push_back({{"Deleted", r.deleted}});
-      publish_image_event(s, "delete", r.deleted);
-    }
-  }
-  return json_response(out.dump());
+  for (auto& r : removed)
+    out.push_back(r.untagged.empty() ? json{{"Deleted", r.deleted}}
+                                     : json{{"Untagged", r.untagged}});
+  return out;
 }
 
-Response prune_images(Services& s, const Request& req) {
+Response remove_image(engine::Engine& s, const Request& req) {
+  auto removed = s.images().remove(req.params.at("name"), req.flag("force"), !req.flag("noprune"));
+  return json_response(removed_json(removed).dump());
+}
+
+Response prune_images(engine::Engine& s, const Request& req) {
   auto f = Filters::parse(req.q("filters"), {"dangling", "until", "label", "label!"});
   bool only_dangling = f.boolean("dangling").value_or(true);
   std::optional<int64_t> until;
@@ -112,71 +111,38 @@ Response prune_images(Services& s, const Request& req) {
     until = *t;
   }
   std::vector<std::string> ids;
-  for (auto& img : s.images.list()) {
+  for (auto& img : s.images().list()) {
     if (only_dangling && !is_dangling(img)) continue;
     if (until && image_created_nano(img) > *until) continue;
-    if (!f.match_labels("label", image_labels(img))) continue;
-    if (f.has("label!")) {
-      auto labels = image_labels(img);
-      bool excluded = false;
-      for (auto& l : f.get("label!")) {
-        auto eq = l.find('=');
-        auto it = labels.find(l.substr(0, eq));
-        if (it != labels.end() && (eq == std::string::npos || it->second == l.substr(eq + 1)))
-          excluded = true;
-      }
-      if (excluded) continue;
-    }
+    auto labels = image_labels(img);
+    if (!f.match_labels("label", labels) || !f.match_no_labels("label!", labels)) continue;
     ids.push_back(img.id);
   }
-  auto [removed, reclaimed] = s.images.remove_unused(ids);
-  json deleted = json::array();
-  for (auto& r : removed) {
-    if (!r.untagged.empty()) {
-      deleted.push_back({{"Untagged", r.untagged}});
-      publish_image_event(s, "untag", r.image_id, r.untagged);
-    } else {
-      deleted.push_back({{"Deleted", r.deleted}});
-      publish_image_event(s, "delete", r.deleted);
-    }
-  }
-  engine::Event e{"image", "prune", "", {{"reclaimed", std::to_string(reclaimed)}}, 0};
-  s.events.publish(e);
+  auto pruned = s.images().prune(ids);
   return json_response(json{
-      {"ImagesDeleted", removed.empty() ? json(nullptr) : deleted},
+      {"ImagesDeleted", pruned.removed.empty() ? json(nullptr) : removed_json(pruned.removed)},
       {"SpaceReclaimed",
-       reclaimed}}.dump());
+       pruned.reclaimed}}.dump());
 }
 
 }  // namespace
 
-void add_image_routes(Router& router, Services& s) {
+void add_image_routes(Router& router, engine::Engine& s) {
   router.add("GET", "/images/json",
              [&s](const Request& req) { return json_response(list_images(s, req).dump()); });
 
   router.add("GET", "/images/{name}/json", [&s](const Request& req) {
-    auto img = s.images.get(req.params.at("name"));
-    return json_response(image_inspect(img, s.images, req.api_version).dump());
+    auto img = s.images().get(req.params.at("name"));
+    return json_response(image_inspect(img, s.images().store(), req.api_version).dump());
   });
 
   router.add("GET", "/images/{name}/history", [&s](const Request& req) {
-    auto img = s.images.get(req.params.at("name"));
-    return json_response(image_history(img, s.images).dump());
+    auto img = s.images().get(req.params.at("name"));
+    return json_response(image_history(img, s.images().store()).dump());
   });
 
   router.add("POST", "/images/{name}/tag", [&s](const Request& req) {
-    auto img = s.images.get(req.params.at("name"));
-    std::string repo = req.q("repo"), tag = req.q("tag");
-    if (repo.empty()) throw InvalidArgument("repository name must have at least one component");
-    if (image::looks_like_full_id(repo))
-      throw InvalidArgument("invalid repository name (" + repo +
-                            "), cannot specify 64-byte hexadecimal strings");
-    auto ref = image::parse_reference(tag.empty() ? repo : repo + ":" + tag);
-    if (!ref.digest.empty())
-      throw InvalidArgument("refusing to create a tag with a digest reference");
-    if (ref.tag.empty()) ref.tag = "latest";
-    s.images.tag(img.id, ref);
-    publish_image_event(s, "tag", img.id, ref.familiar_string());
+    s.images().tag(req.params.at("name"), req.q("repo"), req.q("tag"));
     Response r;
     r.status = 201;
     r.content_type = "text/plain; charset=utf-8";
@@ -187,26 +153,38 @@ void add_image_routes(Router& router, Services& s) {
   router.add("POST", "/images/prune", [&s](const Request& req) { return prune_images(s, req); });
 
   router.add("GET", "/system/df", [&s](const Request& req) {
-    auto all = s.images.list();
+    auto all = s.images().list();
     json images = json::array();
     std::map<std::string, int> uses;  // chain id -> images that have it
     for (auto& img : all)
       for (auto& c : img.chain_ids) uses[c]++;
     int64_t layers_size = 0;
-    for (auto& [c, n] : uses) layers_size += s.images.layer_size(c);
+    for (auto& [c, n] : uses) layers_size += s.images().layer_size(c);
+    std::map<std::string, int> users;  // image id -> containers made from it
+    json containers = json::array();
+    for (auto& c : s.containers().list()) {
+      users[c.image_id]++;
+      auto j = container_summary(c, s.networks());
+      int64_t rw = s.containers().size_rw(c.id), image_size = 0;
+      if (auto img = s.images().find(c.image_id))
+        for (auto& chain : img->chain_ids) image_size += s.images().layer_size(chain);
+      j["SizeRw"] = rw;
+      j["SizeRootFs"] = rw + image_size;
+      containers.push_back(j);
+    }
     for (auto& img : all) {
       auto j = image_summary(img, req.api_version);
       int64_t shared = 0;
       for (auto& c : img.chain_ids)
-        if (uses[c] > 1) shared += s.images.layer_size(c);
+        if (uses[c] > 1) shared += s.images().layer_size(c);
       j["SharedSize"] = shared;
-      j["Containers"] = 0;
+      j["Containers"] = users[img.id];
       images.push_back(j);
     }
     return json_response(json{
         {"LayersSize", layers_size},
         {"Images", images},
-        {"Containers", json::array()},
+        {"Containers", containers},
         {"Volumes", json::array()},
         {"BuildCache",
          json::array()}}.dump());

@@ -2,7 +2,6 @@
 #include <algorithm>
 
 #include "api/container_json.h"
-#include "network/ports.h"
 
 namespace berth::api {
 
@@ -41,7 +40,7 @@ json endpoint_settings(const network::Endpoint& e, const network::Network& n,
 }  // namespace
 
 json container_network_settings(const engine::Container& c,
-                                const network::NetworkManager& networks) {
+                                const engine::NetworkService& networks) {
   json nets = json::object();
   json top = json::object();
   for (const char* k :
@@ -64,7 +63,8 @@ json container_network_settings(const engine::Container& c,
   }
   json ports = json::object();
   if (c.running()) {
-    for (auto& key : network::exposed_port_keys(c.config, c.host_config)) ports[key] = nullptr;
+    for (auto& key : engine::NetworkService::exposed_port_keys(c.config, c.host_config))
+      ports[key] = nullptr;
     json published = networks.published_ports(c.id);
     for (auto& [key, list] : published.items()) ports[key] = list;
   }
@@ -83,11 +83,11 @@ json container_network_settings(const engine::Container& c,
   return out;
 }
 
-json container_port_summary(const engine::Container& c, const network::NetworkManager& networks) {
+json container_port_summary(const engine::Container& c, const engine::NetworkService& networks) {
   json out = json::array();
   if (!c.running()) return out;
   auto published = networks.published_ports(c.id);
-  for (auto& key : network::exposed_port_keys(c.config, c.host_config)) {
+  for (auto& key : engine::NetworkService::exposed_port_keys(c.config, c.host_config)) {
     auto slash = key.find('/');
     int port = std::stoi(key.substr(0, slash));
     std::string proto = key.substr(slash + 1);

@@ -1,11 +1,11 @@
-#include "api/system_routes.h"
-
+// /_ping, /version and /info: what clients call first, to negotiate and to show the daemon.
 #include <sys/sysinfo.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
+#include "api/routes.h"
 #include "base/fs.h"
 #include "base/time.h"
 
@@ -35,9 +35,26 @@ std::string go_arch(const utsname& u) {
   return m;
 }
 
+// dockerd's /info warnings for what this kernel cannot limit.
+nlohmann::json kernel_warnings(const engine::KernelFeatures& k) {
+  nlohmann::json w = nlohmann::json::array();
+  auto say = [&](bool have, const char* text) {
+    if (!have) w.push_back(text);
+  };
+  say(k.memory, "WARNING: No memory limit support");
+  say(k.swap_limit, "WARNING: No swap limit support");
+  say(k.cpu_cfs, "WARNING: No cpu cfs quota support");
+  say(k.cpu_shares, "WARNING: No cpu shares support");
+  say(k.cpuset, "WARNING: No cpuset support");
+  say(k.pids, "WARNING: No pids limit support");
+  say(k.blkio_weight, "WARNING: No blkio weight support");
+  say(k.blkio_throttle, "WARNING: No blkio throttle.read_bps_device support");
+  return w;
+}
+
 }  // namespace
 
-void add_system_routes(Router& router, const DaemonFacts& facts, Services& services) {
+void add_system_routes(Router& router, engine::Engine& services, const std::string& engine_id) {
   auto ping = [](const Request&) {
     Response r;
     r.content_type = "text/plain; charset=utf-8";
@@ -47,6 +64,14 @@ void add_system_routes(Router& router, const DaemonFacts& facts, Services& servi
     return r;
   };
   router.add("GET", "/_ping", ping);
+  // `docker system prune` asks every store to prune. berthd keeps no build cache and no
+  // volumes yet, so there is truly nothing to delete: the answers say so.
+  router.add("POST", "/build/prune", [](const Request&) {
+    return json_response(R"({"CachesDeleted":null,"SpaceReclaimed":0})");
+  });
+  router.add("POST", "/volumes/prune", [](const Request&) {
+    return json_response(R"({"VolumesDeleted":null,"SpaceReclaimed":0})");
+  });
 
   router.add("GET", "/version", [](const Request&) {
     utsname u{};
@@ -73,15 +98,16 @@ void add_system_routes(Router& router, const DaemonFacts& facts, Services& servi
     return json_response(j.dump());
   });
 
-  router.add("GET", "/info", [facts, &services](const Request&) {
+  router.add("GET", "/info", [engine_id, &services](const Request&) {
     utsname u{};
     ::uname(&u);
     struct sysinfo si {};
     ::sysinfo(&si);
     char host[256] = {};
     ::gethostname(host, sizeof host - 1);
-    bool v2 = path_exists("/sys/fs/cgroup/cgroup.controllers");
-    auto all = services.containers.list();
+    const auto& k = engine::kernel_features();
+    bool v2 = k.cgroup_v2;
+    auto all = services.containers().list();
     size_t running = 0, paused = 0;
     for (auto& c : all) {
       if (c.state.status == engine::State::kPaused)
@@ -89,32 +115,37 @@ void add_system_routes(Router& router, const DaemonFacts& facts, Services& servi
       else if (c.running())
         running++;
     }
-    auto& engine = services.containers.options();
-    nlohmann::json runtimes = {{engine::kBuiltinRuntime, {{"path", facts.runtime_path}}}};
+    auto& engine = services.containers().options();
+    nlohmann::json runtimes = {
+        {engine::kBuiltinRuntime, {{"path", services.config().runtime_binary}}}};
     for (auto& [name, binary] : engine.runtimes) {
       runtimes[name] = {{"path", binary.path}};
       if (!binary.args.empty()) runtimes[name]["runtimeArgs"] = binary.args;
     }
     nlohmann::json j = {
-        {"ID", facts.id},
+        {"ID", engine_id},
         {"Containers", all.size()},
         {"ContainersRunning", running},
         {"ContainersPaused", paused},
         {"ContainersStopped", all.size() - running - paused},
-        {"Images", services.images.list().size()},
+        {"Images", services.images().list().size()},
         {"Driver", "overlay2"},
         {"DriverStatus", nlohmann::json::array()},
+        // Volumes are not mounted yet: no driver is claimed.
         {"Plugins",
-         {{"Volume", {"local"}},
+         {{"Volume", nlohmann::json::array()},
           {"Network", {"bridge", "host", "none"}},
           {"Log", {"json-file", "local", "none"}}}},
-        {"MemoryLimit", true},
-        {"SwapLimit", true},
-        {"CpuCfsPeriod", true},
-        {"CpuCfsQuota", true},
-        {"CPUShares", true},
-        {"CPUSet", true},
-        {"PidsLimit", true},
+        {"MemoryLimit", k.memory},
+        {"SwapLimit", k.swap_limit},
+        {"KernelMemory", false},
+        {"KernelMemoryTCP", false},
+        {"OomKillDisable", k.oom_kill_disable},
+        {"CpuCfsPeriod", k.cpu_cfs},
+        {"CpuCfsQuota", k.cpu_cfs},
+        {"CPUShares", k.cpu_shares},
+        {"CPUSet", k.cpuset},
+        {"PidsLimit", k.pids},
         {"IPv4Forwarding",
          read_file_if_exists("/proc/sys/net/ipv4/ip_forward").value_or("0")[0] == '1'},
         {"Debug", false},
@@ -133,7 +164,7 @@ void add_system_routes(Router& router, const DaemonFacts& facts, Services& servi
         {"IndexServerAddress", "https://index.docker.io/v1/"},
         {"RegistryConfig",
          {{"IndexConfigs", nlohmann::json::object()}, {"InsecureRegistryCIDRs", {"127.0.0.0/8"}}}},
-        {"DockerRootDir", facts.data_root},
+        {"DockerRootDir", services.config().data_root},
         {"Name", host},
         {"Labels", nlohmann::json::array()},
         {"ExperimentalBuild", false},
@@ -144,7 +175,7 @@ void add_system_routes(Router& router, const DaemonFacts& facts, Services& servi
         {"Isolation", ""},
         {"InitBinary", "docker-init"},
         {"SecurityOptions", {"name=seccomp,profile=builtin"}},
-        {"Warnings", nlohmann::json::array()}};
+        {"Warnings", kernel_warnings(k)}};
     return json_response(j.dump());
   });
 }

@@ -158,4 +158,19 @@ std::vector<std::string> split(std::string_view s, char sep) {
   return out;
 }
 
+int64_t tree_size(const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  int64_t total = 0;
+  fs::recursive_directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec), end;
+  for (; !ec && it != end; it.increment(ec)) {
+    auto st = it->symlink_status(ec);
+    if (ec) break;
+    if (fs::is_regular_file(st)) total += static_cast<int64_t>(it->file_size(ec));
+    if (fs::is_symlink(st))
+      total += static_cast<int64_t>(fs::read_symlink(it->path(), ec).native().size());
+  }
+  return total;
+}
+
 }  // namespace berth

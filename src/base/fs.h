@@ -3,6 +3,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -38,5 +39,9 @@ std::vector<std::string> list_dir(const std::string& path);
 std::string path_join(std::string_view a, std::string_view b);
 std::string trim(std::string_view s);
 std::vector<std::string> split(std::string_view s, char sep);
+
+// The bytes of the regular files and symlinks under `dir` (their apparent sizes, as Docker's
+// SizeRw counts them), not following links nor crossing into other mounts; 0 if it is gone.
+int64_t tree_size(const std::string& dir);
 
 }  // namespace berth

@@ -18,11 +18,15 @@
 #include "engine/changes.h"
 #include "engine/config_merge.h"
 #include "engine/names.h"
+#include "engine/network_service.h"
+#include "engine/restart_policy.h"
 #include "engine/rootfs.h"
 #include "engine/rootfs_export.h"
 #include "engine/security_opts.h"
+#include "engine/shared_shm.h"
 #include "engine/shim_client.h"
 #include "engine/spec_builder.h"
+#include "engine/spec_parts.h"
 #include "logfile/config.h"
 #include "runtime/oci_runtime.h"
 #include "runtime/runtime.h"
@@ -76,6 +80,18 @@ int start_failure_code(const std::string& msg) {
 
 std::string short_id(const std::string& id) {
   return id.substr(0, 12);
+}
+
+RestartPolicy restart_policy_of(const json& host_config) {
+  auto p = host_config.value("RestartPolicy", json::object());
+  if (!p.is_object()) return {};
+  auto name = p.value("Name", json("")), max = p.value("MaximumRetryCount", json(0));
+  return parse_restart_policy(name.is_string() ? name.get<std::string>() : "",
+                              max.is_number_integer() ? max.get<int>() : 0);
+}
+
+RestartPolicy restart_policy_of(const Container& c) {
+  return restart_policy_of(c.host_config);
 }
 
 }  // namespace
@@ -153,7 +169,11 @@ void ContainerManager::connect_network(const std::string& ref, const std::string
   auto l = live(c.id);
   std::lock_guard op(l->op);
   c = store_.get(c.id);
-  networks_.connect(network_info(c), network, endpoint_config, c.running());
+  auto n = networks_.get(network);
+  // Rewritten in place: the file is bind-mounted into the running container.
+  if (auto resolv = networks_.connect(network_info(c), n.id, endpoint_config, c.running()))
+    write_file(path_join(container_dir(c.id), "resolv.conf"), *resolv, O_TRUNC);
+  events_.publish(network_event("connect", n, c.id));
 }
 
 void ContainerManager::disconnect_network(const std::string& ref, const std::string& network,
@@ -166,7 +186,9 @@ void ContainerManager::disconnect_network(const std::string& ref, const std::str
   auto l = live(found->id);
   std::lock_guard op(l->op);
   Container c = store_.get(found->id);
-  networks_.disconnect(network_info(c), network, c.running());
+  auto n = networks_.get(network);
+  networks_.disconnect(network_info(c), n.id, c.running());
+  events_.publish(network_event("disconnect", n, c.id));
 }
 
 std::shared_ptr<ContainerManager::Live> ContainerManager::live(const std::string& id) {
@@ -198,20 +220,55 @@ void ContainerManager::event(const Container& c, const std::string& action,
   events_.publish(Event{"container", action, c.id, std::move(extra), 0});
 }
 
+void ContainerManager::read_logs(const std::string& ref, const logfile::Query& q,
+                                 const std::function<bool(const logfile::Entry&)>& emit,
+                                 const std::function<bool()>& keep_following) const {
+  auto c = store_.get(ref);
+  if (c.log_path.empty())
+    throw InvalidArgument("configured logging driver does not support reading");
+  const auto& codec = logfile::codec_for(
+      c.host_config.value("LogConfig", json::object()).value("Type", "json-file"));
+  logfile::read_log(c.log_path, codec, q, emit, [&] {
+    if (!keep_following()) return false;
+    auto now = store_.find(c.id);
+    return now && (now->running() || now->state.status == State::kRestarting);
+  });
+}
+
+int64_t ContainerManager::size_rw(const std::string& id) const {
+  return tree_size(ContainerRootfs(opts_.snapshot_root(), id).diff());
+}
+
 std::string ContainerManager::image_user(const std::string& image_id) const {
   for (auto& c : store_.list())
     if (c.image_id == image_id) return c.id;
   return "";
 }
 
-Container ContainerManager::create(const std::string& name, json cfg, json hc,
-                                   const json& networking) {
+Created ContainerManager::create(CreateRequest req) {
+  json& cfg = req.config;
+  json& hc = req.host_config;
+  const std::string& name = req.name;
+  const json& networking = req.networking;
+  Created out;
   if (!cfg.is_object()) throw InvalidArgument("container config must be a JSON object");
   if (!hc.is_object()) hc = json::object();
   std::string image_ref = cfg.value("Image", "");
   if (image_ref.empty()) throw InvalidArgument("No image specified");
   auto img = images_.get(image_ref);
   merge_image_config(cfg, img.config.config);
+  if (auto v = cfg.find("Volumes");
+      v != cfg.end() && v->is_object() && !v->empty() && !req.host_config.contains("Binds"))
+    out.warnings.push_back("the image's volumes (VOLUME " + v->begin().key() +
+                           ") were not mounted: this berthd does not mount volumes yet");
+  for (auto& w : resource_warnings(req.spec.resources, kernel_features()))
+    out.warnings.push_back(w);
+  for (auto& w : security_opt_warnings(hc)) out.warnings.push_back(w);
+  // The namespaces of other containers are named by id from now on.
+  for (auto* mode : {&req.spec.pid, &req.spec.ipc})
+    if (auto other = mode->joined()) mode->container = store_.get(*other).id;
+  // A device that is not there is a 400 now, as with dockerd, not a failed start.
+  if (!req.spec.devices.empty()) container_devices(req.spec);
 
   Container c;
   c.id = random_id();
@@ -229,14 +286,8 @@ Container ContainerManager::create(const std::string& name, json cfg, json hc,
   c.path = cmd[0];
   c.args.assign(cmd.begin() + 1, cmd.end());
 
-  auto policy = hc.value("RestartPolicy", json::object());
-  std::string pname = policy.is_object() ? policy.value("Name", "") : "";
-  if (pname != "" && pname != "no" && pname != "always" && pname != "unless-stopped" &&
-      pname != "on-failure")
-    throw InvalidArgument("invalid restart policy '" + pname + "'");
-  if (pname != "on-failure" && policy.is_object() && policy.value("MaximumRetryCount", 0) != 0)
-    throw InvalidArgument("maximum retry count cannot be used with restart policy '" + pname + "'");
-  if (hc.value("AutoRemove", false) && pname != "" && pname != "no")
+  auto policy = restart_policy_of(hc);
+  if (hc.value("AutoRemove", false) && policy.kind != RestartPolicy::Kind::kNo)
     throw InvalidArgument("can't create 'AutoRemove' container with restart policy");
   check_security_opts(hc, container_capabilities(hc));
   // Recorded as dockerd does: the default's name when none is given.
@@ -270,6 +321,10 @@ Container ContainerManager::create(const std::string& name, json cfg, json hc,
     if (!cfg.value("Hostname", "").empty())
       throw InvalidArgument("conflicting options: hostname and the network mode");
     cfg["Hostname"] = target.config.value("Hostname", "");
+  } else if (req.spec.uts.host()) {
+    if (!cfg.value("Hostname", "").empty())
+      throw InvalidArgument("Conflicting options: hostname and the UTS mode");
+    cfg["Hostname"] = read_hostname();
   } else if (cfg.value("Hostname", "").empty()) {
     // The host network keeps the host's name, as Docker does.
     cfg["Hostname"] = netmode == "host" ? read_hostname() : short_id(c.id);
@@ -279,6 +334,7 @@ Container ContainerManager::create(const std::string& name, json cfg, json hc,
   c.image_id = img.id;
   c.config = std::move(cfg);
   c.host_config = std::move(hc);
+  c.spec = std::move(req.spec);
   runtime_config(c);  // an unknown runtime fails the create
   c.log_path = logfile::log_path(driver, container_dir(c.id), c.id);
   json endpoints =
@@ -295,7 +351,34 @@ Container ContainerManager::create(const std::string& name, json cfg, json hc,
     throw;
   }
   event(c, "create");
-  return c;
+  out.container = std::move(c);
+  return out;
+}
+
+void ContainerManager::join_namespaces(const Container& c, SpecPaths& paths) const {
+  auto running = [&](const std::string& id, const char* what) {
+    auto other = store_.get(id);
+    if (!other.running() || other.state.pid <= 0)
+      throw Conflict(std::string("cannot join ") + what + " of a non running container: " + id);
+    return other;
+  };
+  if (auto id = c.spec.pid.joined())
+    paths.joined_namespaces["pid"] =
+        "/proc/" + std::to_string(running(*id, "PID").state.pid) + "/ns/pid";
+  if (auto id = c.spec.ipc.joined()) {
+    auto other = running(*id, "IPC");
+    // As dockerd's default ipc mode "private": only a donor that agreed may be joined.
+    if (other.spec.ipc.kind != NamespaceMode::Kind::kShareable && !other.spec.ipc.host())
+      throw Conflict("non-shareable IPC (hint: use IpcMode:shareable for the donor container)");
+    paths.joined_namespaces["ipc"] = "/proc/" + std::to_string(other.state.pid) + "/ns/ipc";
+    paths.shared_shm =
+        other.spec.ipc.host() ? "/dev/shm" : shareable_shm_path(container_dir(other.id));
+  }
+  if (c.spec.ipc.host()) paths.shared_shm = "/dev/shm";
+  if (c.spec.ipc.kind == NamespaceMode::Kind::kShareable) {
+    mount_shareable_shm(container_dir(c.id), c.spec.shm_size);
+    paths.shared_shm = shareable_shm_path(container_dir(c.id));
+  }
 }
 
 void ContainerManager::start_locked(Container& c, Live& l) {
@@ -313,6 +396,7 @@ void ContainerManager::start_locked(Container& c, Live& l) {
     SpecPaths paths;
     paths.rootfs = merged;
     paths.netns = prepare_network(c, cdir, paths);
+    join_namespaces(c, paths);
     // Decided at each start, as dockerd does, so a null Init follows the daemon's default.
     json init = c.host_config.value("Init", json(nullptr));
     if (init.is_boolean() ? init.get<bool>() : opts_.init_by_default)
@@ -370,6 +454,7 @@ void ContainerManager::start_locked(Container& c, Live& l) {
     try {
       networks_.teardown(c.id);
       rootfs.unmount();
+      unmount_shareable_shm(cdir);
     } catch (const std::exception& ex) {
       log::warn("start of " + c.id + " failed, and so did its cleanup: " + ex.what());
     }
@@ -388,8 +473,8 @@ void ContainerManager::start_locked(Container& c, Live& l) {
     // `run --rm` waits for the removal: a container that never ran goes as well.
     if (c.host_config.value("AutoRemove", false)) destroy(c);
     // What the user named and is missing (a network) is said as it is, as dockerd does.
-    if (dynamic_cast<const NotFound*>(&e)) throw NotFound(msg);
-    throw Error("failed to create task for container: " + msg);
+    if (kind_of(e) == ErrorKind::kNotFound) throw NotFound(msg);
+    throw_error(kind_of(e), "failed to create task for container: " + msg);
   }
   c.state.status = State::kRunning;
   c.state.started_at = now_rfc3339();
@@ -455,12 +540,9 @@ void ContainerManager::on_exit(const std::string& id, int code, const std::strin
   // Restart policies, with Docker's backoff: 100 ms doubling, back to 100 ms after a run of
   // ten seconds or more. A container that will restart is "restarting" from its exit on,
   // never "exited" in between.
-  auto policy = c.host_config.value("RestartPolicy", json::object());
-  std::string name = policy.is_object() ? policy.value("Name", "") : "";
-  int max = policy.is_object() ? policy.value("MaximumRetryCount", 0) : 0;
-  bool restart = !c.state.stopped_by_user && !c.host_config.value("AutoRemove", false) &&
-                 (name == "always" || name == "unless-stopped" ||
-                  (name == "on-failure" && code != 0 && (max == 0 || c.state.restart_count < max)));
+  bool restart = should_restart(restart_policy_of(c),
+                                {code, c.state.stopped_by_user,
+                                 c.host_config.value("AutoRemove", false), c.state.restart_count});
   c.state.status = restart ? State::kRestarting : State::kExited;
   c.state.exit_code = code;
   c.state.finished_at = finished_at;
@@ -475,6 +557,7 @@ void ContainerManager::on_exit(const std::string& id, int code, const std::strin
   }
   try {
     ContainerRootfs(opts_.snapshot_root(), c.id).unmount();
+    unmount_shareable_shm(container_dir(c.id));
   } catch (const std::exception& e) {
     log::warn(e.what());
   }
@@ -497,10 +580,7 @@ void ContainerManager::on_exit(const std::string& id, int code, const std::strin
   }
 
   if (!restart) return;
-  auto ran = std::chrono::steady_clock::now() - l->started;
-  l->backoff = ran >= std::chrono::seconds(10) || l->backoff.count() == 0
-                   ? std::chrono::milliseconds(100)
-                   : std::min(l->backoff * 2, std::chrono::milliseconds(60000));
+  l->backoff = next_backoff(l->backoff, std::chrono::steady_clock::now() - l->started);
   {
     std::unique_lock lk(mu_);
     uint64_t seq = l->exits;
@@ -614,6 +694,7 @@ void ContainerManager::destroy(const Container& c) {
   }
   networks_.forget(c.id);
   ContainerRootfs(opts_.snapshot_root(), c.id).remove();
+  unmount_shareable_shm(container_dir(c.id));
   remove_all(container_dir(c.id));
   remove_all(bundle_dir(c.id));
   store_.remove(c.id);
@@ -728,8 +809,9 @@ void ContainerManager::rename(const std::string& ref, const std::string& name) {
 
 void ContainerManager::update_restart_policy(const std::string& ref, const json& policy) {
   Container c = store_.get(ref);
-  if (c.host_config.value("AutoRemove", false) && policy.value("Name", "") != "no" &&
-      !policy.value("Name", "").empty())
+  if (!policy.is_object()) throw InvalidArgument("RestartPolicy must be a JSON object");
+  auto parsed = restart_policy_of(json{{"RestartPolicy", policy}});
+  if (c.host_config.value("AutoRemove", false) && parsed.kind != RestartPolicy::Kind::kNo)
     throw InvalidArgument(
         "Restart policy cannot be updated because AutoRemove is enabled for "
         "the container");

@@ -19,6 +19,7 @@
 #include "engine/events.h"
 #include "engine/spec_builder.h"
 #include "image/image_store.h"
+#include "logfile/reader.h"
 #include "network/network.h"
 #include "runtime/oci_runtime.h"
 
@@ -61,6 +62,22 @@ struct AttachOptions {
 
 enum class WaitCondition { kNotRunning, kNextExit, kRemoved };
 
+// A create, decoded at the door: Docker's Config, HostConfig and NetworkingConfig (kept to be
+// echoed by inspect) and the typed spec the engine applies.
+struct CreateRequest {
+  std::string name;
+  nlohmann::json config = nlohmann::json::object();
+  nlohmann::json host_config = nlohmann::json::object();
+  nlohmann::json networking = nlohmann::json::object();
+  ContainerSpec spec;
+};
+
+struct Created {
+  Container container;
+  // What was asked and cannot be done here (a limit this kernel lacks), as dockerd says it.
+  std::vector<std::string> warnings;
+};
+
 class ContainerManager {
  public:
   ContainerManager(EngineOptions opts, Db& db, image::ImageStore& images,
@@ -71,9 +88,7 @@ class ContainerManager {
   // happened meanwhile, restarts containers whose policy says so.
   void restore();
 
-  // Config, HostConfig and NetworkingConfig as Docker's API takes them.
-  Container create(const std::string& name, nlohmann::json config, nlohmann::json host_config,
-                   const nlohmann::json& networking_config = nlohmann::json::object());
+  Created create(CreateRequest req);
   // Docker's network connect and disconnect of a container, running or not.
   void connect_network(const std::string& ref, const std::string& network,
                        const nlohmann::json& endpoint_config);
@@ -106,6 +121,14 @@ class ContainerManager {
 
   Container get(const std::string& ref) const { return store_.get(ref); }
   std::vector<Container> list() const { return store_.list(); }
+  // Docker's logs: the records `q` selects go to `emit` in order; with q.follow, more as they
+  // come while the container runs and `keep_following` says yes. Throws InvalidArgument when
+  // the container's logging driver keeps nothing to read.
+  void read_logs(const std::string& ref, const logfile::Query& q,
+                 const std::function<bool(const logfile::Entry&)>& emit,
+                 const std::function<bool()>& keep_following) const;
+  // The bytes in the container's writable layer (Docker's SizeRw).
+  int64_t size_rw(const std::string& id) const;
   // The id of a container made from the image, or "".
   std::string image_user(const std::string& image_id) const;
   const EngineOptions& options() const { return opts_; }
@@ -136,6 +159,9 @@ class ContainerManager {
   // Writes the container's hostname, hosts and resolv.conf files and returns the network
   // namespace it joins ("" for a new one or the host's).
   std::string prepare_network(const Container& c, const std::string& cdir, SpecPaths& paths);
+  // Paths of the namespaces the container shares with others (--pid, --ipc container:NAME)
+  // and the /dev/shm it binds (the host's, a donor's, or its own shareable one, mounted now).
+  void join_namespaces(const Container& c, SpecPaths& paths) const;
 
   EngineOptions opts_;
   ContainerStore store_;

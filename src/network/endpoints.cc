@@ -72,6 +72,27 @@ bool shares_namespace(const std::string& mode) {
 }  // namespace
 
 // An endpoint from Docker's EndpointSettings, checked against its network.
+// The container's resolv.conf input: its --dns options, else the daemon's, and the embedded
+// DNS of the first user-defined network it is on (Docker switches a default-bridge container
+// to the embedded server once it joins a user-defined network).
+ResolvConfInput resolv_input(const NetworkOptions& opts, const ContainerInfo& c,
+                             const std::vector<const Network*>& networks) {
+  ResolvConfInput rin;
+  rin.host_resolv_conf = read_file_if_exists("/etc/resolv.conf").value_or("");
+  rin.dns = string_list(c.host_config, "Dns");
+  if (rin.dns.empty()) rin.dns = opts.dns;
+  rin.search = string_list(c.host_config, "DnsSearch");
+  if (rin.search.empty()) rin.search = opts.dns_search;
+  rin.options = string_list(c.host_config, "DnsOptions");
+  if (rin.options.empty()) rin.options = opts.dns_options;
+  for (auto* n : networks)
+    if (n->is_bridge() && n->name != "bridge") {
+      rin.embedded_dns = n->gateway.str();
+      break;
+    }
+  return rin;
+}
+
 static Endpoint endpoint_from(const ContainerInfo& c, const Network& n, const json& cfg) {
   Endpoint e;
   e.container_id = c.id;
@@ -111,15 +132,13 @@ void NetworkManager::declare(const ContainerInfo& c, const json& endpoints_confi
           "other networks");
     return;
   }
-  // As dockerd: a network that does not exist (yet) fails the start, not the create (the
-  // docker CLI takes a 404 from create for a missing image and would try to pull it).
+  // Unlike dockerd, whose start fails and leaves the created container behind, a missing
+  // network fails the create. A 400, not a 404: the docker CLI takes a 404 from create for a
+  // missing image and would try to pull it.
   auto known = std::find_if(st.networks.begin(), st.networks.end(), [&](const auto& n) {
     return n.first == mode || n.second.name == mode;
   });
-  if (known == st.networks.end()) {
-    st.dns_names[c.id] = dns_identity(c);
-    return;
-  }
+  if (known == st.networks.end()) throw InvalidArgument("network " + mode + " not found");
   const Network& primary = known->second;
   std::map<std::string, Endpoint> eps;
   json primary_cfg = json::object();
@@ -245,14 +264,7 @@ Sandbox NetworkManager::setup(const ContainerInfo& c) {
   const Network primary = st.find(mode);
   std::string hostname = c.config.value("Hostname", "");
   std::string domainname = c.config.value("Domainname", "");
-  ResolvConfInput rin;
-  rin.host_resolv_conf = read_file_if_exists("/etc/resolv.conf").value_or("");
-  rin.dns = string_list(c.host_config, "Dns");
-  if (rin.dns.empty()) rin.dns = st.opts.dns;
-  rin.search = string_list(c.host_config, "DnsSearch");
-  if (rin.search.empty()) rin.search = st.opts.dns_search;
-  rin.options = string_list(c.host_config, "DnsOptions");
-  if (rin.options.empty()) rin.options = st.opts.dns_options;
+  ResolvConfInput rin = resolv_input(st.opts, c, {});
 
   std::vector<HostsEntry> extra;
   for (auto& h : string_list(c.host_config, "ExtraHosts")) {
@@ -410,8 +422,9 @@ Sandbox NetworkManager::setup(const ContainerInfo& c) {
              " ms");
   sb.netns_path = ns;
   sb.hosts = hosts_file(extra, eps[primary.id].ip->str(), hostname, domainname);
-  if (primary.name != "bridge") rin.embedded_dns = primary.gateway.str();
-  sb.resolv_conf = resolv_conf(rin);
+  std::vector<const Network*> joined;
+  for (auto& nid : order) joined.push_back(&st.networks.at(nid));
+  sb.resolv_conf = resolv_conf(resolv_input(st.opts, c, joined));
   return sb;
 }
 
@@ -434,8 +447,9 @@ void NetworkManager::forget(const std::string& container_id) {
   st.rebuild_dns();
 }
 
-void NetworkManager::connect(const ContainerInfo& c, const std::string& network_ref,
-                             const json& endpoint_config, bool running) {
+std::optional<std::string> NetworkManager::connect(const ContainerInfo& c,
+                                                   const std::string& network_ref,
+                                                   const json& endpoint_config, bool running) {
   std::unique_lock lk(s_->mu);
   auto& st = *s_;
   const Network n = st.find(network_ref);
@@ -476,6 +490,14 @@ void NetworkManager::connect(const ContainerInfo& c, const std::string& network_
   }
   eps[n.id] = e;
   st.rebuild_dns();
+  // The first user-defined network of a default-bridge container brings the embedded DNS.
+  if (!running || mode_network(c.host_config) != "bridge" || n.name == "bridge" || !n.is_bridge())
+    return std::nullopt;
+  for (auto& [nid, other] : eps)
+    if (nid != n.id && st.networks.count(nid) && st.networks.at(nid).is_bridge() &&
+        st.networks.at(nid).name != "bridge")
+      return std::nullopt;
+  return resolv_conf(resolv_input(st.opts, c, {&n}));
 }
 
 void NetworkManager::disconnect(const ContainerInfo& c, const std::string& network_ref,

@@ -108,9 +108,10 @@ class NetworkManager {
   void teardown(const std::string& container_id);
   // At removal: the declarations too.
   void forget(const std::string& container_id);
-  // Docker's connect: `running` says whether to plug the container in now.
-  void connect(const ContainerInfo& c, const std::string& network_ref,
-               const nlohmann::json& endpoint_config, bool running);
+  // Docker's connect: `running` says whether to plug the container in now. Returns the
+  // running container's new resolv.conf when joining the network changes it.
+  std::optional<std::string> connect(const ContainerInfo& c, const std::string& network_ref,
+                                     const nlohmann::json& endpoint_config, bool running);
   void disconnect(const ContainerInfo& c, const std::string& network_ref, bool running);
 
   // NetworkSettings.Ports for inspect: {"80/tcp": [{"HostIp","HostPort"}] or null}.

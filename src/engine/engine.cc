@@ -1,0 +1,70 @@
+#include "engine/engine.h"
+
+#include "base/fs.h"
+#include "base/sqlite.h"
+
+namespace berth::engine {
+
+// Declared in the order they are built: each part uses only those above it.
+struct Engine::Parts {
+  Db db;
+  image::ContentStore content;
+  image::ImageStore image_store;
+  EventBus events;
+  network::NetworkManager network_manager;
+  ContainerManager containers;
+  ImageService images;
+  NetworkService networks;
+  std::shared_ptr<ExecManager> execs;
+
+  explicit Parts(const DaemonConfig& cfg)
+      : db(path_join(cfg.data_root, "berth.db"), ""),
+        content(path_join(cfg.data_root, "content")),
+        image_store(db, content, path_join(cfg.data_root, "overlay")),
+        network_manager(cfg.network_options(), db),
+        containers(cfg.engine_options(), db, image_store, network_manager, events),
+        images(image_store, content, events),
+        networks(network_manager, events),
+        execs(std::make_shared<ExecManager>(containers, events)) {}
+};
+
+Engine::Engine(const DaemonConfig& cfg) : cfg_(cfg) {
+  mkdir_p(cfg_.data_root, 0711);
+  mkdir_p(cfg_.exec_root, 0711);
+  parts_ = std::make_unique<Parts>(cfg_);
+  // What a kill -9 left half done (a layer being unpacked, a blob being written) goes now.
+  parts_->content.clear_temporary();
+  parts_->image_store.collect_garbage();
+  // The image store never calls up into the engine: the engine tells it what is in use.
+  parts_->image_store.set_in_use(
+      [c = &parts_->containers](const std::string& id) { return c->image_user(id); });
+}
+
+Engine::~Engine() = default;
+
+void Engine::restore() {
+  parts_->containers.restore();
+}
+
+ContainerManager& Engine::containers() {
+  return parts_->containers;
+}
+ImageService& Engine::images() {
+  return parts_->images;
+}
+NetworkService& Engine::networks() {
+  return parts_->networks;
+}
+ExecManager& Engine::execs() {
+  return *parts_->execs;
+}
+EventBus& Engine::events() {
+  return parts_->events;
+}
+
+image::Image Engine::commit(const std::string& container_ref, const CommitOptions& opts) {
+  return commit_container(parts_->containers, parts_->image_store, parts_->content, parts_->events,
+                          container_ref, opts);
+}
+
+}  // namespace berth::engine
