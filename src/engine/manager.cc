@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -14,6 +13,7 @@
 #include "base/error.h"
 #include "base/fs.h"
 #include "base/log.h"
+#include "base/spawn.h"
 #include "base/time.h"
 #include "engine/changes.h"
 #include "engine/config_merge.h"
@@ -827,25 +827,10 @@ json ContainerManager::top(const std::string& ref, const std::string& ps_args) {
   std::vector<std::string> argv = {"ps"};
   for (auto& a : split(ps_args.empty() ? "-ef" : ps_args, ' '))
     if (!a.empty()) argv.push_back(a);
-  int p[2];
-  if (::pipe2(p, O_CLOEXEC) < 0) throw_errno("pipe");
-  UniqueFd rd(p[0]), wr(p[1]);
-  pid_t child = ::fork();
-  if (child < 0) throw_errno("fork ps");
-  if (child == 0) {
-    ::dup2(wr.get(), 1);
-    std::vector<char*> cargv;
-    for (auto& a : argv) cargv.push_back(a.data());
-    cargv.push_back(nullptr);
-    ::execvp("ps", cargv.data());
-    ::_exit(127);
-  }
-  wr.reset();
-  std::string out = read_fd(rd.get());
-  int status;
-  ::waitpid(child, &status, 0);
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-    throw Error("ps " + ps_args + " failed: " + out);
+  auto ps = run_program(argv);
+  if (!ps) throw Unavailable("ps is not installed on the host");
+  const std::string& out = ps->output;
+  if (!ps->succeeded()) throw Error("ps " + ps_args + " failed: " + out);
   auto lines = split(out, '\n');
   if (lines.empty()) throw Error("ps printed nothing");
   auto fields = [](const std::string& line, size_t max) {

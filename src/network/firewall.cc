@@ -3,8 +3,6 @@
 #include <fcntl.h>
 #include <net/if.h>
 #include <nftables/libnftables.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -15,6 +13,7 @@
 
 #include "base/error.h"
 #include "base/fs.h"
+#include "base/spawn.h"
 
 extern char** environ;
 
@@ -172,41 +171,10 @@ void write_sysctl(const std::string& path, const std::string& what) {
   write_file(path, "1");
 }
 
-struct ProgramResult {
-  int status = 0;      // as waitpid reports it
-  std::string output;  // stdout and stderr together
-};
-
-// Runs a program found on PATH; nullopt when it is not installed.
-std::optional<ProgramResult> run_program(const std::vector<std::string>& args) {
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) < 0) throw_errno("pipe");
-  UniqueFd read_end(fds[0]), write_end(fds[1]);
-
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, write_end.get(), STDOUT_FILENO);
-  posix_spawn_file_actions_adddup2(&actions, write_end.get(), STDERR_FILENO);
-  std::vector<char*> argv;
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  pid_t pid = 0;
-  int err = ::posix_spawnp(&pid, argv[0], &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (err == ENOENT) return std::nullopt;
-  if (err != 0) throw_errno("cannot run " + args[0], err);
-  write_end.reset();
-
-  ProgramResult result;
-  result.output = read_fd(read_end.get());
-  while (::waitpid(pid, &result.status, 0) < 0) {
-    if (errno != EINTR) throw_errno("waitpid " + args[0]);
-  }
-  return result;
-}
-
-bool succeeded(const ProgramResult& r) {
-  return WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0;
+// Runs a program found on PATH, its stdout and stderr together; nullopt when it is not
+// installed.
+std::optional<ProgramResult> run_both(const std::vector<std::string>& args) {
+  return run_program(args, {SpawnOptions::Output::kCapture, SpawnOptions::Output::kCapture});
 }
 
 }  // namespace
@@ -256,8 +224,8 @@ void Firewall::sync_iptables(const std::vector<std::string>& bridges) {
   const std::string comment = "berth:" + table_;
   auto iptables = [&](std::vector<std::string> args) {
     args.insert(args.begin(), {"iptables", "-w"});
-    auto r = run_program(args);
-    if (r && !succeeded(*r)) {
+    auto r = run_both(args);
+    if (r && !r->succeeded()) {
       std::string cmd;
       for (const auto& a : args) cmd += (cmd.empty() ? "" : " ") + a;
       throw Error("firewall " + table_ + ": " + cmd + ": " + trim(r->output));

@@ -2,9 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/un.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -13,8 +11,7 @@
 
 #include "base/error.h"
 #include "base/fs.h"
-
-extern char** environ;
+#include "base/spawn.h"
 
 namespace berth::runtime {
 namespace {
@@ -38,22 +35,6 @@ class Library final : public OciRuntime {
 
  private:
   Runtime rt_;
-};
-
-// Spawn attributes and file actions, destroyed with the scope.
-struct SpawnSetup {
-  posix_spawnattr_t attr;
-  posix_spawn_file_actions_t actions;
-  SpawnSetup() {
-    posix_spawnattr_init(&attr);
-    posix_spawn_file_actions_init(&actions);
-  }
-  ~SpawnSetup() {
-    posix_spawn_file_actions_destroy(&actions);
-    posix_spawnattr_destroy(&attr);
-  }
-  SpawnSetup(const SpawnSetup&) = delete;
-  SpawnSetup& operator=(const SpawnSetup&) = delete;
 };
 
 // The message of a failed command: the last error in its JSON log (runc's and crun's
@@ -192,53 +173,16 @@ class Binary final : public OciRuntime {
     argv.insert(argv.end(), c_.args.begin(), c_.args.end());
     argv.insert(argv.end(), {"--root", c_.root, "--log", log, "--log-format", "json"});
     argv.insert(argv.end(), command.begin(), command.end());
-    std::vector<char*> cargv;
-    for (auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
-    cargv.push_back(nullptr);
-
-    SpawnSetup s;
-    // The caller's blocked and ignored signals (the shim's loop blocks SIGCHLD, SIGTERM and
-    // SIGINT, ignores SIGPIPE and SIGHUP) must not reach the runtime nor the container.
-    sigset_t none, all;
-    sigemptyset(&none);
-    sigfillset(&all);
-    posix_spawnattr_setsigmask(&s.attr, &none);
-    posix_spawnattr_setsigdefault(&s.attr, &all);
-    posix_spawnattr_setflags(&s.attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-    UniqueFd out_r, out_w;
-    if (!inherit_stdio) {
-      int p[2];
-      if (::pipe2(p, O_CLOEXEC) < 0) throw_errno("pipe for " + c_.binary);
-      out_r.reset(p[0]);
-      out_w.reset(p[1]);
-      posix_spawn_file_actions_addopen(&s.actions, 0, "/dev/null", O_RDONLY, 0);
-      posix_spawn_file_actions_adddup2(&s.actions, out_w.get(), 1);
-      posix_spawn_file_actions_addopen(&s.actions, 2, "/dev/null", O_WRONLY, 0);
-    }
-    posix_spawn_file_actions_addclosefrom_np(&s.actions, 3);
-    pid_t pid;
-    int err = posix_spawnp(&pid, cargv[0], &s.actions, &s.attr, cargv.data(), environ);
-    if (err != 0) throw_errno("run OCI runtime " + c_.binary, err);
-    out_w.reset();
-    std::string out;
-    if (out_r) {
-      try {
-        out = read_fd(out_r.get());
-      } catch (...) {
-        ::waitpid(pid, nullptr, 0);
-        throw;
-      }
-    }
-    int status = 0;
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
+    using Output = SpawnOptions::Output;
+    SpawnOptions opts;
+    if (inherit_stdio) opts = {Output::kInherit, Output::kInherit, true};
+    auto result = run_program(argv, opts);
+    if (!result) throw Error("run OCI runtime " + c_.binary + ": not found");
+    const std::string& out = result->output;
     std::string message = log_error(log);
     ::unlink(log.c_str());
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return out;
-    if (message.empty())
-      message = c_.binary + " " + command[0] + " " +
-                (WIFEXITED(status) ? "exited with status " + std::to_string(WEXITSTATUS(status))
-                                   : "was killed by signal " + std::to_string(WTERMSIG(status)));
+    if (result->succeeded()) return out;
+    if (message.empty()) message = c_.binary + " " + command[0] + " " + result->how_it_ended();
     throw Error("OCI runtime " + command[0] + " failed: " + message);
   }
 
