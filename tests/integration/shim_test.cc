@@ -333,7 +333,7 @@ TEST(Shim, MissingCommandIsReportedAndLeavesNothing) {
   b.set_args({"/nosuch"});
   Shim shim(b);
   EXPECT_EQ(shim.ready().rfind("error ", 0), 0u) << shim.ready();
-  EXPECT_NE(shim.ready().find("exec: \"/nosuch\": stat /nosuch: No such file or directory"),
+  EXPECT_NE(shim.ready().find("exec: \"/nosuch\": stat /nosuch: no such file or directory"),
             std::string::npos)
       << shim.ready();
   EXPECT_EQ(shim.wait_exit(), 1);
