@@ -9,7 +9,7 @@
 #include "base/fs.h"
 #include "cli/cli.h"
 #include "cli/command.h"
-#include "cli/host.h"
+#include "cli/config.h"
 
 namespace berth::cli {
 
@@ -19,7 +19,7 @@ ApiClient& Context::api() {
 }
 
 std::string Context::host() {
-  return resolve_host(globals.host);
+  return client::resolve_host(globals.host);
 }
 
 const nlohmann::json& Context::config() {

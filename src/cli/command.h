@@ -13,9 +13,22 @@
 #include <string>
 #include <vector>
 
-#include "cli/api_client.h"
+#include "client/client.h"
 
 namespace berth::cli {
+
+// The commands speak to the daemon through the client library alone.
+using client::ApiClient;
+using client::ApiError;
+using client::filters_json;
+using client::hijack;
+using client::HijackedConn;
+using client::HttpRequest;
+using client::HttpResponse;
+using client::JsonSplitter;
+using client::path_escape;
+using client::Query;
+using client::StdWriter;
 
 struct Globals {
   std::string host;  // as given by -H; resolved by Context

@@ -8,7 +8,6 @@
 #include <optional>
 #include <thread>
 
-#include "cli/hijack.h"
 #include "cli/session.h"
 #include "cli/terminal.h"
 

@@ -3,7 +3,6 @@
 
 #include "base/fs.h"
 #include "cli/command.h"
-#include "cli/stdcopy.h"
 #include "cli/units.h"
 
 namespace berth::cli {

@@ -10,7 +10,7 @@
 #include <set>
 
 #include "base/fs.h"
-#include "cli/host.h"
+#include "client/client.h"
 
 namespace berth::cli {
 
@@ -219,7 +219,7 @@ std::string env_value(const std::string& kv) {
   size_t eq = kv.find('=');
   if (eq == 0) throw FlagError("invalid environment variable: " + kv);
   if (eq != std::string::npos) return kv;
-  if (auto v = process_env(kv)) return kv + "=" + *v;
+  if (auto v = client::process_env(kv)) return kv + "=" + *v;
   return kv;
 }
 
@@ -244,7 +244,7 @@ std::vector<std::string> read_kv_file(const std::string& path, bool env) {
       out.push_back(key + line.substr(eq));
     } else if (env) {
       // A bare name passes the client's value through, or nothing when it has none.
-      if (auto v = process_env(key)) out.push_back(key + "=" + *v);
+      if (auto v = client::process_env(key)) out.push_back(key + "=" + *v);
     }
   }
   return out;

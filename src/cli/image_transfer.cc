@@ -8,7 +8,7 @@
 
 #include "base/fs.h"
 #include "cli/command.h"
-#include "cli/json_stream.h"
+#include "cli/json_message.h"
 #include "cli/units.h"
 #include "oci/reference.h"
 

@@ -9,10 +9,14 @@
 #include <cerrno>
 
 #include "base/fs.h"
-#include "cli/stdcopy.h"
 #include "cli/terminal.h"
 
 namespace berth::cli {
+
+using client::ApiClient;
+using client::HijackedConn;
+using client::Query;
+using client::StdWriter;
 
 SignalWatcher::SignalWatcher(const std::vector<int>& signals) {
   sigset_t set;

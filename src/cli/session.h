@@ -8,8 +8,7 @@
 #include <vector>
 
 #include "base/fd.h"
-#include "cli/api_client.h"
-#include "cli/hijack.h"
+#include "client/client.h"
 
 namespace berth::cli {
 
@@ -49,10 +48,10 @@ struct SessionResult {
 
 // Sends the terminal's size (stdout's, else stdin's) to resize_path; errors are ignored, as
 // docker only logs them.
-void resize_tty(ApiClient& api, const std::string& resize_path);
+void resize_tty(client::ApiClient& api, const std::string& resize_path);
 
 // Pumps until the container's output ends or the user types the detach keys.
-SessionResult run_session(ApiClient& api, HijackedConn& conn, const SessionOptions& o,
-                          SignalWatcher* signals);
+SessionResult run_session(client::ApiClient& api, client::HijackedConn& conn,
+                          const SessionOptions& o, SignalWatcher* signals);
 
 }  // namespace berth::cli

@@ -8,7 +8,7 @@
 #include "cli/command.h"
 #include "cli/formatter.h"
 #include "cli/image_rows.h"
-#include "cli/json_stream.h"
+#include "cli/json_message.h"
 #include "cli/tabwriter.h"
 #include "cli/template.h"
 #include "cli/units.h"
@@ -64,8 +64,8 @@ std::string go_arch() {
 json client_version(Context& ctx, bool negotiated) {
   return {{"Platform", {{"Name", ""}}},
           {"Version", BERTH_VERSION},
-          {"ApiVersion", negotiated ? ctx.api().version() : kClientApiVersion},
-          {"DefaultAPIVersion", kClientApiVersion},
+          {"ApiVersion", negotiated ? ctx.api().version() : client::kClientApiVersion},
+          {"DefaultAPIVersion", client::kClientApiVersion},
           {"GitCommit", BERTH_GIT_COMMIT},
           {"GoVersion", ""},
           {"Os", "linux"},

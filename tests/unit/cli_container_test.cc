@@ -3,8 +3,8 @@
 #include "cli/container_attach.h"
 #include "cli/container_format.h"
 #include "cli/container_opts.h"
-#include "cli/stdcopy.h"
 #include "cli/terminal.h"
+#include "client/client.h"
 
 namespace berth::cli {
 namespace {
@@ -175,7 +175,7 @@ TEST(CliContainer, PsColumns) {
 
 TEST(CliContainer, DemuxesFramesAcrossChunks) {
   std::string out, err;
-  StdDemuxer d([&](int s, std::string_view v) { (s == 1 ? out : err).append(v); });
+  client::StdDemuxer d([&](int s, std::string_view v) { (s == 1 ? out : err).append(v); });
   std::string frames = std::string("\x01\0\0\0\0\0\0\x05hello", 13) + std::string(
                                                                           "\x02\0\0\0\0\0\0\x03"
                                                                           "err",

@@ -1,4 +1,4 @@
-// The client's HTTP framing against a tiny Beast server on a unix socket in a temp dir.
+// The client library's HTTP framing against a tiny Beast server on a unix socket in a temp dir.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -12,11 +12,10 @@
 #include <utility>  // before asio: Boost 1.74 uses std::exchange without including it
 
 #include "base/fs.h"
-#include "cli/api_client.h"
-#include "cli/http_client.h"
+#include "client/client.h"
 #include "support/temp_dir.h"
 
-namespace berth::cli {
+namespace berth::client {
 namespace {
 
 namespace asio = boost::asio;
@@ -129,6 +128,17 @@ TEST(CliHttp, NegotiatesVersionAndReportsDaemonErrors) {
   }
 }
 
+TEST(CliHttp, SplitsJsonStreamsWhateverTheChunks) {
+  std::vector<nlohmann::json> got;
+  JsonSplitter splitter([&](const nlohmann::json& j) { got.push_back(j); });
+  // Braces and escaped quotes inside strings must not end a value early.
+  std::string stream = "{\"status\":\"a}\\\"\"}\r\n{\"x\":[1,{\"y\":2}]}\n";
+  for (char c : stream) splitter.feed(std::string_view(&c, 1));
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0]["status"], "a}\"");
+  EXPECT_EQ(got[1]["x"][1]["y"], 2);
+}
+
 TEST(CliHttp, MissingSocketIsACleanConnectError) {
   ApiClient api("unix:///nonexistent/berth.sock");
   try {
@@ -142,4 +152,4 @@ TEST(CliHttp, MissingSocketIsACleanConnectError) {
 }
 
 }  // namespace
-}  // namespace berth::cli
+}  // namespace berth::client

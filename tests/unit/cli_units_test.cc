@@ -2,10 +2,10 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "cli/api_client.h"
-#include "cli/host.h"
+#include "cli/config.h"
 #include "cli/tabwriter.h"
 #include "cli/units.h"
+#include "client/client.h"
 #include "oci/reference.h"
 
 namespace berth::cli {
@@ -68,6 +68,7 @@ TEST(CliTabwriter, AlignsLikeGo) {
 }
 
 TEST(CliHost, ResolutionOrder) {
+  using client::GetEnv, client::resolve_host, client::socket_path_of;
   std::map<std::string, std::string> env;
   GetEnv get = [&env](const std::string& k) -> std::optional<std::string> {
     auto it = env.find(k);
@@ -87,6 +88,7 @@ TEST(CliHost, ResolutionOrder) {
 }
 
 TEST(CliApi, QueryFiltersAndVersions) {
+  using client::Query, client::filters_json, client::negotiate_version, client::path_escape;
   EXPECT_EQ(Query().add("names", "a b").add("x", "1/2").encode(), "?names=a%20b&x=1%2F2");
   EXPECT_EQ(Query().encode(), "");
   EXPECT_EQ(filters_json({"dangling=true", "label=a=b", "label=c"}),

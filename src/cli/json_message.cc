@@ -1,4 +1,4 @@
-#include "cli/json_stream.h"
+#include "cli/json_message.h"
 
 #include "base/error.h"
 #include "cli/units.h"
@@ -6,35 +6,6 @@
 namespace berth::cli {
 
 using nlohmann::json;
-
-void JsonSplitter::feed(std::string_view data) {
-  for (char c : data) {
-    if (depth_ == 0 && !in_string_ && c != '{' && c != '[') continue;  // whitespace between values
-    pending_ += c;
-    if (in_string_) {
-      if (escape_) {
-        escape_ = false;
-      } else if (c == '\\') {
-        escape_ = true;
-      } else if (c == '"') {
-        in_string_ = false;
-      }
-      continue;
-    }
-    if (c == '"') {
-      in_string_ = true;
-    } else if (c == '{' || c == '[') {
-      ++depth_;
-    } else if (c == '}' || c == ']') {
-      if (--depth_ == 0) {
-        auto j = json::parse(pending_, nullptr, false);
-        pending_.clear();
-        if (j.is_discarded()) throw Error("invalid JSON in the daemon's response stream");
-        sink_(j);
-      }
-    }
-  }
-}
 
 std::string progress_bar(int64_t current, int64_t total) {
   std::string sizes = human_size(static_cast<double>(current));

@@ -1,11 +1,11 @@
-#include "cli/api_client.h"
-
+#include <cctype>
 #include <cstdio>
-#include <map>
 
-#include "cli/host.h"
+#include "base/fs.h"
+#include "client/client.h"
+#include "client/internal.h"
 
-namespace berth::cli {
+namespace berth::client {
 
 std::string url_escape(const std::string& s) {
   std::string out;
@@ -62,18 +62,20 @@ std::pair<int, int> parse_version(const std::string& v) {
   return {major, minor};
 }
 
-// The daemon's {"message": "..."}, or its raw text when it sent something else.
-std::string error_message(const HttpResponse& resp, const std::string& body) {
+}  // namespace
+
+ConnectError cannot_connect(const std::string& host) {
+  return ConnectError("Cannot connect to the berth daemon at " + host +
+                      ". Is the berth daemon running?");
+}
+
+std::string daemon_message(int status, const std::string& body) {
   auto j = nlohmann::json::parse(body, nullptr, false);
   if (j.is_object() && j.contains("message") && j["message"].is_string())
     return j["message"].get<std::string>();
-  std::string text = body;
-  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
-  if (!text.empty()) return text;
-  return "HTTP status " + std::to_string(resp.status);
+  std::string text = trim(body);
+  return text.empty() ? "HTTP status " + std::to_string(status) : text;
 }
-
-}  // namespace
 
 std::string negotiate_version(const std::string& client, const std::string& server) {
   if (server.empty()) return client;
@@ -86,8 +88,7 @@ HttpResponse ApiClient::send(const HttpRequest& req, const HeadSink& head, const
   try {
     return http_send(socket_, req, head, sink);
   } catch (const ConnectError&) {
-    throw ConnectError("Cannot connect to the berth daemon at " + host_ +
-                       ". Is the berth daemon running?");
+    throw cannot_connect(host_);
   }
 }
 
@@ -148,8 +149,8 @@ HttpResponse ApiClient::stream(HttpRequest req, const std::string& path, const Q
           sink(d);
         }
       });
-  if (resp.status >= 400) throw ApiError(resp.status, error_message(resp, error_body));
+  if (resp.status >= 400) throw ApiError(resp.status, daemon_message(resp.status, error_body));
   return resp;
 }
 
-}  // namespace berth::cli
+}  // namespace berth::client

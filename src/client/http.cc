@@ -1,5 +1,3 @@
-#include "cli/http_client.h"
-
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
@@ -13,7 +11,10 @@
 #include <utility>  // before asio: Boost 1.74 uses std::exchange without including it
 #include <vector>
 
-namespace berth::cli {
+#include "client/client.h"
+#include "client/internal.h"
+
+namespace berth::client {
 namespace {
 
 namespace asio = boost::asio;
@@ -66,7 +67,7 @@ HttpResponse http_send(const std::string& socket_path, const HttpRequest& req,
 
   http::request<http::string_body> hreq{http::string_to_verb(req.method), req.target, 11};
   hreq.set(http::field::host, "berth");
-  hreq.set(http::field::user_agent, std::string("berth-cli/") + BERTH_VERSION);
+  hreq.set(http::field::user_agent, kUserAgent);
   for (const auto& [k, v] : req.headers) hreq.set(k, v);
   bool body_ok = true;
   if (req.body_fd >= 0) {
@@ -124,4 +125,4 @@ HttpResponse http_send(const std::string& socket_path, const HttpRequest& req,
   return resp;
 }
 
-}  // namespace berth::cli
+}  // namespace berth::client

@@ -1,5 +1,3 @@
-#include "cli/hijack.h"
-
 #include <sys/socket.h>
 #include <sys/un.h>
 
@@ -7,9 +5,10 @@
 #include <cstring>
 
 #include "base/fs.h"
-#include "cli/host.h"
+#include "client/client.h"
+#include "client/internal.h"
 
-namespace berth::cli {
+namespace berth::client {
 namespace {
 
 UniqueFd connect_unix(const std::string& path, const std::string& host) {
@@ -20,8 +19,7 @@ UniqueFd connect_unix(const std::string& path, const std::string& host) {
   if (path.size() >= sizeof addr.sun_path) throw Error("socket path too long: " + path);
   std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
   if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
-    throw ConnectError("Cannot connect to the berth daemon at " + host +
-                       ". Is the berth daemon running?");
+    throw cannot_connect(host);
   return fd;
 }
 
@@ -37,15 +35,6 @@ std::string lower(std::string s) {
   return s;
 }
 
-// The daemon's message from an error body ({"message": ...} or plain text).
-std::string message_of(const std::string& body, int status) {
-  auto j = nlohmann::json::parse(body, nullptr, false);
-  if (j.is_object() && j.contains("message") && j["message"].is_string())
-    return j["message"].get<std::string>();
-  std::string t = trim(body);
-  return t.empty() ? "HTTP status " + std::to_string(status) : t;
-}
-
 }  // namespace
 
 HijackedConn hijack(ApiClient& api, const std::string& path, const Query& q,
@@ -53,8 +42,7 @@ HijackedConn hijack(ApiClient& api, const std::string& path, const Query& q,
   std::string target = "/v" + api.version() + path + q.encode();
   UniqueFd fd = connect_unix(socket_path_of(api.host()), api.host());
   std::string payload = body ? body->dump() : "";
-  std::string req = "POST " + target +
-                    " HTTP/1.1\r\nHost: berth\r\nUser-Agent: berth-cli/" BERTH_VERSION
+  std::string req = "POST " + target + " HTTP/1.1\r\nHost: berth\r\nUser-Agent: " + kUserAgent +
                     "\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n";
   if (body) req += "Content-Type: application/json\r\n";
   req += "Content-Length: " + std::to_string(payload.size()) + "\r\n\r\n" + payload;
@@ -93,10 +81,10 @@ HijackedConn hijack(ApiClient& api, const std::string& path, const Query& q,
       if (n <= 0) break;
       body_text.append(chunk, static_cast<size_t>(n));
     }
-    throw ApiError(status, message_of(body_text, status));
+    throw ApiError(status, daemon_message(status, body_text));
   }
   conn.fd = std::move(fd);
   return conn;
 }
 
-}  // namespace berth::cli
+}  // namespace berth::client

@@ -1,10 +1,9 @@
-#include "cli/stdcopy.h"
-
 #include <unistd.h>
 
 #include "base/fs.h"
+#include "client/client.h"
 
-namespace berth::cli {
+namespace berth::client {
 
 void StdDemuxer::feed(std::string_view data) {
   while (!data.empty()) {
@@ -35,4 +34,4 @@ StdWriter::StdWriter()
         }
       }) {}
 
-}  // namespace berth::cli
+}  // namespace berth::client

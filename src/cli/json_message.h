@@ -1,29 +1,13 @@
-// Streams of JSON values as the daemon sends them (load, import, events): values split as
-// they arrive, and docker's jsonmessage display of status, progress and errors.
+// docker's jsonmessage display of the JSON messages that load, import and pull stream back:
+// status lines, progress bars and errors.
 #pragma once
 
+#include <cstdint>
 #include <cstdio>
-#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
-#include <string_view>
 
 namespace berth::cli {
-
-// Cuts a byte stream into complete top-level JSON values, whatever the chunk boundaries.
-class JsonSplitter {
- public:
-  using Sink = std::function<void(const nlohmann::json&)>;
-  explicit JsonSplitter(Sink sink) : sink_(std::move(sink)) {}
-  void feed(std::string_view data);
-
- private:
-  Sink sink_;
-  std::string pending_;
-  int depth_ = 0;
-  bool in_string_ = false;
-  bool escape_ = false;
-};
 
 // Prints docker's JSON messages: {"stream"}, {"status","id","progress"}; progress bars only on
 // a terminal. An {"errorDetail"}/{"error"} message throws berth::Error with its text.
