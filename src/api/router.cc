@@ -26,7 +26,11 @@ int status_for(ErrorKind kind) {
 }
 
 Response error_response(int status, const std::string& message) {
-  return json_response(nlohmann::json{{"message", message}}.dump(), status);
+  // A message may quote the client's bytes (a parse error's "last read"); bytes that are not
+  // UTF-8 are replaced, so that answering a bad request can never throw.
+  return json_response(nlohmann::json{{"message", message}}.dump(
+                           -1, ' ', false, nlohmann::json::error_handler_t::replace),
+                       status);
 }
 
 Response no_content(int status) {

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "api/container_decode.h"
+#include "api/http.h"
 #include "base/error.h"
 
 namespace berth::api {
@@ -113,6 +114,18 @@ TEST(ContainerDecode, RefusesWithDockersWords) {
       error_of({{"Image", "b"},
                 {"HostConfig", {{"Ulimits", {{{"Name", "nofile"}, {"Soft", 9}, {"Hard", 1}}}}}}}),
       "ulimit soft limit must be less than or equal to hard limit: 9 > 1");
+}
+
+TEST(ContainerDecode, RefusesBytesThatAreNotUtf8) {
+  std::vector<std::string> warnings;
+  EXPECT_THROW(decode_create_request("", "{\"Image\":\"b\",\"Labels\":{\"a\":\"\xff\"}}", warnings),
+               nlohmann::json::parse_error);
+}
+
+TEST(ErrorResponse, QuotesBytesThatAreNotUtf8WithoutThrowing) {
+  auto r = error_response(400, "invalid JSON: last read: '\"\xff'");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("invalid JSON"), std::string::npos) << r.body;
 }
 
 TEST(ContainerDecode, RefusesWrongTypesAsGoDoes) {
