@@ -11,6 +11,7 @@ void add_routes(Router& router, engine::Engine& engine, const std::string& engin
   add_commit_routes(router, engine);
   add_exec_routes(router, engine);
   add_network_routes(router, engine);
+  add_archive_routes(router, engine);
 }
 
 }  // namespace berth::api

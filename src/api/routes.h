@@ -19,5 +19,6 @@ void add_container_routes(Router& router, engine::Engine& s);
 void add_commit_routes(Router& router, engine::Engine& s);
 void add_exec_routes(Router& router, engine::Engine& s);
 void add_network_routes(Router& router, engine::Engine& s);
+void add_archive_routes(Router& router, engine::Engine& s);
 
 }  // namespace berth::api
