@@ -395,6 +395,7 @@ int run(int argc, char** argv) {
   register_container_commands(reg);
   register_container_list(reg);
   register_container_logs(reg);
+  register_container_cp(reg);
   register_network_commands(reg);
 
   std::vector<std::string> args(argv, argv + argc);

@@ -127,6 +127,7 @@ void register_container_run(Registry& r);
 void register_container_commands(Registry& r);
 void register_container_list(Registry& r);
 void register_container_logs(Registry& r);
+void register_container_cp(Registry& r);
 void register_network_commands(Registry& r);
 
 // docker's inspect: the objects found as a JSON array (or through -f), then one error line

@@ -92,6 +92,8 @@ HttpResponse http_send(const std::string& socket_path, const HttpRequest& req,
   // Not boost::none: Beast 1.74 compares Content-Length against the optional itself, and an
   // empty optional is smaller than every length.
   parser.body_limit(std::numeric_limits<std::uint64_t>::max());
+  // The answer to a HEAD has the length of a body it does not carry.
+  if (req.method == "HEAD") parser.skip(true);
   http::read_header(sock, buf, parser, ec);
   if (ec) {
     if (!body_ok) throw Error("the daemon closed the connection while the request body was sent");

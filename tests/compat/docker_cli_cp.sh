@@ -195,6 +195,43 @@ ev=$(docker events --since "$since" --until "$until" --filter container=c1 --for
 check_contains "$ev" "archive-path" "events: archive-path"
 check_contains "$ev" "extract-to-dir" "events: extract-to-dir"
 
+step "the berth CLI's cp: the same rules, the same results as docker's"
+BERTH=${BERTH:-$(dirname "$RUNTIME")/berth}
+berth() { "$BERTH" -H "unix://$BERTHD_SOCK" "$@"; }
+B=$WORK/berth-out D=$WORK/docker-out
+mkdir -p "$B" "$D"
+for cli in berth docker; do
+  out=$([ $cli = berth ] && echo "$B" || echo "$D")
+  $cli cp c1:/data "$out/"
+  $cli cp c1:/data "$out/renamed"
+  mkdir -p "$out/contents"
+  $cli cp c1:/data/. "$out/contents"
+  $cli cp c1:/data/t "$out/t.txt"
+  $cli cp c1:/data/lnk "$out/nolink"
+  $cli cp -L c1:/data/lnk "$out/followed"
+  $cli cp c1:/data - | tar -tv >"$out/listing"
+  $cli cp "$L/src" "c1:/tmp/by-$cli"
+  $cli cp "$L/src/." "c1:/tmp/by-$cli/"
+  $cli cp "$L/src/file.txt" "c1:/tmp/by-$cli/sub/copied.txt"
+  docker exec c1 mkdir "/tmp/stdin-$cli"
+  $cli cp - "c1:/tmp/stdin-$cli" <"$WORK/in.tar"
+  $cli cp -a "$L/src/file.txt" "u1:/tmp/a-$cli.txt"
+done
+check_eq "$(diff -r --no-dereference "$B" "$D" 2>&1)" "" "berth cp out: the same files, links and tar as docker cp"
+check_eq "$(docker exec c1 sh -c 'cd /tmp/by-berth && find . | sort && cat sub/copied.txt')" \
+  "$(docker exec c1 sh -c 'cd /tmp/by-docker && find . | sort && cat sub/copied.txt')" "berth cp in: what docker cp makes"
+check_eq "$(docker exec c1 ls /tmp/stdin-berth)" "$(docker exec c1 ls /tmp/stdin-docker)" "berth cp - in"
+check_contains "$(docker cp u1:/tmp - | tar -tvf - | grep a-berth.txt)" "1234/5678" "berth cp -a"
+for args in "$L/src/file.txt c1:/tmp/nope/" "$L/src c1:/tmp/renamed.txt" "c1:/does/not/exist $L/out/" \
+  "- c1:/tmp/renamed.txt" "c1:/a c1:/b" "a b"; do
+  # shellcheck disable=SC2086
+  run_capture docker cp $args </dev/null
+  want="$RC ${OUT##*$'\n'}" # docker may log its tar goroutine's broken pipe first
+  # shellcheck disable=SC2086
+  run_capture berth cp $args </dev/null
+  check_eq "$RC ${OUT##*$'\n'}" "$want" "berth cp $args: docker's exit status and error"
+done
+
 # ---- Hostile input. The container's links point at the host's canary path, at / and up
 # through ../..; none of it may reach the host.
 step "hostile: links in the container to / and ../.. are resolved inside it"
