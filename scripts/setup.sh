@@ -15,7 +15,7 @@ packages=(
   # offline base image: a static busybox
   busybox-static
   # reference peers for compatibility tests and benchmarks
-  runc crun docker.io podman hyperfine wrk iptables
+  runc crun docker.io docker-compose podman hyperfine wrk iptables
   # used by tests
   iproute2 procps util-linux nftables
 )

@@ -387,6 +387,7 @@ int run(int argc, char** argv) {
   reg.group("image", "Manage images");
   reg.group("network", "Manage networks");
   reg.group("system", "Manage berth");
+  reg.group("volume", "Manage volumes");
   register_image_list(reg);
   register_image_commands(reg);
   register_image_transfer(reg);
@@ -397,6 +398,7 @@ int run(int argc, char** argv) {
   register_container_logs(reg);
   register_container_cp(reg);
   register_network_commands(reg);
+  register_volume_commands(reg);
 
   std::vector<std::string> args(argv, argv + argc);
   end_flags_at_command(reg, args);

@@ -129,9 +129,10 @@ void register_container_list(Registry& r);
 void register_container_logs(Registry& r);
 void register_container_cp(Registry& r);
 void register_network_commands(Registry& r);
+void register_volume_commands(Registry& r);
 
 // docker's inspect: the objects found as a JSON array (or through -f), then one error line
-// per name not found; `type` is "container", "image" or "" for any kind.
+// per name not found; `type` is "container", "image", "network", "volume" or "" for any.
 int inspect_objects(Context& ctx, const Args& names, const std::string& format,
                     const std::string& type, bool size);
 // Adds docker's --format flag with its help text.

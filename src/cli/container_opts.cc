@@ -2,11 +2,13 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <climits>
 #include <cmath>
 #include <cstring>
+#include <optional>
 #include <set>
 
 #include "base/fs.h"
@@ -45,28 +47,138 @@ void put_kv(json& map, const std::string& kv) {
   map[kv.substr(0, eq)] = eq == std::string::npos ? "" : kv.substr(eq + 1);
 }
 
-void parse_volume(const std::string& spec, json& binds, json& volumes) {
-  std::vector<std::string> parts = split(spec, ':');
-  if (parts.size() > 3 || spec.empty() || parts.back().empty())
-    throw FlagError("invalid volume specification: '" + spec + "'");
-  if (parts.size() == 1) {
-    if (spec[0] != '/')
-      throw FlagError("invalid volume specification: '" + spec +
-                      "': invalid mount config for type \"volume\": invalid mount path: '" + spec +
-                      "' mount path must be absolute");
+// Go's filepath.Clean: the shortest equivalent of an absolute path.
+std::string clean_path(const std::string& path) {
+  std::vector<std::string> parts;
+  for (auto& p : split(path, '/')) {
+    if (p.empty() || p == ".") continue;
+    if (p == "..") {
+      if (!parts.empty()) parts.pop_back();
+      continue;
+    }
+    parts.push_back(p);
+  }
+  std::string out;
+  for (const auto& p : parts) out += "/" + p;
+  return out.empty() ? "/" : out;
+}
+
+// docker resolves a host path that starts with "." against the client's directory: the
+// daemon does not know it.
+std::string absolute_if_dotted(const std::string& path) {
+  if (path.empty() || path[0] != '.') return path;
+  char cwd[PATH_MAX];
+  if (!::getcwd(cwd, sizeof cwd)) return path;
+  return clean_path(std::string(cwd) + "/" + path);
+}
+
+bool is_windows_drive(const std::string& buffer, char c) {
+  return c == ':' && buffer.size() == 1 && std::isalpha(static_cast<unsigned char>(buffer[0]));
+}
+
+// Whether a -v source is a host path (a bind) rather than a volume name.
+bool is_file_path(const std::string& source) {
+  if (source[0] == '.' || source[0] == '/' || source[0] == '~') return true;
+  if (source.size() == 1) return false;
+  if (source.rfind("\\\\", 0) == 0) return true;  // a Windows named pipe
+  return is_windows_drive(source.substr(0, 1), source[1]);
+}
+
+// One -v as docker's CLI splits it (the compose loader's ParseVolume): a spec with a source
+// goes to HostConfig.Binds, one without (an anonymous volume) to Config.Volumes. Options after
+// the second colon are left to the daemon, which refuses a bad mode in its own words.
+void parse_volume(const std::string& spec, std::vector<std::string>& binds, json& volumes) {
+  if (spec.empty()) throw FlagError("invalid empty volume spec");
+  std::string source, target;
+  bool anonymous = spec.size() <= 2;
+  if (anonymous) target = spec;
+  std::string buffer;
+  for (size_t i = 0; !anonymous && i <= spec.size(); ++i) {
+    char c = i < spec.size() ? spec[i] : '\0';
+    bool end = i == spec.size();
+    if (!end && is_windows_drive(buffer, c)) {
+      buffer += c;
+    } else if (end || c == ':') {
+      auto fail = [&](const std::string& why) {
+        throw FlagError("invalid spec: " + spec + ": " + why);
+      };
+      if (buffer.empty()) fail("empty section between colons");
+      if (source.empty() && end) {
+        target = buffer;
+      } else if (source.empty()) {
+        source = buffer;
+      } else if (target.empty()) {
+        target = buffer;
+      } else if (!end) {
+        fail("too many colons");
+      }
+      buffer.clear();
+    } else {
+      buffer += c;
+    }
+  }
+  if (source.empty()) {
     volumes[spec] = json::object();
     return;
   }
-  if (parts[1].empty() || parts[1][0] != '/')
-    throw FlagError("invalid volume specification: '" + spec + "'");
-  // A relative host path is made absolute here: the daemon does not know our directory.
-  std::string host = parts[0];
-  if (host == "." || host.rfind("./", 0) == 0 || host == ".." || host.rfind("../", 0) == 0) {
-    char cwd[PATH_MAX];
-    if (::getcwd(cwd, sizeof cwd)) host = path_join(cwd, host == "." ? "" : host);
-    while (host.size() > 1 && host.back() == '/') host.pop_back();
+  std::string bind = spec;
+  if (is_file_path(source)) {
+    size_t colon = spec.find(':');
+    bind = absolute_if_dotted(spec.substr(0, colon)) + spec.substr(colon);
   }
-  binds.push_back(host + spec.substr(parts[0].size()));
+  // docker keeps -v values in a set: the same spec twice is one mount.
+  if (std::find(binds.begin(), binds.end(), bind) == binds.end()) binds.push_back(bind);
+}
+
+// strconv.ParseBool.
+std::optional<bool> go_parse_bool(const std::string& s) {
+  static const std::set<std::string> kTrue = {"1", "t", "T", "TRUE", "true", "True"};
+  static const std::set<std::string> kFalse = {"0", "f", "F", "FALSE", "false", "False"};
+  if (kTrue.count(s)) return true;
+  if (kFalse.count(s)) return false;
+  return std::nullopt;
+}
+
+// One record of Go's encoding/csv, which --mount values are: commas split fields, a field
+// may be quoted, and "" inside quotes is one quote.
+std::vector<std::string> csv_fields(const std::string& s) {
+  if (s.empty()) throw Error("EOF");
+  std::vector<std::string> fields;
+  size_t i = 0;
+  while (true) {
+    std::string field;
+    if (i < s.size() && s[i] == '"') {
+      size_t j = i + 1;
+      while (true) {
+        if (j >= s.size())
+          throw Error("parse error on line 1, column " + std::to_string(j + 1) +
+                      ": extraneous or missing \" in quoted-field");
+        if (s[j] == '"' && j + 1 < s.size() && s[j + 1] == '"') {
+          field += '"';
+          j += 2;
+        } else if (s[j] == '"') {
+          ++j;
+          break;
+        } else {
+          field += s[j++];
+        }
+      }
+      if (j < s.size() && s[j] != ',')
+        throw Error("parse error on line 1, column " + std::to_string(j + 1) +
+                    ": extraneous or missing \" in quoted-field");
+      i = j;
+    } else {
+      size_t end = s.find(',', i);
+      field = s.substr(i, end == std::string::npos ? std::string::npos : end - i);
+      if (size_t q = field.find('"'); q != std::string::npos)
+        throw Error("parse error on line 1, column " + std::to_string(i + q + 1) +
+                    ": bare \" in non-quoted field");
+      i = end == std::string::npos ? s.size() : end;
+    }
+    fields.push_back(field);
+    if (i >= s.size()) return fields;
+    ++i;  // the comma
+  }
 }
 
 }  // namespace
@@ -148,7 +260,11 @@ void add_container_flags(CLI::App& app, ContainerOptions& o) {
   add_list(app, "--ulimit", o.ulimits, "Ulimit options", "ulimit");
   app.add_option("-u,--user", o.user, "Username or UID (format: <name|uid>[:<group|gid>])")
       ->type_name("string");
+  add_list(app, "--tmpfs", o.tmpfs, "Mount a tmpfs directory");
   add_list(app, "-v,--volume", o.volumes, "Bind mount a volume");
+  app.add_option("--volume-driver", o.volume_driver, "Optional volume driver for the container")
+      ->type_name("string");
+  add_list(app, "--volumes-from", o.volumes_from, "Mount volumes from the specified container(s)");
   app.add_option("-w,--workdir", o.workdir, "Working directory inside the container")
       ->type_name("string");
 }
@@ -251,65 +367,158 @@ std::vector<std::string> read_kv_file(const std::string& path, bool env) {
 }
 
 json parse_mount(const std::string& spec) {
-  json m = {{"Type", "volume"}};
   auto bad = [&](const std::string& why) { bad_value(spec, "--mount", why); };
-  auto boolean = [&](const std::string& k, const std::string& v, bool present) {
-    if (!present) return true;
-    std::string l = lower(v);
-    if (l == "true" || l == "1") return true;
-    if (l == "false" || l == "0") return false;
-    bad_value(spec, "--mount", "invalid value for " + k + ": " + v);
+  std::vector<std::string> fields;
+  try {
+    fields = csv_fields(spec);
+  } catch (const Error& e) {
+    bad(e.what());
+  }
+  // The API's Mount leaves out empty fields, and an options object exists once any of its
+  // keys was given (a volume one with an empty DriverConfig), as in docker's MountOpt.
+  json m = json::object();
+  std::string type = "volume";
+  bool read_only = false;
+  std::optional<json> bind, volume, image, tmpfs;
+  auto volume_options = [&]() -> json& {
+    if (!volume) volume = json{{"DriverConfig", json::object()}};
+    return *volume;
   };
-  for (const auto& field : split(spec, ',')) {
+  auto bool_of = [&](const std::string& key, const std::string& val) {
+    auto b = go_parse_bool(val);
+    if (!b) bad("invalid value for " + key + ": " + val);
+    return *b;
+  };
+  auto put = [](json& map, const std::string& kv) {
+    size_t eq = kv.find('=');
+    std::string k = kv.substr(0, eq);
+    if (!k.empty()) map[k] = eq == std::string::npos ? "" : kv.substr(eq + 1);
+  };
+  for (const auto& field : fields) {
     size_t eq = field.find('=');
-    std::string key = lower(trim(field.substr(0, eq)));
+    std::string key = lower(field.substr(0, eq));
     std::string val = eq == std::string::npos ? "" : field.substr(eq + 1);
-    bool has = eq != std::string::npos;
-    if (key == "readonly" || key == "ro") {
-      m["ReadOnly"] = boolean(key, val, has);
+    if (eq == std::string::npos) {
+      if (key == "readonly" || key == "ro") {
+        read_only = true;
+      } else if (key == "volume-nocopy") {
+        volume_options()["NoCopy"] = true;
+      } else if (key == "bind-nonrecursive") {
+        if (!bind) bind = json::object();
+        (*bind)["NonRecursive"] = true;
+      } else {
+        bad("invalid field '" + field + "' must be a key=value pair");
+      }
       continue;
     }
-    if (key == "volume-nocopy") {
-      m["VolumeOptions"]["NoCopy"] = boolean(key, val, has);
-      continue;
-    }
-    if (key == "bind-nonrecursive") {
-      m["BindOptions"]["NonRecursive"] = boolean(key, val, has);
-      continue;
-    }
-    if (!has) bad("invalid field '" + field + "' must be a key=value pair");
     if (key == "type") {
-      m["Type"] = lower(val);
+      type = lower(val);
     } else if (key == "source" || key == "src") {
-      m["Source"] = val;
-    } else if (key == "target" || key == "destination" || key == "dst") {
+      m["Source"] = absolute_if_dotted(val);
+    } else if (key == "target" || key == "dst" || key == "destination") {
       m["Target"] = val;
+    } else if (key == "readonly" || key == "ro") {
+      read_only = bool_of(key, val);
     } else if (key == "consistency") {
-      m["Consistency"] = val;
+      m["Consistency"] = lower(val);
     } else if (key == "bind-propagation") {
-      m["BindOptions"]["Propagation"] = lower(val);
-    } else if (key == "volume-driver") {
-      m["VolumeOptions"]["DriverConfig"]["Name"] = val;
+      if (!bind) bind = json::object();
+      (*bind)["Propagation"] = lower(val);
+    } else if (key == "bind-nonrecursive") {
+      if (!bind) bind = json::object();
+      (*bind)["NonRecursive"] = bool_of(key, val);
+    } else if (key == "bind-recursive") {
+      if (val == "disabled" || val == "writable" || val == "readonly") {
+        if (!bind) bind = json::object();
+        const char* flag = val == "disabled"   ? "NonRecursive"
+                           : val == "writable" ? "ReadOnlyNonRecursive"
+                                               : "ReadOnlyForceRecursive";
+        (*bind)[flag] = true;
+      } else if (val != "enabled") {
+        bad("invalid value for " + key + ": " + val +
+            " (must be \"enabled\", \"disabled\", \"writable\", or \"readonly\")");
+      }
+    } else if (key == "volume-subpath") {
+      volume_options()["Subpath"] = val;
+    } else if (key == "volume-nocopy") {
+      auto b = go_parse_bool(val);
+      if (!b) bad("invalid value for volume-nocopy: " + val);
+      volume_options()["NoCopy"] = *b;
     } else if (key == "volume-label") {
-      put_kv(m["VolumeOptions"]["Labels"], val);
+      put(volume_options()["Labels"], val);
+    } else if (key == "volume-driver") {
+      volume_options()["DriverConfig"]["Name"] = val;
     } else if (key == "volume-opt") {
-      put_kv(m["VolumeOptions"]["DriverConfig"]["Options"], val);
+      put(volume_options()["DriverConfig"]["Options"], val);
+    } else if (key == "image-subpath") {
+      image = json{{"Subpath", val}};
     } else if (key == "tmpfs-size") {
+      if (!tmpfs) tmpfs = json::object();
       try {
-        m["TmpfsOptions"]["SizeBytes"] = ram_in_bytes(val);
-      } catch (const Error& e) {
-        bad(e.what());
+        (*tmpfs)["SizeBytes"] = ram_in_bytes(val);
+      } catch (const Error&) {
+        bad("invalid value for " + key + ": " + val);
       }
     } else if (key == "tmpfs-mode") {
-      char* end = nullptr;
-      long mode = std::strtol(val.c_str(), &end, 8);
-      if (val.empty() || *end) bad("invalid value for " + key + ": " + val);
-      m["TmpfsOptions"]["Mode"] = mode;
+      if (!tmpfs) tmpfs = json::object();
+      bool octal = !val.empty() && val.find_first_not_of("01234567") == std::string::npos;
+      unsigned long long mode = octal ? std::strtoull(val.c_str(), nullptr, 8) : 0;
+      if (!octal || val.size() > 11 || mode > 0xffffffffULL)
+        bad("invalid value for " + key + ": " + val);
+      (*tmpfs)["Mode"] = mode;
     } else {
       bad("unexpected key '" + key + "' in '" + field + "'");
     }
   }
-  if (!m.contains("Target")) bad("target is required");
+  if (type.empty()) bad("type is required");
+  if (!m.contains("Target") || m["Target"] == "") bad("target is required");
+  auto mixed = [&](const std::optional<json>& opts, const char* kind, const char* own) {
+    if (opts && type != own)
+      bad(std::string("cannot mix '") + kind + "-*' options with mount type '" + type + "'");
+  };
+  mixed(volume, "volume", "volume");
+  mixed(image, "image", "image");
+  mixed(bind, "bind", "bind");
+  mixed(tmpfs, "tmpfs", "tmpfs");
+  if (bind && bind->value("ReadOnlyNonRecursive", false) && !read_only)
+    bad("option 'bind-recursive=writable' requires 'readonly' to be specified in conjunction");
+  if (bind && bind->value("ReadOnlyForceRecursive", false)) {
+    if (!read_only)
+      bad("option 'bind-recursive=readonly' requires 'readonly' to be specified in conjunction");
+    if (bind->value("Propagation", std::string()) != "rprivate")
+      bad("option 'bind-recursive=readonly' requires 'bind-propagation=rprivate' to be "
+          "specified in conjunction");
+  }
+  m["Type"] = type;
+  if (m.contains("Source") && m["Source"] == "") m.erase("Source");
+  if (m.contains("Consistency") && m["Consistency"] == "") m.erase("Consistency");
+  if (read_only) m["ReadOnly"] = true;
+  auto drop_empty = [](json& o) {
+    for (auto it = o.begin(); it != o.end();) {
+      bool empty = it->is_null() || (it->is_string() && it->get<std::string>().empty()) ||
+                   (it->is_boolean() && !it->get<bool>()) ||
+                   (it->is_number() && it->get<double>() == 0) ||
+                   (it->is_object() && it->empty() && it.key() != "DriverConfig");
+      it = empty ? o.erase(it) : std::next(it);
+    }
+  };
+  if (volume) {
+    drop_empty((*volume)["DriverConfig"]);
+    drop_empty(*volume);
+    m["VolumeOptions"] = *volume;
+  }
+  if (bind) {
+    drop_empty(*bind);
+    m["BindOptions"] = *bind;
+  }
+  if (image) {
+    drop_empty(*image);
+    m["ImageOptions"] = *image;
+  }
+  if (tmpfs) {
+    drop_empty(*tmpfs);
+    m["TmpfsOptions"] = *tmpfs;
+  }
   return m;
 }
 
@@ -346,9 +555,14 @@ json create_body(const ContainerOptions& o, const std::string& image,
   for (const auto& p : o.publish) parse_publish(p, exposed, bindings);
   for (const auto& e : o.expose) parse_expose(e, exposed);
 
-  json binds = json::array(), volumes = json::object(), mounts = json::array();
+  std::vector<std::string> binds;
+  json volumes = json::object(), mounts = json::array(), tmpfs = json::object();
   for (const auto& v : o.volumes) parse_volume(v, binds, volumes);
   for (const auto& m : o.mounts) mounts.push_back(parse_mount(m));
+  for (const auto& t : o.tmpfs) {
+    size_t colon = t.find(':');
+    tmpfs[t.substr(0, colon)] = colon == std::string::npos ? "" : t.substr(colon + 1);
+  }
 
   config["Hostname"] = o.hostname;
   config["Domainname"] = o.domainname;
@@ -376,7 +590,10 @@ json create_body(const ContainerOptions& o, const std::string& image,
   if (!o.stop_signal.empty()) config["StopSignal"] = o.stop_signal;
   if (o.stop_timeout_opt && o.stop_timeout_opt->count() > 0) config["StopTimeout"] = o.stop_timeout;
 
-  host["Binds"] = binds.empty() ? json(nullptr) : binds;
+  host["Binds"] = binds.empty() ? json(nullptr) : json(binds);
+  host["VolumesFrom"] = o.volumes_from.empty() ? json(nullptr) : json(o.volumes_from);
+  if (!o.volume_driver.empty()) host["VolumeDriver"] = o.volume_driver;
+  if (!tmpfs.empty()) host["Tmpfs"] = tmpfs;
   json log_config = json::object();
   for (const auto& kv : o.log_opts) put_kv(log_config, kv);
   if (o.log_driver == "none" && !o.log_opts.empty())

@@ -36,6 +36,8 @@ struct ContainerOptions {
   std::string log_driver, runtime, shm_size, memory, cpus, platform, pull = "missing";
   std::vector<std::string> env, env_file, labels, label_file, log_opts, cap_add, cap_drop;
   std::vector<std::string> ulimits, sysctls, publish, expose, volumes, mounts, attach;
+  std::vector<std::string> tmpfs, volumes_from;
+  std::string volume_driver;
   int64_t cpu_shares = 0, pids_limit = 0;
   int stop_timeout = 0;
   NetworkFlags net;

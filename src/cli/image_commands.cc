@@ -1,11 +1,13 @@
 // tag, rmi, history, inspect and prune: the image commands that are one small API call each.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 
 #include "cli/command.h"
 #include "cli/formatter.h"
 #include "cli/units.h"
+#include "cli/volume_list.h"
 #include "oci/reference.h"
 
 namespace berth::cli {
@@ -167,9 +169,14 @@ void register_inspect(Registry& r) {
           app.add_option("--type", o->type, "Only inspect objects of the given type")
               ->type_name("string");
           return [&ctx, o, &args] {
-            // Networks and volumes join this lookup when berthd has them.
-            if (!o->type.empty() && o->type != "image" && o->type != "container")
-              throw Error("\"" + o->type + "\" is not a valid value for --type");
+            static const char* kTypes[] = {"config", "container", "image",   "network", "node",
+                                           "plugin", "secret",    "service", "task",    "volume"};
+            if (!o->type.empty() &&
+                std::find(std::begin(kTypes), std::end(kTypes), o->type) == std::end(kTypes)) {
+              std::string all;
+              for (const char* t : kTypes) all += std::string(all.empty() ? "" : "\", \"") + t;
+              throw Error("unknown type: \"" + o->type + "\": must be one of \"" + all + "\"");
+            }
             return inspect_objects(ctx, args, o->format, o->type, o->size);
           };
         });
@@ -223,34 +230,50 @@ void register_prune(Registry& r) {
 
 int inspect_objects(Context& ctx, const Args& names, const std::string& format,
                     const std::string& type, bool size) {
+  // The kinds the generic inspect tries, in docker's order; swarm objects and plugins have no
+  // counterpart in berthd.
+  struct Kind {
+    const char* type;
+    std::string (*path)(const std::string&);
+  };
+  static const Kind kKinds[] = {
+      {"container", [](const std::string& n) { return "/containers/" + path_escape(n) + "/json"; }},
+      {"image", [](const std::string& n) { return "/images/" + path_escape(n) + "/json"; }},
+      {"network", [](const std::string& n) { return "/networks/" + path_escape(n); }},
+      {"volume", [](const std::string& n) { return "/volumes/" + path_escape(n); }},
+  };
   std::vector<json> found;
   std::vector<std::string> errors;
   for (const auto& name : names) {
-    // The generic inspect tries each kind in docker's order; a kind that does not know the
-    // name answers 404 and the next one is asked.
-    if (type.empty() || type == "container") {
+    bool resolved = false;
+    for (const Kind& k : kKinds) {
+      if (!type.empty() && type != k.type) continue;
+      bool container = std::string(k.type) == "container";
       try {
-        found.push_back(ctx.api().call("GET", "/containers/" + path_escape(name) + "/json",
-                                       Query().flag("size", size)));
-        continue;
+        json v = ctx.api().call("GET", k.path(name), Query().flag("size", size && container));
+        found.push_back(std::string(k.type) == "volume" ? volume_inspect_view(v) : v);
+        if (size && !container) std::fprintf(stderr, "WARNING: --size ignored for %s\n", k.type);
       } catch (const ApiError& e) {
-        if (!type.empty() || e.status() != 404) {
-          errors.push_back(e.what());
-          continue;
-        }
+        // A kind that does not know the name answers 404 (an image name that is no
+        // reference, 400) and the next kind is asked.
+        bool skippable =
+            e.status() == 404 || e.message().find("invalid reference format") != std::string::npos;
+        if (type.empty() && skippable) continue;
+        errors.push_back(e.what());
       }
+      resolved = true;
+      break;
     }
-    try {
-      found.push_back(ctx.api().call("GET", "/images/" + path_escape(name) + "/json"));
-    } catch (const ApiError& e) {
-      errors.push_back(type.empty() && e.status() == 404 ? "Error: No such object: " + name
-                                                         : e.what());
-    }
+    if (!resolved) errors.push_back("Error: No such object: " + name);
   }
+  // docker's inspectors: an indented array, a compact one for "json", else the template once
+  // per object, or an empty line when there is none.
   if (format.empty()) {
     print_out(json(found).dump(4) + "\n");
+  } else if (format == "json") {
+    print_out(json(found).dump() + "\n");
   } else {
-    print_out(render_each(format == "json" ? "{{json .}}" : format, found));
+    print_out(found.empty() ? "\n" : render_each(format, found));
   }
   for (const auto& e : errors) std::fprintf(stderr, "%s\n", e.c_str());
   return errors.empty() ? 0 : 1;
