@@ -1,0 +1,145 @@
+#!/usr/bin/env python3
+"""Volumes, berthd beside Debian's dockerd in one run, on the same busybox image:
+
+  mounts      run --rm with one named volume and one bind mount against the same run
+              without them: what the mounts add, berth CLI and docker CLI -> berthd, docker
+              CLI -> dockerd (medians of alternating blocks, so that drift hits both sides)
+  copy-up     first use of a fresh named volume over an image directory of 5,000 small
+              files (run --rm -v NEW:/data), against the same run with no volume
+
+Containers run with --network none on both daemons.
+usage: sudo bench/volume_bench.py [--iterations N] [--files N]
+"""
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+from daemons import BUILD, DOCKER, Daemons, run
+
+BERTH = os.path.join(BUILD, "src/cmd/berth")
+BLOCK = 5
+
+
+def timed(argv, env):
+    t0 = time.perf_counter()
+    run(argv, env)
+    return (time.perf_counter() - t0) * 1000
+
+
+def mounts(client, env, n, bind_dir):
+    """Medians of run --rm without and with a named volume and a bind mount, in blocks."""
+    plain = [client, "run", "--rm", "--network", "none", "busybox", "true"]
+    mounted = [client, "run", "--rm", "--network", "none", "-v", "benchvol:/v", "-v",
+               f"{bind_dir}:/b", "busybox", "true"]
+    run(mounted, env)  # the volume exists from here on: what is measured is its use
+    without, with_ = [], []
+    while len(without) < n:
+        without += [timed(plain, env) for _ in range(BLOCK)]
+        with_ += [timed(mounted, env) for _ in range(BLOCK)]
+    return statistics.median(without), statistics.median(with_)
+
+
+def copy_up(client, env, n, tag, files):
+    """Medians of run --rm over the image's /data without a volume and with a fresh one."""
+    plain = [client, "run", "--rm", "--network", "none", "seeded", "true"]
+    without, with_ = [], []
+    for i in range(n):
+        without.append(timed(plain, env))
+        name = f"fresh{tag}{i}"
+        with_.append(timed([client, "run", "--rm", "--network", "none", "-v", f"{name}:/data",
+                            "seeded", "true"], env))
+        # Check that the copy happened, then drop the volume outside the timing.
+        found = run([client, "run", "--rm", "--network", "none", "-v", f"{name}:/d", "busybox",
+                     "sh", "-c", "ls /d | wc -l"], env).strip()
+        if found != str(files):
+            raise RuntimeError(f"copy-up into {name} left {found} files")
+        run([client, "volume", "rm", name], env)
+    return statistics.median(without), statistics.median(with_)
+
+
+def seeded_image(work, files):
+    """A busybox rootfs with /data holding `files` small files, as a tarball."""
+    root = os.path.join(work, "bb/rootfs")
+    data = os.path.join(root, "data")
+    os.makedirs(data, exist_ok=True)
+    for i in range(files):
+        with open(os.path.join(data, f"f{i:05}"), "w") as f:
+            f.write(f"file {i}\n" * 8)
+    tar = os.path.join(work, "seeded.tar")
+    run(["tar", "-C", root, "-cf", tar, "."])
+    shutil.rmtree(data)
+    return tar
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--iterations", type=int, default=20)
+    ap.add_argument("--files", type=int, default=5000)
+    args = ap.parse_args()
+    if os.geteuid() != 0:
+        sys.exit("run as root")
+    if os.path.exists("/sys/class/net/docker0"):
+        sys.exit("a docker0 link exists: a dockerd with --bridge=none would delete it")
+    work = tempfile.mkdtemp(prefix="berth-vol-bench-")
+    daemons = Daemons(work)
+    bind_dir = os.path.join(work, "bind")
+    os.makedirs(bind_dir)
+    try:
+        subprocess.run([os.path.join(BUILD, "../scripts/make-busybox-bundle.sh"),
+                        os.path.join(work, "bb"), os.path.join(BUILD, "src/cmd/berth-runtime")],
+                       check=True, stdout=subprocess.DEVNULL)
+        tar = os.path.join(work, "busybox.tar")
+        run(["tar", "-C", os.path.join(work, "bb/rootfs"), "-cf", tar, "."])
+        seeded = seeded_image(work, args.files)
+
+        _, benv = daemons.berthd()
+        berth_env = dict(benv, BERTH_HOST=benv["DOCKER_HOST"])
+        run([DOCKER, "import", tar, "busybox"], benv)
+        run([DOCKER, "import", seeded, "seeded"], benv)
+        rows, copies = {}, {}
+        rows["berth CLI -> berthd"] = mounts(BERTH, berth_env, args.iterations, bind_dir)
+        rows["docker CLI -> berthd"] = mounts(DOCKER, benv, args.iterations, bind_dir)
+        half = args.iterations // 2
+        copies["berth CLI -> berthd"] = copy_up(BERTH, berth_env, half, "b", args.files)
+        copies["docker CLI -> berthd"] = copy_up(DOCKER, benv, half, "d", args.files)
+
+        peers = daemons.dockerd()
+        if peers:
+            _, _, denv = peers
+            run([DOCKER, "import", tar, "busybox"], denv)
+            run([DOCKER, "import", seeded, "seeded"], denv)
+            rows["docker CLI -> dockerd"] = mounts(DOCKER, denv, args.iterations, bind_dir)
+            copies["docker CLI -> dockerd"] = copy_up(DOCKER, denv, half, "x", args.files)
+
+        print(f"{args.iterations} runs each; medians in ms\n")
+        print("run --rm busybox true, and with -v benchvol:/v -v DIR:/b")
+        print(f"{'client -> daemon':24} {'plain':>9} {'mounts':>9} {'added':>9}")
+        for name, (p, m) in rows.items():
+            print(f"{name:24} {p:9.1f} {m:9.1f} {m - p:9.1f}")
+        print(f"\nrun --rm over /data of {args.files} files, and with a fresh volume there "
+              f"(copy-up), {half} runs")
+        print(f"{'client -> daemon':24} {'plain':>9} {'copy-up':>9} {'added':>9}")
+        for name, (p, m) in copies.items():
+            print(f"{name:24} {p:9.1f} {m:9.1f} {m - p:9.1f}")
+        if peers:
+            dp, dm = rows["docker CLI -> dockerd"]
+            cp, cm = copies["docker CLI -> dockerd"]
+            print()
+            for name in ("berth CLI -> berthd", "docker CLI -> berthd"):
+                bp, bm = rows[name]
+                xp, xm = copies[name]
+                print(f"{name}: run --rm with mounts {dm / bm:.1f}x faster than docker CLI -> "
+                      f"dockerd; first use with copy-up {cm / xm:.1f}x (copy-up alone "
+                      f"{(cm - cp) / max(xm - xp, 0.01):.1f}x)")
+    finally:
+        daemons.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
