@@ -6,6 +6,7 @@
 #include <set>
 
 #include "api/container_fields.h"
+#include "api/mount_decode.h"
 #include "base/error.h"
 
 namespace berth::api {
@@ -257,6 +258,8 @@ engine::ContainerSpec decode_container_spec(const json& hc) {
   if (auto it = hc.find("ReadonlyPaths"); it != hc.end() && it->is_array())
     s.readonly_paths = it->get<std::vector<std::string>>();
   s.resources = decode_resources(hc);
+  s.mounts = decode_mounts(hc);
+  s.volumes_from = decode_volumes_from(hc);
   return s;
 }
 

@@ -11,10 +11,6 @@ using nlohmann::json;
 using P = FieldPolicy;
 using T = FieldType;
 
-constexpr std::string_view kNoVolumes =
-    "were not mounted: this berthd does not mount volumes yet (-v, --mount, --tmpfs, "
-    "--volumes-from)";
-
 std::vector<FieldRule> make_rules() {
   return {
       // Config
@@ -37,7 +33,7 @@ std::vector<FieldRule> make_rules() {
       {"Config", "ArgsEscaped", T::kBool, P::kWarned,
        "ArgsEscaped is Windows-only and has no effect on Linux"},
       {"Config", "Image", T::kString, P::kApplied, ""},
-      {"Config", "Volumes", T::kObject, P::kWarned, kNoVolumes},
+      {"Config", "Volumes", T::kObject, P::kApplied, ""},
       {"Config", "WorkingDir", T::kString, P::kApplied, ""},
       {"Config", "Entrypoint", T::kStrings, P::kApplied, ""},
       {"Config", "NetworkDisabled", T::kBool, P::kApplied, ""},
@@ -94,7 +90,7 @@ std::vector<FieldRule> make_rules() {
        "kernel memory TCP limits are not supported: --kernel-memory-tcp was removed"},
 
       // HostConfig
-      {"HostConfig", "Binds", T::kStrings, P::kWarned, kNoVolumes},
+      {"HostConfig", "Binds", T::kStrings, P::kApplied, ""},
       // The client writes the file; the daemon only echoes the name.
       {"HostConfig", "ContainerIDFile", T::kString, P::kApplied, ""},
       {"HostConfig", "LogConfig", T::kObject, P::kApplied, ""},
@@ -102,9 +98,9 @@ std::vector<FieldRule> make_rules() {
       {"HostConfig", "PortBindings", T::kObject, P::kApplied, ""},
       {"HostConfig", "RestartPolicy", T::kObject, P::kApplied, ""},
       {"HostConfig", "AutoRemove", T::kBool, P::kApplied, ""},
-      {"HostConfig", "VolumeDriver", T::kString, P::kWarned, kNoVolumes},
-      {"HostConfig", "VolumesFrom", T::kStrings, P::kWarned, kNoVolumes},
-      {"HostConfig", "Mounts", T::kArray, P::kWarned, kNoVolumes},
+      {"HostConfig", "VolumeDriver", T::kString, P::kApplied, ""},
+      {"HostConfig", "VolumesFrom", T::kStrings, P::kApplied, ""},
+      {"HostConfig", "Mounts", T::kArray, P::kApplied, ""},
       {"HostConfig", "ConsoleSize", T::kArray, P::kApplied, ""},
       {"HostConfig", "Annotations", T::kStringMap, P::kApplied, ""},
       {"HostConfig", "CapAdd", T::kStrings, P::kApplied, ""},
@@ -128,7 +124,7 @@ std::vector<FieldRule> make_rules() {
       {"HostConfig", "SecurityOpt", T::kStrings, P::kApplied, ""},
       {"HostConfig", "StorageOpt", T::kStringMap, P::kRefused,
        "--storage-opt is supported only for overlay over xfs with 'pquota' mount option"},
-      {"HostConfig", "Tmpfs", T::kStringMap, P::kWarned, kNoVolumes},
+      {"HostConfig", "Tmpfs", T::kStringMap, P::kApplied, ""},
       {"HostConfig", "UTSMode", T::kString, P::kApplied, ""},
       {"HostConfig", "UsernsMode", T::kString, P::kApplied, ""},
       {"HostConfig", "ShmSize", T::kInt, P::kApplied, ""},

@@ -82,7 +82,7 @@ json container_summary(const engine::Container& c, const engine::NetworkService&
       {"Status", container_status_text(c)},
       {"HostConfig", {{"NetworkMode", c.host_config.value("NetworkMode", "default")}}},
       {"NetworkSettings", {{"Networks", container_network_settings(c, networks).at("Networks")}}},
-      {"Mounts", json::array()}};
+      {"Mounts", engine::mounts_json(c.spec.mounts)}};
 }
 
 json container_inspect(const engine::Container& c, const engine::EngineOptions& o,
@@ -140,7 +140,7 @@ json container_inspect(const engine::Container& c, const engine::EngineOptions& 
              {{"MergedDir", odir + "/merged"},
               {"UpperDir", odir + "/diff"},
               {"WorkDir", odir + "/work"}}}}},
-          {"Mounts", json::array()},
+          {"Mounts", engine::mounts_json(c.spec.mounts)},
           {"Config", cfg},
           {"NetworkSettings", container_network_settings(c, networks)}};
 }

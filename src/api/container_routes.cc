@@ -104,9 +104,16 @@ bool matches(const Filters& f, const Container& c, const std::vector<Container>&
     }
     if (!hit) return false;
   }
-  // Nothing is mounted in a container yet, so no container uses a volume; none runs a health
-  // check, so each one's health is "none"; none is a swarm task.
-  if (f.has("volume")) return false;
+  // A volume's name or a mount's destination, as dockerd matches them.
+  if (f.has("volume")) {
+    bool hit = false;
+    for (auto& want : f.get("volume"))
+      for (auto& m : c.spec.mounts)
+        hit |= (m.type == engine::MountSpec::Type::kVolume && m.source == want) ||
+               m.destination == want;
+    if (!hit) return false;
+  }
+  // None runs a health check, so each one's health is "none"; none is a swarm task.
   if (f.has("health")) {
     for (auto& h : f.get("health"))
       if (h != "starting" && h != "healthy" && h != "unhealthy" && h != "none")
@@ -252,7 +259,7 @@ void add_container_routes(Router& router, engine::Engine& s) {
     return no_content();
   });
   router.add("DELETE", "/containers/{name}", [&m](const Request& req) {
-    m.remove(req.params.at("name"), req.flag("force"));
+    m.remove(req.params.at("name"), req.flag("force"), req.flag("v"));
     return no_content();
   });
   router.add("POST", "/containers/{name}/wait", [&m](const Request& req) {

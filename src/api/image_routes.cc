@@ -185,7 +185,7 @@ void add_image_routes(Router& router, engine::Engine& s) {
         {"LayersSize", layers_size},
         {"Images", images},
         {"Containers", containers},
-        {"Volumes", json::array()},
+        {"Volumes", volumes_df(s)},
         {"BuildCache",
          json::array()}}.dump());
   });

@@ -64,13 +64,10 @@ void add_system_routes(Router& router, engine::Engine& services, const std::stri
     return r;
   };
   router.add("GET", "/_ping", ping);
-  // `docker system prune` asks every store to prune. berthd keeps no build cache and no
-  // volumes yet, so there is truly nothing to delete: the answers say so.
+  // `docker system prune` asks every store to prune. berthd keeps no build cache yet, so
+  // there is truly nothing to delete: the answer says so.
   router.add("POST", "/build/prune", [](const Request&) {
     return json_response(R"({"CachesDeleted":null,"SpaceReclaimed":0})");
-  });
-  router.add("POST", "/volumes/prune", [](const Request&) {
-    return json_response(R"({"VolumesDeleted":null,"SpaceReclaimed":0})");
   });
 
   router.add("GET", "/version", [](const Request&) {
@@ -131,9 +128,8 @@ void add_system_routes(Router& router, engine::Engine& services, const std::stri
         {"Images", services.images().list().size()},
         {"Driver", "overlay2"},
         {"DriverStatus", nlohmann::json::array()},
-        // Volumes are not mounted yet: no driver is claimed.
         {"Plugins",
-         {{"Volume", nlohmann::json::array()},
+         {{"Volume", {"local"}},
           {"Network", {"bridge", "host", "none"}},
           {"Log", {"json-file", "local", "none"}}}},
         {"MemoryLimit", k.memory},

@@ -173,4 +173,12 @@ int64_t tree_size(const std::string& dir) {
   return total;
 }
 
+bool is_mountpoint(const std::string& path) {
+  struct statx st {};
+  if (::statx(AT_FDCWD, path.c_str(), AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &st) < 0)
+    return false;
+  return (st.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) &&
+         (st.stx_attributes & STATX_ATTR_MOUNT_ROOT);
+}
+
 }  // namespace berth

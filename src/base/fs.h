@@ -34,6 +34,8 @@ void mkdir_p(const std::string& path, mode_t mode = 0755);
 // Removes a directory tree; missing paths are not an error.
 void remove_all(const std::string& path);
 bool path_exists(const std::string& path);
+// True when something is mounted on `path` (a bind of the same file system too).
+bool is_mountpoint(const std::string& path);
 std::vector<std::string> list_dir(const std::string& path);
 
 std::string path_join(std::string_view a, std::string_view b);

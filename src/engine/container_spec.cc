@@ -42,6 +42,21 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Resources, memory, memory_swap, 
                                                 blkio_weight_device, read_bps, write_bps, read_iops,
                                                 write_iops, pids_limit)
 
+NLOHMANN_JSON_SERIALIZE_ENUM(MountSpec::Type, {{MountSpec::Type::kBind, "bind"},
+                                               {MountSpec::Type::kVolume, "volume"},
+                                               {MountSpec::Type::kTmpfs, "tmpfs"}})
+NLOHMANN_JSON_SERIALIZE_ENUM(MountSpec::Origin, {{MountSpec::Origin::kBinds, "binds"},
+                                                 {MountSpec::Origin::kMounts, "mounts"},
+                                                 {MountSpec::Origin::kTmpfs, "tmpfs"},
+                                                 {MountSpec::Origin::kImage, "image"},
+                                                 {MountSpec::Origin::kVolumesFrom, "volumes-from"}})
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(MountSpec, type, source, destination, read_only,
+                                                mode, propagation, non_recursive, create_host_path,
+                                                no_copy, subpath, driver, driver_opts, labels,
+                                                tmpfs_size, tmpfs_mode, tmpfs_options, origin,
+                                                anonymous, host_path)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(VolumesFrom, container, mode)
+
 void to_json(nlohmann::json& j, const ContainerSpec& s) {
   j = {{"privileged", s.privileged},
        {"pid", s.pid},
@@ -59,7 +74,9 @@ void to_json(nlohmann::json& j, const ContainerSpec& s) {
        {"annotations", s.annotations},
        {"masked_paths", s.masked_paths},
        {"readonly_paths", s.readonly_paths},
-       {"resources", s.resources}};
+       {"resources", s.resources},
+       {"mounts", s.mounts},
+       {"volumes_from", s.volumes_from}};
 }
 
 void from_json(const nlohmann::json& j, ContainerSpec& s) {
@@ -85,6 +102,8 @@ void from_json(const nlohmann::json& j, ContainerSpec& s) {
   get("masked_paths", s.masked_paths);
   get("readonly_paths", s.readonly_paths);
   get("resources", s.resources);
+  get("mounts", s.mounts);
+  get("volumes_from", s.volumes_from);
 }
 
 }  // namespace berth::engine

@@ -75,6 +75,44 @@ struct Resources {
   std::optional<int64_t> pids_limit;  // <= 0: unlimited
 };
 
+// One of the container's mounts: from -v (Binds), --mount (Mounts), --tmpfs, the image's
+// VOLUME, or another container's (--volumes-from). Decoded at the door; create resolves it
+// (anonymous volumes get their name, host paths are checked) and the record keeps the result.
+struct MountSpec {
+  enum class Type { kBind, kVolume, kTmpfs };
+  Type type = Type::kVolume;
+  // bind: the host path; volume: its name ("" until create names an anonymous one).
+  std::string source;
+  std::string destination;  // absolute, cleaned
+  bool read_only = false;
+  // As the user wrote it for -v (Docker's Mode in inspect: "ro", "z", "rw,Z", ...).
+  std::string mode;
+  std::string propagation;     // bind: rprivate unless given
+  bool non_recursive = false;  // bind: a plain bind, submounts not included
+  // -v creates a missing host directory; --mount refuses one.
+  bool create_host_path = false;
+  bool no_copy = false;  // volume: no copy of the image's content into an empty volume
+  std::string subpath;   // volume: a directory inside it (--mount volume-subpath)
+  // volume: how a volume created on first use is made (--mount volume-driver/opt/label).
+  std::string driver;
+  std::map<std::string, std::string> driver_opts, labels;
+  // tmpfs: size in bytes (0: the kernel's) and mode (0: 1777), options for --tmpfs.
+  int64_t tmpfs_size = 0;
+  uint32_t tmpfs_mode = 0;
+  std::vector<std::string> tmpfs_options;
+  // Where it came from: Binds and the image's VOLUME are shown a little differently by inspect.
+  enum class Origin { kBinds, kMounts, kTmpfs, kImage, kVolumesFrom };
+  Origin origin = Origin::kBinds;
+  bool anonymous = false;  // a volume created for this container alone (-v /ctr, VOLUME)
+  std::string host_path;   // volume: its data directory once create resolved it (inspect)
+};
+
+// --volumes-from CONTAINER[:ro|:rw]
+struct VolumesFrom {
+  std::string container;
+  std::string mode;  // "", "ro" or "rw"
+};
+
 struct ContainerSpec {
   bool privileged = false;
   NamespaceMode pid, ipc, uts, cgroupns;
@@ -89,6 +127,8 @@ struct ContainerSpec {
   std::map<std::string, std::string> annotations;
   std::optional<std::vector<std::string>> masked_paths, readonly_paths;
   Resources resources;
+  std::vector<MountSpec> mounts;
+  std::vector<VolumesFrom> volumes_from;
 };
 
 // Stored with the container record (berth's own format, not Docker's).

@@ -12,6 +12,8 @@ struct Engine::Parts {
   image::ImageStore image_store;
   EventBus events;
   network::NetworkManager network_manager;
+  volume::VolumeStore volume_store;
+  VolumeService volumes;
   ContainerManager containers;
   ImageService images;
   NetworkService networks;
@@ -22,7 +24,9 @@ struct Engine::Parts {
         content(path_join(cfg.data_root, "content")),
         image_store(db, content, path_join(cfg.data_root, "overlay")),
         network_manager(cfg.network_options(), db),
-        containers(cfg.engine_options(), db, image_store, network_manager, events),
+        volume_store(db, path_join(cfg.data_root, "volumes")),
+        volumes(volume_store, events),
+        containers(cfg.engine_options(), db, image_store, network_manager, volumes, events),
         images(image_store, content, events),
         networks(network_manager, events),
         execs(std::make_shared<ExecManager>(containers, events)) {}
@@ -38,6 +42,8 @@ Engine::Engine(const DaemonConfig& cfg) : cfg_(cfg) {
   // The image store never calls up into the engine: the engine tells it what is in use.
   parts_->image_store.set_in_use(
       [c = &parts_->containers](const std::string& id) { return c->image_user(id); });
+  parts_->volumes.set_users(
+      [c = &parts_->containers](const std::string& name) { return c->volume_users(name); });
 }
 
 Engine::~Engine() = default;
@@ -54,6 +60,9 @@ ImageService& Engine::images() {
 }
 NetworkService& Engine::networks() {
   return parts_->networks;
+}
+VolumeService& Engine::volumes() {
+  return parts_->volumes;
 }
 ExecManager& Engine::execs() {
   return *parts_->execs;

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "engine/commit.h"
+#include "engine/container_mounts.h"
 #include "engine/container_spec.h"
 #include "engine/daemon_config.h"
 #include "engine/events.h"
@@ -14,6 +15,7 @@
 #include "engine/kernel_features.h"
 #include "engine/manager.h"
 #include "engine/network_service.h"
+#include "engine/volume_service.h"
 
 namespace berth::engine {
 
@@ -32,6 +34,7 @@ class Engine {
   ContainerManager& containers();
   ImageService& images();
   NetworkService& networks();
+  VolumeService& volumes();
   ExecManager& execs();
   EventBus& events();
   const DaemonConfig& config() const { return cfg_; }

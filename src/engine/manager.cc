@@ -1,7 +1,9 @@
 #include "engine/manager.h"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -17,6 +19,7 @@
 #include "base/time.h"
 #include "engine/changes.h"
 #include "engine/config_merge.h"
+#include "engine/container_mounts.h"
 #include "engine/names.h"
 #include "engine/network_service.h"
 #include "engine/restart_policy.h"
@@ -97,8 +100,14 @@ RestartPolicy restart_policy_of(const Container& c) {
 }  // namespace
 
 ContainerManager::ContainerManager(EngineOptions opts, Db& db, image::ImageStore& images,
-                                   network::NetworkManager& networks, EventBus& events)
-    : opts_(std::move(opts)), store_(db), images_(images), networks_(networks), events_(events) {
+                                   network::NetworkManager& networks, VolumeService& volumes,
+                                   EventBus& events)
+    : opts_(std::move(opts)),
+      store_(db),
+      images_(images),
+      networks_(networks),
+      volumes_(volumes),
+      events_(events) {
   mkdir_p(path_join(opts_.data_root, "containers"), 0710);
   mkdir_p(path_join(opts_.exec_root, "containers"), 0710);
   mkdir_p(path_join(opts_.exec_root, "runtime"), 0700);
@@ -239,6 +248,24 @@ int64_t ContainerManager::size_rw(const std::string& id) const {
   return tree_size(ContainerRootfs(opts_.snapshot_root(), id).diff());
 }
 
+std::vector<std::string> ContainerManager::volume_users(const std::string& name) const {
+  std::vector<std::string> out;
+  for (auto& c : store_.list())
+    if (uses_volume(c, name)) out.push_back(c.id);
+  return out;
+}
+
+void ContainerManager::release_volumes(const Container& c) {
+  std::optional<std::vector<Container>> listed;  // read once, and only for a volume
+  release_mounts(c, volumes_, [&](const std::string& name) {
+    if (!listed) listed = store_.list();
+    auto& others = *listed;
+    return std::any_of(others.begin(), others.end(), [&](const Container& o) {
+      return o.id != c.id && o.running() && uses_volume(o, name);
+    });
+  });
+}
+
 std::string ContainerManager::image_user(const std::string& image_id) const {
   for (auto& c : store_.list())
     if (c.image_id == image_id) return c.id;
@@ -257,10 +284,10 @@ Created ContainerManager::create(CreateRequest req) {
   if (image_ref.empty()) throw InvalidArgument("No image specified");
   auto img = images_.get(image_ref);
   merge_image_config(cfg, img.config.config);
-  if (auto v = cfg.find("Volumes");
-      v != cfg.end() && v->is_object() && !v->empty() && !req.host_config.contains("Binds"))
-    out.warnings.push_back("the image's volumes (VOLUME " + v->begin().key() +
-                           ") were not mounted: this berthd does not mount volumes yet");
+  if (auto d = hc.value("VolumeDriver", json(""));
+      d.is_string() && !d.get<std::string>().empty() && d.get<std::string>() != "local")
+    throw NotFound("error looking up volume plugin " + d.get<std::string>() + ": plugin \"" +
+                   d.get<std::string>() + "\" not found");
   for (auto& w : resource_warnings(req.spec.resources, kernel_features()))
     out.warnings.push_back(w);
   for (auto& w : security_opt_warnings(hc)) out.warnings.push_back(w);
@@ -341,10 +368,23 @@ Created ContainerManager::create(CreateRequest req) {
       networking.is_object() ? networking.value("EndpointsConfig", json::object()) : json::object();
   networks_.declare(network_info(c), endpoints.is_object() ? endpoints : json::object());
   mkdir_p(container_dir(c.id), 0710);
+  // Held until the record is in: a volume chosen here cannot be removed before it is used.
+  auto volumes_held = volumes_.hold();
+  std::vector<std::string> made_volumes;
   try {
+    c.spec.mounts = resolve_mounts(
+        c.spec, c.config.value("Volumes", json(nullptr)),
+        [&](const std::string& ref) { return store_.get(ref); }, volumes_, made_volumes);
     ContainerRootfs(opts_.snapshot_root(), c.id).prepare();
     store_.add(c);
   } catch (...) {
+    for (auto& v : made_volumes) {
+      try {
+        volumes_.remove_held(v);
+      } catch (const std::exception& e) {
+        log::warn("remove volume " + v + " of a failed create: " + e.what());
+      }
+    }
     networks_.forget(c.id);
     remove_all(container_dir(c.id));
     ContainerRootfs(opts_.snapshot_root(), c.id).remove();
@@ -387,6 +427,7 @@ void ContainerManager::start_locked(Container& c, Live& l) {
   std::string bundle = bundle_dir(c.id);
   std::string cdir = container_dir(c.id);
   auto t_begin = std::chrono::steady_clock::now();
+  bool volumes_mounted = false;
   try {
     std::string merged = rootfs.mount(images_.layer_dirs(img));
     // Docker creates a working directory the image does not have.
@@ -397,6 +438,10 @@ void ContainerManager::start_locked(Container& c, Live& l) {
     paths.rootfs = merged;
     paths.netns = prepare_network(c, cdir, paths);
     join_namespaces(c, paths);
+    if (!c.spec.mounts.empty()) {
+      volumes_mounted = true;
+      paths.user_mounts = prepare_mounts(c, merged, volumes_);
+    }
     // Decided at each start, as dockerd does, so a null Init follows the daemon's default.
     json init = c.host_config.value("Init", json(nullptr));
     if (init.is_boolean() ? init.get<bool>() : opts_.init_by_default)
@@ -455,6 +500,7 @@ void ContainerManager::start_locked(Container& c, Live& l) {
       networks_.teardown(c.id);
       rootfs.unmount();
       unmount_shareable_shm(cdir);
+      if (volumes_mounted) release_volumes(c);
     } catch (const std::exception& ex) {
       log::warn("start of " + c.id + " failed, and so did its cleanup: " + ex.what());
     }
@@ -471,7 +517,7 @@ void ContainerManager::start_locked(Container& c, Live& l) {
       l.last_code = c.state.exit_code;
     }
     // `run --rm` waits for the removal: a container that never ran goes as well.
-    if (c.host_config.value("AutoRemove", false)) destroy(c);
+    if (c.host_config.value("AutoRemove", false)) destroy(c, true);
     // What the user named and is missing (a network) is said as it is, as dockerd does.
     if (kind_of(e) == ErrorKind::kNotFound) throw NotFound(msg);
     throw_error(kind_of(e), "failed to create task for container: " + msg);
@@ -558,6 +604,7 @@ void ContainerManager::on_exit(const std::string& id, int code, const std::strin
   try {
     ContainerRootfs(opts_.snapshot_root(), c.id).unmount();
     unmount_shareable_shm(container_dir(c.id));
+    release_volumes(c);
   } catch (const std::exception& e) {
     log::warn(e.what());
   }
@@ -572,7 +619,7 @@ void ContainerManager::on_exit(const std::string& id, int code, const std::strin
   }
   if (c.host_config.value("AutoRemove", false)) {
     try {
-      destroy(c);
+      destroy(c, true);
     } catch (const std::exception& e) {
       log::error("auto-remove " + c.id + ": " + e.what());
     }
@@ -686,7 +733,7 @@ void ContainerManager::restart(const std::string& ref, std::optional<int> timeou
   event(store_.get(c.id), "restart");
 }
 
-void ContainerManager::destroy(const Container& c) {
+void ContainerManager::destroy(const Container& c, bool remove_volumes) {
   auto l = live(c.id);
   {
     std::lock_guard lk(mu_);
@@ -699,6 +746,17 @@ void ContainerManager::destroy(const Container& c) {
   remove_all(bundle_dir(c.id));
   store_.remove(c.id);
   event(c, "destroy");
+  // Named volumes stay; anonymous ones go unless another container uses them too.
+  if (remove_volumes)
+    for (auto& m : c.spec.mounts) {
+      if (m.type != MountSpec::Type::kVolume || !m.anonymous) continue;
+      try {
+        volumes_.remove(m.source, true);
+      } catch (const std::exception& e) {
+        if (kind_of(e) != ErrorKind::kConflict)
+          log::warn("remove volume " + m.source + " of " + c.id + ": " + e.what());
+      }
+    }
   std::lock_guard lk(mu_);
   l->removed = true;
   l->pending_attach.clear();
@@ -706,7 +764,7 @@ void ContainerManager::destroy(const Container& c) {
   live_.erase(c.id);
 }
 
-void ContainerManager::remove(const std::string& ref, bool force) {
+void ContainerManager::remove(const std::string& ref, bool force, bool volumes) {
   Container c = store_.get(ref);
   // dockerd's words (API 1.44): the name, and what the container is doing.
   if (c.state.status == State::kPaused && !force)
@@ -721,7 +779,7 @@ void ContainerManager::remove(const std::string& ref, bool force) {
   std::lock_guard op(l->op);
   auto now = store_.find(c.id);
   if (!now) return;
-  destroy(*now);
+  destroy(*now, volumes);
 }
 
 int ContainerManager::wait(const std::string& ref, WaitCondition cond) {
@@ -888,6 +946,43 @@ void ContainerManager::export_rootfs(const std::string& ref,
   }
   if (!was_mounted) rootfs.unmount();
   event(c, "export");
+}
+
+void ContainerManager::with_root(const std::string& ref, const std::function<void(int)>& fn) {
+  Container c = store_.get(ref);
+  auto l = live(c.id);
+  std::unique_lock op(l->op);
+  c = store_.get(c.id);
+  if (c.running() && c.state.pid > 0) {
+    // The container's own view, mounts and all; it stays valid if the container exits.
+    std::string proc_root = "/proc/" + std::to_string(c.state.pid) + "/root";
+    UniqueFd root(::open(proc_root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!root) throw_errno("open the root of container " + c.id);
+    op.unlock();
+    fn(root.get());
+    return;
+  }
+  // Stopped: its root mounted for the time it takes (a start waits for `op`), and its volumes
+  // and binds over it in a mount namespace of this thread's own, which ends with the thread.
+  ContainerRootfs rootfs(opts_.snapshot_root(), c.id);
+  std::string merged = rootfs.mount(images_.layer_dirs(images_.get(c.image_id)));
+  std::exception_ptr failed;
+  std::thread worker([&] {
+    try {
+      if (::unshare(CLONE_NEWNS) < 0) throw_errno("unshare the mount namespace");
+      if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) < 0)
+        throw_errno("make mounts private");
+      bind_mounts_into(c, merged, volumes_);
+      UniqueFd root(::open(merged.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+      if (!root) throw_errno("open " + merged);
+      fn(root.get());
+    } catch (...) {
+      failed = std::current_exception();
+    }
+  });
+  worker.join();
+  rootfs.unmount();
+  if (failed) std::rethrow_exception(failed);
 }
 
 void ContainerManager::restore() {

@@ -18,6 +18,7 @@
 #include "engine/container_store.h"
 #include "engine/events.h"
 #include "engine/spec_builder.h"
+#include "engine/volume_service.h"
 #include "image/image_store.h"
 #include "logfile/reader.h"
 #include "network/network.h"
@@ -81,7 +82,7 @@ struct Created {
 class ContainerManager {
  public:
   ContainerManager(EngineOptions opts, Db& db, image::ImageStore& images,
-                   network::NetworkManager& networks, EventBus& events);
+                   network::NetworkManager& networks, VolumeService& volumes, EventBus& events);
   ~ContainerManager();
 
   // After a daemon restart: reconnects to running containers' shims, records exits that
@@ -100,7 +101,8 @@ class ContainerManager {
             std::optional<std::string> signal = std::nullopt);
   void kill(const std::string& ref, const std::string& signal);
   void restart(const std::string& ref, std::optional<int> timeout);
-  void remove(const std::string& ref, bool force);
+  // `volumes`: its anonymous volumes go too (rm -v), unless another container uses them.
+  void remove(const std::string& ref, bool force, bool volumes = false);
   // Blocks until the condition holds; returns the exit code.
   int wait(const std::string& ref, WaitCondition cond);
   // Hands a hijacked client connection to the container's shim (now, or at start).
@@ -118,6 +120,11 @@ class ContainerManager {
   // when the container is not running.
   void export_rootfs(const std::string& ref, const std::function<void(std::string_view)>& out);
   void update_restart_policy(const std::string& ref, const nlohmann::json& policy);
+  // Runs `fn` with an O_PATH directory fd of the container's root as its processes see it,
+  // volumes and bind mounts included: a running container's through /proc, a stopped one's
+  // mounted (in a mount namespace of its own) for the time `fn` takes. Resolve paths below it
+  // with openat2(RESOLVE_IN_ROOT) so that no link in the container leads out of it.
+  void with_root(const std::string& ref, const std::function<void(int root_fd)>& fn);
 
   Container get(const std::string& ref) const { return store_.get(ref); }
   std::vector<Container> list() const { return store_.list(); }
@@ -131,6 +138,8 @@ class ContainerManager {
   int64_t size_rw(const std::string& id) const;
   // The id of a container made from the image, or "".
   std::string image_user(const std::string& image_id) const;
+  // The ids of the containers whose mounts name the volume.
+  std::vector<std::string> volume_users(const std::string& name) const;
   const EngineOptions& options() const { return opts_; }
   // The running container's bundle: config.json (its OCI spec) and shim.sock (protocol.h),
   // for exec, which runs through the shim.
@@ -149,7 +158,9 @@ class ContainerManager {
   void on_exit(const std::string& id, int code, const std::string& finished_at, bool oom,
                const std::string& error);
   bool wait_exit(Live& l, uint64_t seq, int timeout_s);
-  void destroy(const Container& c);
+  void destroy(const Container& c, bool remove_volumes);
+  // At the container's exit: its volumes' `unmount`, and their own mounts where unused now.
+  void release_volumes(const Container& c);
   void send_kill(const Container& c, int signal);
   // The runtime the container names (its HostConfig.Runtime, else the default), with its
   // state root; throws InvalidArgument for a name that is not configured.
@@ -167,6 +178,7 @@ class ContainerManager {
   ContainerStore store_;
   image::ImageStore& images_;
   network::NetworkManager& networks_;
+  VolumeService& volumes_;
   EventBus& events_;
 
   std::mutex mu_;

@@ -15,15 +15,6 @@
 #include "base/fs.h"
 
 namespace berth::engine {
-namespace {
-
-bool is_mountpoint(const std::string& path) {
-  struct stat a, b;
-  if (::stat(path.c_str(), &a) < 0 || ::stat((path + "/..").c_str(), &b) < 0) return false;
-  return a.st_dev != b.st_dev;
-}
-
-}  // namespace
 
 ContainerRootfs::ContainerRootfs(std::string overlay_root, std::string container_id)
     : dir_(path_join(overlay_root, container_id)) {}

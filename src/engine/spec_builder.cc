@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <fstream>
+#include <set>
 
 #include "base/error.h"
 #include "base/fs.h"
@@ -202,9 +203,12 @@ json build_spec(const Container& c, const SpecPaths& paths) {
     if (auto d = cfg.value("Domainname", ""); !d.empty()) spec["domainname"] = d;
   }
 
+  std::set<std::string> user_dsts;
+  for (auto& m : paths.user_mounts) user_dsts.insert(m["destination"].get<std::string>());
   json mounts = json::array();
   for (auto& m : spec["mounts"]) {
     const std::string dst = m["destination"];
+    if (user_dsts.count(dst)) continue;
     if (dst == "/dev/shm") {
       if (cs.ipc.kind == NamespaceMode::Kind::kNone) continue;
       if (!paths.shared_shm.empty()) {
@@ -227,7 +231,7 @@ json build_spec(const Container& c, const SpecPaths& paths) {
     mounts.push_back(m);
   }
   auto bind = [&](const std::string& src, const std::string& dst) {
-    if (!src.empty())
+    if (!src.empty() && !user_dsts.count(dst))
       mounts.push_back({{"destination", dst},
                         {"type", "bind"},
                         {"source", src},
@@ -241,6 +245,7 @@ json build_spec(const Container& c, const SpecPaths& paths) {
                       {"type", "bind"},
                       {"source", paths.init_binary},
                       {"options", {"bind", "ro"}}});
+  for (auto& m : paths.user_mounts) mounts.push_back(m);
   spec["mounts"] = mounts;
 
   auto& linux = spec["linux"];

@@ -23,6 +23,9 @@ struct SpecPaths {
   std::map<std::string, std::string> joined_namespaces;
   // /dev/shm to bind for a shared IPC namespace (the host's or the other container's).
   std::string shared_shm;
+  // The user's mounts (volumes, binds, tmpfs) as OCI mounts, parents first: they replace a
+  // default mount of the same destination (/dev/shm, /etc/hosts...).
+  nlohmann::json user_mounts = nlohmann::json::array();
 };
 
 nlohmann::json build_spec(const Container& c, const SpecPaths& paths);

@@ -74,9 +74,68 @@ std::string error_of(const json& body) {
 TEST(ContainerDecode, WarnsAboutFieldsNotAppliedYet) {
   std::vector<std::string> warnings;
   auto r = decode_create_request(
-      "", json{{"Image", "busybox"}, {"HostConfig", {{"Binds", {"/tmp:/x"}}}}}.dump(), warnings);
+      "", json{{"Image", "busybox"}, {"Healthcheck", {{"Test", {"CMD", "true"}}}}}.dump(),
+      warnings);
   ASSERT_EQ(warnings.size(), 1u);
-  EXPECT_NE(warnings[0].find("Binds were not mounted"), std::string::npos) << warnings[0];
+  EXPECT_NE(warnings[0].find("health checks are not run"), std::string::npos) << warnings[0];
+}
+
+TEST(ContainerDecode, MountsAreTyped) {
+  std::vector<std::string> warnings;
+  auto r = decode_create_request(
+      "",
+      json{{"Image", "busybox"},
+           {"HostConfig",
+            {{"Binds", {"/srv/../srv/web:/usr/share/html:ro", "data:/data", "/anon"}},
+             {"Mounts",
+              {{{"Type", "volume"},
+                {"Target", "/cache"},
+                {"VolumeOptions", {{"NoCopy", true}, {"Subpath", "a/b"}}}},
+               {{"Type", "tmpfs"}, {"Target", "/run/t"}, {"TmpfsOptions", {{"SizeBytes", 4096}}}}}},
+             {"Tmpfs", {{"/scratch", "size=1m,exec"}}},
+             {"VolumesFrom", {"other:ro"}}}}}
+          .dump(),
+      warnings);
+  EXPECT_TRUE(warnings.empty());
+  auto& m = r.spec.mounts;
+  ASSERT_EQ(m.size(), 6u);
+  EXPECT_EQ(m[0].type, engine::MountSpec::Type::kBind);
+  EXPECT_EQ(m[0].source, "/srv/web");
+  EXPECT_EQ(m[0].destination, "/usr/share/html");
+  EXPECT_TRUE(m[0].read_only);
+  EXPECT_TRUE(m[0].create_host_path);
+  EXPECT_EQ(m[0].propagation, "rprivate");
+  EXPECT_EQ(m[1].type, engine::MountSpec::Type::kVolume);
+  EXPECT_EQ(m[1].source, "data");
+  EXPECT_EQ(m[1].mode, "z");
+  EXPECT_TRUE(m[2].anonymous);
+  EXPECT_EQ(m[2].destination, "/anon");
+  EXPECT_TRUE(m[3].no_copy);
+  EXPECT_EQ(m[3].subpath, "a/b");
+  EXPECT_EQ(m[4].tmpfs_size, 4096);
+  EXPECT_EQ(m[5].tmpfs_options, (std::vector<std::string>{"size=1m", "exec"}));
+  ASSERT_EQ(r.spec.volumes_from.size(), 1u);
+  EXPECT_EQ(r.spec.volumes_from[0].container, "other");
+  EXPECT_EQ(r.spec.volumes_from[0].mode, "ro");
+}
+
+TEST(ContainerDecode, RefusesBadMountsWithDockersWords) {
+  auto binds = [](json b) { return json{{"Image", "b"}, {"HostConfig", {{"Binds", b}}}}; };
+  EXPECT_EQ(error_of(binds({"/a:/b:xyz"})), "invalid mode: xyz");
+  EXPECT_EQ(error_of(binds({"/a:/b:c:d"})), "invalid volume specification: '/a:/b:c:d'");
+  EXPECT_EQ(error_of(binds({"/a:rel"})),
+            "invalid volume specification: '/a:rel': invalid mount config for type \"bind\": "
+            "invalid mount path: 'rel' mount path must be absolute");
+  EXPECT_EQ(error_of(binds({"/a:/"})),
+            "invalid volume specification: '/a:/': invalid mount config for type \"bind\": "
+            "invalid specification: destination can't be '/'");
+  EXPECT_EQ(error_of(binds({"/a:/x", "v:/x/"})), "Duplicate mount point: /x");
+  EXPECT_EQ(error_of({{"Image", "b"},
+                      {"HostConfig", {{"Mounts", {{{"Type", "bind"}, {"Target", "/x"}}}}}}}),
+            "invalid mount config for type \"bind\": field Source must not be empty");
+  EXPECT_EQ(error_of({{"Image", "b"},
+                      {"HostConfig", {{"Mounts", {{{"Type", "nfs"}, {"Target", "/x"}}}}}}}),
+            "invalid mount config for type \"nfs\": mount type unknown");
 }
 
 TEST(ContainerDecode, ZeroValuesAreNotRequests) {
