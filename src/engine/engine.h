@@ -6,6 +6,7 @@
 #include <string>
 
 #include "engine/commit.h"
+#include "engine/container_archive.h"
 #include "engine/container_mounts.h"
 #include "engine/container_spec.h"
 #include "engine/daemon_config.h"
