@@ -30,12 +30,28 @@ json event_json(const engine::Event& e, const std::string& api_version) {
 bool matches(const Filters& f, const engine::Event& e) {
   if (!f.match("type", e.type)) return false;
   if (f.has("event") && !f.match("event", e.action)) return false;
-  if (f.has(e.type)) {
-    auto name = e.attributes.count("name") ? e.attributes.at("name") : "";
+  auto attr = [&](const char* key) {
+    auto it = e.attributes.find(key);
+    return it == e.attributes.end() ? std::string() : it->second;
+  };
+  // As dockerd: each object filter given must hold for every event, whatever its type; ids
+  // and names match by prefix.
+  auto fuzzy = [&](const char* key, const std::vector<std::string>& sources) {
+    if (!f.has(key)) return true;
+    for (auto& want : f.get(key))
+      for (auto& source : sources)
+        if (!want.empty() && !source.empty() && source.rfind(want, 0) == 0) return true;
+    return false;
+  };
+  for (const char* key : {"container", "volume", "network", "daemon", "plugin", "node", "service",
+                          "secret", "config"})
+    if (!fuzzy(key, {e.id, attr("name")})) return false;
+  // An image by id or name: an image event's own, another event's `image` attribute.
+  if (f.has("image")) {
+    std::string name = attr(e.type == "image" ? "name" : "image");
     bool hit = false;
-    for (auto& want : f.get(e.type))
-      if (want == e.id || want == name || (!e.id.empty() && e.id.find(want) != std::string::npos))
-        hit = true;
+    for (auto& want : f.get("image"))
+      hit |= want == e.id || want == name || (!name.empty() && name == want + ":latest");
     if (!hit) return false;
   }
   return f.match_labels("label", e.attributes);

@@ -106,7 +106,10 @@ MountSpec parse_bind(const std::string& spec) {
       propagation = true;
       m.propagation = word;
     } else if (word == "nocopy") {
-      if (m.type != MountSpec::Type::kVolume) throw InvalidArgument("invalid mode: " + mode);
+      if (m.type != MountSpec::Type::kVolume)
+        throw InvalidArgument("invalid volume specification: '" + spec +
+                              "': invalid mount config for type \"bind\": field VolumeOptions "
+                              "must not be specified");
       m.no_copy = true;
     } else if (word == "consistent" || word == "cached" || word == "delegated") {
       // Docker Desktop's consistency hints: Linux has one consistency.

@@ -41,8 +41,23 @@ std::string string_of(const json& body, const char* key) {
 }
 
 Response list(engine::Engine& s, const Request& req) {
-  auto f = Filters::parse(req.q("filters"), {"dangling", "driver", "label", "label!", "name"});
-  auto dangling = f.boolean("dangling");
+  // The volume service words its filter errors its own way: capitalised, values as a list.
+  auto f = [&] {
+    try {
+      return Filters::parse(req.q("filters"), {"dangling", "driver", "label", "label!", "name"});
+    } catch (const InvalidArgument& e) {
+      std::string what = e.what();
+      if (what.rfind("invalid filter", 0) == 0) what[0] = 'I';
+      throw InvalidArgument(what);
+    }
+  }();
+  std::optional<bool> dangling;
+  if (f.has("dangling")) {
+    const std::string& v = f.get("dangling").back();
+    if (v != "true" && v != "1" && v != "false" && v != "0")
+      throw InvalidArgument("Invalid filter 'dangling=[" + v + "]'");
+    dangling = v == "true" || v == "1";
+  }
   json out = json::array();
   for (auto& v : s.volumes().list()) {
     if (!f.match("driver", v.driver)) continue;
@@ -66,6 +81,8 @@ Response create(engine::Engine& s, const Request& req) {
   if (auto d = string_of(body, "Driver"); !d.empty()) opts.driver = d;
   opts.options = strings_of(body, "DriverOpts");
   opts.labels = strings_of(body, "Labels");
+  // API 1.42+: a volume created without a name is anonymous, and `volume prune` takes it.
+  if (opts.name.empty()) opts.labels[volume::kAnonymousLabel] = "";
   if (body.contains("ClusterVolumeSpec") && !body["ClusterVolumeSpec"].is_null())
     throw InvalidArgument("cluster volumes need swarm mode, which this berthd does not have");
   return json_response(volume_json(s.volumes().create(opts)).dump(), 201);

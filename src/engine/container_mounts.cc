@@ -128,14 +128,34 @@ std::vector<MountSpec> resolve_mounts(const ContainerSpec& spec, const json& con
   return out;
 }
 
-json prepare_mounts(const Container& c, const std::string& rootfs, VolumeService& volumes) {
+bool needs_copy_up(const std::vector<MountSpec>& mounts) {
+  return std::any_of(mounts.begin(), mounts.end(), [](const MountSpec& m) {
+    return m.type == Type::kVolume && !m.no_copy && m.subpath.empty() &&
+           m.origin != MountSpec::Origin::kVolumesFrom;
+  });
+}
+
+void copy_up_volumes(const std::vector<MountSpec>& mounts, const std::string& rootfs,
+                     VolumeService& volumes) {
+  UniqueFd root(::open(rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!root) throw_errno("open " + rootfs);
+  for (auto& m : mounts) {
+    if (m.type != Type::kVolume || m.no_copy || !m.subpath.empty() ||
+        m.origin == MountSpec::Origin::kVolumesFrom)
+      continue;
+    UniqueFd image_dir = open_in_root(root.get(), m.destination, O_PATH | O_DIRECTORY);
+    if (!image_dir) continue;  // nothing of the image's there
+    volume::copy_up(image_dir.get(), volumes.data(volumes.get(m.source)));
+  }
+}
+
+json prepare_mounts(const Container& c, VolumeService& volumes) {
   std::vector<const MountSpec*> order;
   for (auto& m : c.spec.mounts) order.push_back(&m);
   // Parents first, so that a mount inside another lands on top of it.
   std::stable_sort(order.begin(), order.end(), [](const MountSpec* a, const MountSpec* b) {
     return depth(a->destination) < depth(b->destination);
   });
-  UniqueFd root;
   json out = json::array();
   for (auto* m : order) {
     json mount = {{"destination", m->destination}};
@@ -163,15 +183,6 @@ json prepare_mounts(const Container& c, const std::string& rootfs, VolumeService
         ssize_t n = ::readlink(fdpath.c_str(), real, sizeof real - 1);
         if (n < 0) throw_errno("resolve " + m->subpath + " in volume " + v.name);
         source.assign(real, static_cast<size_t>(n));
-      }
-      // An empty volume over image content starts with a copy of it, unless nocopy.
-      if (!m->no_copy && m->subpath.empty() && m->origin != MountSpec::Origin::kVolumesFrom) {
-        if (!root) {
-          root = UniqueFd(::open(rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-          if (!root) throw_errno("open " + rootfs);
-        }
-        if (UniqueFd image_dir = open_in_root(root.get(), m->destination, O_PATH | O_DIRECTORY))
-          volume::copy_up(image_dir.get(), data);
       }
     }
     std::vector<std::string> opts = {m->non_recursive ? "bind" : "rbind"};

@@ -23,11 +23,16 @@ std::vector<MountSpec> resolve_mounts(const ContainerSpec& spec,
                                       const std::function<Container(const std::string&)>& container,
                                       VolumeService& volumes, std::vector<std::string>& made);
 
+// Whether a create must fill volumes from the image (a volume mount that allows it).
+bool needs_copy_up(const std::vector<MountSpec>& mounts);
+// Docker's copy-up at create: each empty volume mounted over a directory of the image
+// (`rootfs`, mounted) gets its content, unless nocopy.
+void copy_up_volumes(const std::vector<MountSpec>& mounts, const std::string& rootfs,
+                     VolumeService& volumes);
+
 // The OCI mounts of the container's mounts, parents before children, with its volumes made
-// ready (`mount` events) and filled from the image where they are empty. `rootfs` is the
-// mounted root.
-nlohmann::json prepare_mounts(const Container& c, const std::string& rootfs,
-                              VolumeService& volumes);
+// ready (`mount` events).
+nlohmann::json prepare_mounts(const Container& c, VolumeService& volumes);
 
 // For a stopped container's files (cp): its volumes and binds mounted over `rootfs` in the
 // caller's mount namespace, which must be one of its own. Missing mount points are made.

@@ -374,8 +374,27 @@ Created ContainerManager::create(CreateRequest req) {
   try {
     c.spec.mounts = resolve_mounts(
         c.spec, c.config.value("Volumes", json(nullptr)),
-        [&](const std::string& ref) { return store_.get(ref); }, volumes_, made_volumes);
-    ContainerRootfs(opts_.snapshot_root(), c.id).prepare();
+        [&](const std::string& ref) {
+          // dockerd's 400, not a 404 that the CLI would take for a missing image.
+          auto other = store_.find(ref);
+          if (!other) throw InvalidArgument("No such container: " + ref);
+          return *other;
+        },
+        volumes_, made_volumes);
+    ContainerRootfs rootfs(opts_.snapshot_root(), c.id);
+    rootfs.prepare();
+    // Empty volumes get the image's content now, as dockerd fills them at create: a volume
+    // container that never runs serves its image's data through --volumes-from.
+    if (needs_copy_up(c.spec.mounts)) {
+      std::string merged = rootfs.mount(images_.layer_dirs(img));
+      try {
+        copy_up_volumes(c.spec.mounts, merged, volumes_);
+      } catch (...) {
+        rootfs.unmount();
+        throw;
+      }
+      rootfs.unmount();
+    }
     store_.add(c);
   } catch (...) {
     for (auto& v : made_volumes) {
@@ -440,7 +459,7 @@ void ContainerManager::start_locked(Container& c, Live& l) {
     join_namespaces(c, paths);
     if (!c.spec.mounts.empty()) {
       volumes_mounted = true;
-      paths.user_mounts = prepare_mounts(c, merged, volumes_);
+      paths.user_mounts = prepare_mounts(c, volumes_);
     }
     // Decided at each start, as dockerd does, so a null Init follows the daemon's default.
     json init = c.host_config.value("Init", json(nullptr));
