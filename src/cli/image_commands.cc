@@ -197,6 +197,7 @@ void register_prune(Registry& r) {
           app.add_flag("-a,--all", o->all, "Remove all unused images, not just dangling ones");
           app.add_option("--filter", o->filters,
                          "Provide filter values (e.g. \"until=<timestamp>\")")
+              ->allow_extra_args(false)
               ->type_name("filter");
           app.add_flag("-f,--force", o->force, "Do not prompt for confirmation");
           return [&ctx, o] {

@@ -164,6 +164,7 @@ void register_image_list(Registry& r) {
           app.add_flag("-a,--all", o->all, "Show all images (default hides intermediate images)");
           app.add_flag("--digests", o->digests, "Show digests");
           app.add_option("-f,--filter", o->filters, "Filter output based on conditions provided")
+              ->allow_extra_args(false)
               ->type_name("filter");
           add_format_flag(app, o->format);
           app.add_flag("--no-trunc", o->no_trunc, "Don't truncate output");

@@ -129,6 +129,7 @@ void register_import(Registry& r) {
           auto o = std::make_shared<Options>();
           app.add_option("-c,--change", o->changes,
                          "Apply Dockerfile instruction to the created image")
+              ->allow_extra_args(false)
               ->type_name("list");
           app.add_option("-m,--message", o->message, "Set commit message for imported image")
               ->type_name("string");

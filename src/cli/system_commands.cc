@@ -475,6 +475,7 @@ void register_events(Registry& r) {
         [&ctx](CLI::App& app, const Args&) -> Run {
           auto o = std::make_shared<Options>();
           app.add_option("-f,--filter", o->filters, "Filter output based on conditions provided")
+              ->allow_extra_args(false)
               ->type_name("filter");
           add_format_flag(app, o->format,
                           "Format output using a custom template:\n"
