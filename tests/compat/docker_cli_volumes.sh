@@ -102,6 +102,14 @@ check_contains "$OUT" "invalid mount config for type \"bind\": bind source path 
 # rshared and rslave need a source on a shared mount, as the host's are under systemd.
 mkdir -p "$WORK/prop" && mount --bind "$WORK/prop" "$WORK/prop" && mount --make-shared "$WORK/prop"
 check_contains "$(docker run --rm --mount "type=bind,source=$WORK/prop,target=/p,bind-propagation=rshared" busybox grep ' /p ' /proc/self/mountinfo)" "shared:" "bind-propagation=rshared"
+# A mount inside the source: binds are recursive, and read-only ones recursively so (Docker 25
+# on a kernel with mount_setattr), unless bind-recursive says otherwise.
+mkdir -p "$WORK/rec/sub" && mount -t tmpfs -o size=1m berthrec "$WORK/rec/sub" && echo sub >"$WORK/rec/sub/f"
+check_eq "$(docker run --rm --mount "type=bind,src=$WORK/rec,dst=/r" busybox cat /r/sub/f 2>&1)" "sub" "a bind brings the mounts under its source"
+check_eq "$(docker run --rm --mount "type=bind,src=$WORK/rec,dst=/r,bind-recursive=disabled" busybox ls /r/sub 2>&1)" "" "bind-recursive=disabled leaves them out"
+check_contains "$(docker run --rm --mount "type=bind,src=$WORK/rec,dst=/r,readonly" busybox touch /r/sub/x 2>&1)" "Read-only file system" "a readonly bind is read-only below too"
+check_eq "$(docker run --rm --mount "type=bind,src=$WORK/rec,dst=/r,readonly,bind-recursive=writable" busybox sh -c 'touch /r/sub/x && echo wrote' 2>&1)" "wrote" "bind-recursive=writable keeps the mounts below writable"
+check_eq "$(docker run --rm -v "$WORK/www:/www:Z" busybox cat /www/index.html)" "v1" "-v :Z"
 id=$(docker create --mount "type=bind,source=$WORK/prop,target=/p,bind-propagation=rslave" -v "$WORK/www:/www:ro" busybox true)
 check_eq "$(docker inspect -f '{{range .Mounts}}{{.Type}} {{.Source}} {{.Destination}} {{.Mode}} {{.RW}} {{.Propagation}};{{end}}' "$id" | tr ';' '\n' | sort | tr '\n' ';')" ";bind $WORK/prop /p  true rslave;bind $WORK/www /www ro false rprivate;" "Mounts of binds in inspect"
 check_eq "$(docker inspect -f '{{json .HostConfig.Binds}}' "$id")" "[\"$WORK/www:/www:ro\"]" "HostConfig.Binds kept as sent"
@@ -130,6 +138,8 @@ run_capture docker volume rm -f auto1
 check_eq "$RC" 1 "volume rm -f of a volume in use is refused too"
 check_eq "$(docker volume ls -q -f name=auto1)" "auto1" "a volume in use stays"
 check_eq "$(docker volume ls -q -f dangling=true | grep -c -x -e auto1 -e "$anon1")" "0" "volumes in use are not dangling"
+check_eq "$(docker volume ls -q -f dangling=false | grep -c -x -e auto1 -e "$anon1")" "2" "volume ls -f dangling=false lists volumes in use"
+check_eq "$(docker volume ls -q -f dangling=true -f name=vol1)" "vol1" "an unused volume is dangling"
 docker rm -f -v "$id" >/dev/null
 check_eq "$(docker volume ls -q -f name="$anon1")" "" "rm -v removes the anonymous volume"
 check_eq "$(docker volume ls -q -f name=auto1)" "auto1" "rm -v keeps the named volume"
@@ -190,6 +200,10 @@ img_anon=$(docker inspect -f '{{range .Mounts}}{{.Name}} {{.Destination}}{{end}}
 check_match "$img_anon" '^[0-9a-f]{64} /data$' "the image's VOLUME gives the container an anonymous volume"
 docker start "$id" >/dev/null
 check_eq "$(docker run --rm --volumes-from "$id" busybox cat /data/seed)" "seed" "the image's VOLUME volume has the image's content"
+docker run --rm --volumes-from "$id" busybox sh -c 'echo volume-only >/data/late'
+docker commit "$id" seeded2 >/dev/null
+check_eq "$(docker image inspect -f '{{json .Config.Volumes}}' seeded2)" '{"/data":{}}' "commit keeps the image's VOLUME"
+check_eq "$(docker run --rm --entrypoint cat seeded2 /data/late 2>&1 | grep -c 'No such file')" "1" "commit leaves what was written to the volume out of the image"
 docker rm -f -v "$id" >/dev/null
 check_eq "$(docker volume ls -q -f name="${img_anon% *}")" "" "rm -v removes the image VOLUME's volume"
 check_eq "$(docker run --rm -v "$WORK/www:/data" seeded cat /data/index.html)" "v2" "a bind over an image VOLUME replaces it"
