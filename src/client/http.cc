@@ -88,6 +88,9 @@ HttpResponse http_send(const std::string& socket_path, const HttpRequest& req,
   }
 
   boost::beast::flat_buffer buf;
+  // Beast reads at most what the buffer holds free (512 bytes at first): a tar of hundreds
+  // of megabytes (cp, export, save) would come in 512-byte reads.
+  buf.reserve(kChunk);
   http::response_parser<http::buffer_body> parser;
   // Not boost::none: Beast 1.74 compares Content-Length against the optional itself, and an
   // empty optional is smaller than every length.
