@@ -195,6 +195,26 @@ ev=$(docker events --since "$since" --until "$until" --filter container=c1 --for
 check_contains "$ev" "archive-path" "events: archive-path"
 check_contains "$ev" "extract-to-dir" "events: extract-to-dir"
 
+step "volumes and bind mounts inside the container: cp writes into them, running or stopped"
+mkdir -p "$WORK/bind"
+docker run -d --name v1 -v "$WORK/bind:/bind" -v cpvol:/vol -v /anon busybox sleep 1000 >/dev/null
+docker cp "$L/src/file.txt" v1:/bind/
+check_eq "$(cat "$WORK/bind/file.txt")" hello "cp into a bind mount lands in the host directory bound"
+docker cp "$L/src/file.txt" v1:/vol/
+docker cp "$L/src/file.txt" v1:/anon/x.txt
+check_eq "$(docker exec v1 cat /vol/file.txt /anon/x.txt | tr '\n' ' ')" "hello hello " "cp into named and anonymous volumes"
+docker stop -t 0 v1 >/dev/null
+docker cp "$L/src/sub" v1:/vol/
+docker cp "$L/src/file.txt" v1:/bind/stopped.txt
+check_eq "$(cat "$WORK/bind/stopped.txt")" hello "cp into a stopped container's bind mount"
+check_eq "$(docker cp v1:/vol - | tar -t | sort | tr '\n' ' ')" "vol/ vol/file.txt vol/sub/ vol/sub/deep.txt " \
+  "cp out of a stopped container's volume"
+docker create --name v2 -v cpvol:/data2 -v "$WORK/bind:/robind:ro" busybox true >/dev/null
+check_eq "$(docker cp v2:/data2/sub/deep.txt - | tar -xO)" nested "the volume seen through another container"
+run_capture docker cp "$L/src/file.txt" v2:/robind/
+check_contains "$OUT" "mounted volume is marked read-only" "cp into a read-only bind mount"
+docker start v1 >/dev/null
+
 step "the berth CLI's cp: the same rules, the same results as docker's"
 BERTH=${BERTH:-$(dirname "$RUNTIME")/berth}
 berth() { "$BERTH" -H "unix://$BERTHD_SOCK" "$@"; }
@@ -308,5 +328,27 @@ check_eq "$(docker exec c1 cat /etc/passwd | head -1 | cut -d: -f1)" root "the c
 docker cp - c1:/x <"$WORK/dotdot.tar" 2>/dev/null && check_fail "docker cp - of a ../ tar must fail" || true
 canary_untouched "hostile tars"
 check_eq "$(stat -c %h /etc/passwd)" 1 "the host's /etc/passwd got no hard link"
+
+step "races: the container swaps a directory for links out while cp reads and writes it"
+echo HOSTSECRET >"$WORK/secret"
+docker exec c1 sh -c "mkdir -p /race/d && echo inside >/race/d/f"
+docker exec -d c1 sh -c "while :; do mv /race/d /race/real; ln -s $WORK /race/d; ln -sfn / /race/d; rm -f /race/d; mv /race/real /race/d; done"
+python3 - "$WORK" <<'EOF'
+import io, sys, tarfile
+with tarfile.open(f"{sys.argv[1]}/race.tar", "w") as t:
+    for i in range(300):
+        data = b"raced\n"
+        info = tarfile.TarInfo(f"d/f{i}")
+        info.size = len(data)
+        t.addfile(info, io.BytesIO(data))
+EOF
+for _ in $(seq 15); do
+  api PUT "/containers/c1/archive?path=/race" --data-binary @"$WORK/race.tar" >/dev/null
+  docker cp c1:/race - 2>/dev/null | tar -xO 2>/dev/null | grep -c HOSTSECRET || true
+done >"$WORK/race.out"
+check_eq "$(sort -u "$WORK/race.out" | tr -d '\n')" 0 "a tar read during the swaps never holds a host file"
+check_eq "$(find "$WORK" -maxdepth 1 -name 'f*' | head -3)" "" "no extraction during the swaps wrote next to the host's secret"
+canary_untouched "races"
+check_eq "$(cat "$WORK/secret")" HOSTSECRET "the host's file is intact"
 
 finish_checks "docker CLI against berthd (cp and the archive API)"
