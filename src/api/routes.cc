@@ -13,6 +13,7 @@ void add_routes(Router& router, engine::Engine& engine, const std::string& engin
   add_network_routes(router, engine);
   add_archive_routes(router, engine);
   add_volume_routes(router, engine);
+  add_stats_routes(router, engine);
 }
 
 }  // namespace berth::api

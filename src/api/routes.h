@@ -21,6 +21,7 @@ void add_exec_routes(Router& router, engine::Engine& s);
 void add_network_routes(Router& router, engine::Engine& s);
 void add_archive_routes(Router& router, engine::Engine& s);
 void add_volume_routes(Router& router, engine::Engine& s);
+void add_stats_routes(Router& router, engine::Engine& s);
 
 // Docker's volume object, and /system/df's volumes with their UsageData.
 nlohmann::json volume_json(const volume::Volume& v);

@@ -18,6 +18,7 @@ struct Engine::Parts {
   ImageService images;
   NetworkService networks;
   std::shared_ptr<ExecManager> execs;
+  StatsService stats;
 
   explicit Parts(const DaemonConfig& cfg)
       : db(path_join(cfg.data_root, "berth.db"), ""),
@@ -29,7 +30,8 @@ struct Engine::Parts {
         containers(cfg.engine_options(), db, image_store, network_manager, volumes, events),
         images(image_store, content, events),
         networks(network_manager, events),
-        execs(std::make_shared<ExecManager>(containers, events)) {}
+        execs(std::make_shared<ExecManager>(containers, events)),
+        stats(containers, StatsHost::detect()) {}
 };
 
 Engine::Engine(const DaemonConfig& cfg) : cfg_(cfg) {
@@ -66,6 +68,9 @@ VolumeService& Engine::volumes() {
 }
 ExecManager& Engine::execs() {
   return *parts_->execs;
+}
+StatsService& Engine::stats() {
+  return parts_->stats;
 }
 EventBus& Engine::events() {
   return parts_->events;

@@ -9,6 +9,7 @@
 #include "engine/container_archive.h"
 #include "engine/container_mounts.h"
 #include "engine/container_spec.h"
+#include "engine/container_stats.h"
 #include "engine/daemon_config.h"
 #include "engine/events.h"
 #include "engine/exec.h"
@@ -37,6 +38,7 @@ class Engine {
   NetworkService& networks();
   VolumeService& volumes();
   ExecManager& execs();
+  StatsService& stats();
   EventBus& events();
   const DaemonConfig& config() const { return cfg_; }
 

@@ -137,6 +137,12 @@ ResolvedUser resolve_user(const std::string& rootfs, const std::string& user,
   return out;
 }
 
+std::string cgroups_path(const Container& c, const std::string& default_parent) {
+  std::string parent = c.spec.cgroup_parent.empty() ? default_parent : c.spec.cgroup_parent;
+  if (parent.front() != '/') parent = "/" + parent;
+  return parent + "/" + c.id;
+}
+
 json build_spec(const Container& c, const SpecPaths& paths) {
   json spec = oci::default_spec(false);
   const json& cfg = c.config;
@@ -249,9 +255,7 @@ json build_spec(const Container& c, const SpecPaths& paths) {
   spec["mounts"] = mounts;
 
   auto& linux = spec["linux"];
-  std::string parent = cs.cgroup_parent.empty() ? paths.cgroup_parent : cs.cgroup_parent;
-  if (parent.front() != '/') parent = "/" + parent;
-  linux["cgroupsPath"] = parent + "/" + c.id;
+  linux["cgroupsPath"] = cgroups_path(c, paths.cgroup_parent);
   auto devices = container_devices(cs);
   json resources = resources_json(cs.resources, kernel_features());
   resources["devices"] = devices.rules;

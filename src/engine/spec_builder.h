@@ -30,6 +30,9 @@ struct SpecPaths {
 
 nlohmann::json build_spec(const Container& c, const SpecPaths& paths);
 
+// linux.cgroupsPath: the container's --cgroup-parent, else `default_parent`, then its id.
+std::string cgroups_path(const Container& c, const std::string& default_parent);
+
 // Every capability the kernel knows and berthd may hand out (its bounding set: a daemon in a
 // restricted environment cannot grant more): what --privileged, CapAdd ALL and a privileged
 // exec get.
