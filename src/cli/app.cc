@@ -397,6 +397,7 @@ int run(int argc, char** argv) {
   register_container_list(reg);
   register_container_logs(reg);
   register_container_cp(reg);
+  register_container_stats(reg);
   register_network_commands(reg);
   register_volume_commands(reg);
 

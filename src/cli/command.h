@@ -128,6 +128,7 @@ void register_container_commands(Registry& r);
 void register_container_list(Registry& r);
 void register_container_logs(Registry& r);
 void register_container_cp(Registry& r);
+void register_container_stats(Registry& r);
 void register_network_commands(Registry& r);
 void register_volume_commands(Registry& r);
 
