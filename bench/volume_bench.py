@@ -3,7 +3,8 @@
 
   mounts      run --rm with one named volume and one bind mount against the same run
               without them: what the mounts add, berth CLI and docker CLI -> berthd, docker
-              CLI -> dockerd (medians of alternating blocks, so that drift hits both sides)
+              CLI -> dockerd (the two alternate run by run; "added" is the median of the
+              differences of each pair)
   copy-up     first use of a fresh named volume over an image directory of 5,000 small
               files (run --rm -v NEW:/data), against the same run with no volume
 
@@ -22,7 +23,6 @@ import time
 from daemons import BUILD, DOCKER, Daemons, run
 
 BERTH = os.path.join(BUILD, "src/cmd/berth")
-BLOCK = 5
 
 
 def timed(argv, env):
@@ -32,34 +32,35 @@ def timed(argv, env):
 
 
 def mounts(client, env, n, bind_dir):
-    """Medians of run --rm without and with a named volume and a bind mount, in blocks."""
+    """Medians of run --rm without and with a named volume and a bind mount, and of what the
+    mounts add: the two alternate run by run, so that drift on a busy machine hits both."""
     plain = [client, "run", "--rm", "--network", "none", "busybox", "true"]
     mounted = [client, "run", "--rm", "--network", "none", "-v", "benchvol:/v", "-v",
                f"{bind_dir}:/b", "busybox", "true"]
     run(mounted, env)  # the volume exists from here on: what is measured is its use
-    without, with_ = [], []
-    while len(without) < n:
-        without += [timed(plain, env) for _ in range(BLOCK)]
-        with_ += [timed(mounted, env) for _ in range(BLOCK)]
-    return statistics.median(without), statistics.median(with_)
+    pairs = [(timed(plain, env), timed(mounted, env)) for _ in range(n)]
+    return (statistics.median(p for p, _ in pairs), statistics.median(m for _, m in pairs),
+            statistics.median(m - p for p, m in pairs))
 
 
 def copy_up(client, env, n, tag, files):
-    """Medians of run --rm over the image's /data without a volume and with a fresh one."""
+    """Medians of run --rm over the image's /data without a volume, with a fresh one, and of
+    what the copy adds, run by run."""
     plain = [client, "run", "--rm", "--network", "none", "seeded", "true"]
-    without, with_ = [], []
+    pairs = []
     for i in range(n):
-        without.append(timed(plain, env))
         name = f"fresh{tag}{i}"
-        with_.append(timed([client, "run", "--rm", "--network", "none", "-v", f"{name}:/data",
-                            "seeded", "true"], env))
+        pairs.append((timed(plain, env),
+                      timed([client, "run", "--rm", "--network", "none", "-v", f"{name}:/data",
+                             "seeded", "true"], env)))
         # Check that the copy happened, then drop the volume outside the timing.
         found = run([client, "run", "--rm", "--network", "none", "-v", f"{name}:/d", "busybox",
                      "sh", "-c", "ls /d | wc -l"], env).strip()
         if found != str(files):
             raise RuntimeError(f"copy-up into {name} left {found} files")
         run([client, "volume", "rm", name], env)
-    return statistics.median(without), statistics.median(with_)
+    return (statistics.median(p for p, _ in pairs), statistics.median(m for _, m in pairs),
+            statistics.median(m - p for p, m in pairs))
 
 
 def seeded_image(work, files):
@@ -119,23 +120,23 @@ def main():
         print(f"{args.iterations} runs each; medians in ms\n")
         print("run --rm busybox true, and with -v benchvol:/v -v DIR:/b")
         print(f"{'client -> daemon':24} {'plain':>9} {'mounts':>9} {'added':>9}")
-        for name, (p, m) in rows.items():
-            print(f"{name:24} {p:9.1f} {m:9.1f} {m - p:9.1f}")
+        for name, (p, m, added) in rows.items():
+            print(f"{name:24} {p:9.1f} {m:9.1f} {added:9.1f}")
         print(f"\nrun --rm over /data of {args.files} files, and with a fresh volume there "
               f"(copy-up), {half} runs")
         print(f"{'client -> daemon':24} {'plain':>9} {'copy-up':>9} {'added':>9}")
-        for name, (p, m) in copies.items():
-            print(f"{name:24} {p:9.1f} {m:9.1f} {m - p:9.1f}")
+        for name, (p, m, added) in copies.items():
+            print(f"{name:24} {p:9.1f} {m:9.1f} {added:9.1f}")
         if peers:
-            dp, dm = rows["docker CLI -> dockerd"]
-            cp, cm = copies["docker CLI -> dockerd"]
+            _, dm, _ = rows["docker CLI -> dockerd"]
+            _, cm, cadded = copies["docker CLI -> dockerd"]
             print()
             for name in ("berth CLI -> berthd", "docker CLI -> berthd"):
-                bp, bm = rows[name]
-                xp, xm = copies[name]
+                _, bm, _ = rows[name]
+                _, xm, xadded = copies[name]
                 print(f"{name}: run --rm with mounts {dm / bm:.1f}x faster than docker CLI -> "
                       f"dockerd; first use with copy-up {cm / xm:.1f}x (copy-up alone "
-                      f"{(cm - cp) / max(xm - xp, 0.01):.1f}x)")
+                      f"{cadded / max(xadded, 0.01):.1f}x)")
     finally:
         daemons.stop()
         shutil.rmtree(work, ignore_errors=True)

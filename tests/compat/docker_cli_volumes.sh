@@ -132,6 +132,9 @@ check_match "$anon1" "$HEX64" "-v /ctr makes an anonymous volume"
 check_eq "$(mounts_of "$id")" "$(printf 'volume %s /anon1 true\nvolume auto1 /data true\n' "$anon1" | sort | tr '\n' ';')" "Mounts in inspect"
 check_eq "$(docker inspect -f '{{range .Mounts}}{{if eq .Name "auto1"}}{{.Driver}} {{.Source}} {{.Mode}} {{.Propagation}}{{end}}{{end}}' "$id")" "local $VOLROOT/auto1/_data z " "a named volume's mount fields"
 check_eq "$(docker inspect -f '{{json .Config.Volumes}}' "$id")" '{"/anon1":{}}' "Config.Volumes holds -v /ctr"
+check_eq "$(docker ps -q --no-trunc --filter volume=auto1)" "$id" "ps --filter volume=NAME"
+check_eq "$(docker ps -q --no-trunc --filter volume=/anon1)" "$id" "ps --filter volume=DESTINATION"
+check_eq "$(docker ps -q --filter volume=vol1)" "" "ps --filter volume= of a volume no container uses"
 run_capture docker volume rm auto1
 check_eq "$RC/$OUT" "1/Error response from daemon: remove auto1: volume is in use - [$id]" "volume rm of a volume in use"
 run_capture docker volume rm -f auto1
