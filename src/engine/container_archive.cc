@@ -728,12 +728,21 @@ bool PathStat::is_dir() const {
   return mode & kGoModeDir;
 }
 
-nlohmann::json PathStat::to_json() const {
-  return {{"name", name},
-          {"size", size},
-          {"mode", mode},
-          {"mtime", format_rfc3339(mtime_ns)},
-          {"linkTarget", link_target}};
+nlohmann::ordered_json PathStat::to_json() const {
+  // Go drops a fraction's trailing zeros, and the fraction when it is zero.
+  std::string mtime = format_rfc3339(mtime_ns);
+  if (auto dot = mtime.find('.'); dot != std::string::npos) {
+    size_t end = mtime.find_first_not_of("0123456789", dot + 1);
+    size_t last = mtime.find_last_not_of('0', end - 1);
+    mtime.erase(last == dot ? dot : last + 1, end - (last == dot ? dot : last + 1));
+  }
+  nlohmann::ordered_json j;
+  j["name"] = name;
+  j["size"] = size;
+  j["mode"] = mode;
+  j["mtime"] = mtime;
+  j["linkTarget"] = link_target;
+  return j;
 }
 
 PathStat stat_container_path(ContainerManager& m, const std::string& ref, const std::string& path) {

@@ -25,7 +25,8 @@ struct PathStat {
   std::string link_target;  // a symlink's target resolved in the container, as an absolute path
 
   bool is_dir() const;
-  nlohmann::json to_json() const;
+  // Docker's JSON, byte for byte: its fields in Go's order, the time as Go's RFC3339Nano.
+  nlohmann::ordered_json to_json() const;
 };
 
 // Go's os.FileMode of a struct stat's st_mode.
