@@ -80,7 +80,7 @@ json stats_json(const engine::StatsFrame& f) {
               {"io_merged_recursive", blkio_list(b.merged)},
               {"io_time_recursive", blkio_list(b.time)},
               {"sectors_recursive", blkio_list(b.sectors)}}},
-            {"num_procs", 0},
+            {"num_procs", 0u},
             {"storage_stats", json::object()}};
   if (!s.networks.empty()) {
     json nets = json::object();

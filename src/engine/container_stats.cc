@@ -73,13 +73,17 @@ void each_line(std::string_view text, Fn fn) {
   }
 }
 
+bool blank(char c) {
+  return c == ' ' || c == '\t' || c == '\n';
+}
+
 std::vector<std::string_view> fields(std::string_view line) {
   std::vector<std::string_view> out;
   size_t i = 0;
   while (i < line.size()) {
-    while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) i++;
+    while (i < line.size() && blank(line[i])) i++;
     size_t start = i;
-    while (i < line.size() && line[i] != ' ' && line[i] != '\t') i++;
+    while (i < line.size() && !blank(line[i])) i++;
     if (i > start) out.push_back(line.substr(start, i - start));
   }
   return out;
@@ -256,8 +260,8 @@ void read_cgroup_v1(const StatsHost& host, const std::string& path, StatsSample&
   };
   if (auto d = dir("cpuacct"); !d.empty()) {
     s.cpu.total_usage = read_number(d + "/cpuacct.usage");
-    for (auto v : fields(slurp(d + "/cpuacct.usage_percpu")))
-      s.cpu.percpu_usage.push_back(to_u64(v));
+    std::string percpu = slurp(d + "/cpuacct.usage_percpu");
+    for (auto v : fields(percpu)) s.cpu.percpu_usage.push_back(to_u64(v));
     auto stat = flat_keyed(slurp(d + "/cpuacct.stat"));
     s.cpu.usage_in_usermode = value_of(stat, "user") * kNanosPerSecond / kClockTicks;
     s.cpu.usage_in_kernelmode = value_of(stat, "system") * kNanosPerSecond / kClockTicks;
