@@ -125,12 +125,12 @@ void check_sysctl(const std::string& name, const engine::ContainerSpec& s, const
   throw InvalidArgument("sysctl '" + name + "' is not allowed: it is not namespaced");
 }
 
-void check_resources(const engine::Resources& r) {
+void check_resources(const engine::Resources& r, bool update = false) {
   if (r.memory != 0 && r.memory < kMinMemory)
     throw InvalidArgument("Minimum memory limit allowed is 6MB");
   if (r.memory > 0 && r.memory_swap > 0 && r.memory_swap < r.memory)
     throw InvalidArgument("Minimum memoryswap limit should be larger than memory limit, see usage");
-  if (r.memory == 0 && r.memory_swap > 0)
+  if (r.memory == 0 && r.memory_swap > 0 && !update)
     throw InvalidArgument(
         "You should always set the Memory limit when using Memoryswap limit, see usage");
   if (r.memory_swappiness && *r.memory_swappiness != -1 &&
@@ -164,7 +164,7 @@ void check_resources(const engine::Resources& r) {
       throw InvalidArgument("Range of blkio weight is from 10 to 1000");
 }
 
-engine::Resources decode_resources(const json& hc) {
+engine::Resources decode_resources(const json& hc, bool update = false) {
   engine::Resources r;
   r.memory = num(hc, "Memory");
   r.memory_swap = num(hc, "MemorySwap");
@@ -197,11 +197,46 @@ engine::Resources decode_resources(const json& hc) {
   throttle("BlkioDeviceWriteIOps", r.write_iops);
   if (auto it = hc.find("PidsLimit"); it != hc.end() && it->is_number() && it->get<int64_t>() > 0)
     r.pids_limit = it->get<int64_t>();
-  check_resources(r);
+  check_resources(r, update);
   return r;
 }
 
 }  // namespace
+
+engine::ResourceUpdate decode_resource_update(const json& body) {
+  // What docker update can change; any other field set is refused, never dropped.
+  static const std::set<std::string> kUpdatable = {
+      "Memory",     "MemorySwap",  "MemoryReservation", "CpuShares",          "CpuPeriod",
+      "CpuQuota",   "NanoCpus",    "CpuRealtimePeriod", "CpuRealtimeRuntime", "CpusetCpus",
+      "CpusetMems", "BlkioWeight", "PidsLimit",         "RestartPolicy"};
+  for (auto& [key, value] : body.items())
+    if (!kUpdatable.count(key) && is_set(value))
+      throw InvalidArgument("cannot update " + key +
+                            ": docker update changes the memory, CPU, cpuset, block I/O weight "
+                            "and pids limits and the restart policy only");
+  engine::Resources r = decode_resources(body, true);
+  engine::ResourceUpdate u;
+  auto given = [&](const char* key) {
+    auto it = body.find(key);
+    return it != body.end() && is_set(*it);
+  };
+  if (given("Memory")) u.memory = r.memory;
+  if (given("MemorySwap")) u.memory_swap = r.memory_swap;
+  if (given("MemoryReservation")) u.memory_reservation = r.memory_reservation;
+  if (given("CpuShares")) u.cpu_shares = r.cpu_shares;
+  if (given("CpuPeriod")) u.cpu_period = r.cpu_period;
+  if (given("CpuQuota")) u.cpu_quota = r.cpu_quota;
+  if (given("NanoCpus")) u.nano_cpus = r.nano_cpus;
+  if (given("CpuRealtimePeriod")) u.cpu_realtime_period = r.cpu_realtime_period;
+  if (given("CpuRealtimeRuntime")) u.cpu_realtime_runtime = r.cpu_realtime_runtime;
+  if (given("CpusetCpus")) u.cpuset_cpus = r.cpuset_cpus;
+  if (given("CpusetMems")) u.cpuset_mems = r.cpuset_mems;
+  if (given("BlkioWeight")) u.blkio_weight = r.blkio_weight;
+  // PidsLimit is a pointer in Docker's API: 0 and -1 given mean "no limit".
+  if (auto it = body.find("PidsLimit"); it != body.end() && it->is_number())
+    u.pids_limit = it->get<int64_t>();
+  return u;
+}
 
 engine::ContainerSpec decode_container_spec(const json& hc) {
   engine::ContainerSpec s;

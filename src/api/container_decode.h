@@ -16,6 +16,10 @@ namespace berth::api {
 engine::CreateRequest decode_create_request(const std::string& name, const std::string& body,
                                             std::vector<std::string>& warnings);
 
+// POST /containers/{id}/update's body (already checked by check_fields): the resources given,
+// with create's validation; fields update cannot change are refused.
+engine::ResourceUpdate decode_resource_update(const nlohmann::json& body);
+
 // HostConfig (already checked by check_fields) -> the typed spec.
 engine::ContainerSpec decode_container_spec(const nlohmann::json& host_config);
 

@@ -343,10 +343,9 @@ void add_container_routes(Router& router, engine::Engine& s) {
     std::vector<std::string> warnings;
     check_fields("HostConfig", body, warnings);
     std::string id = m.get(req.params.at("name")).id;  // a missing container is a 404
-    for (auto& [key, value] : body.items())
-      if (key != "RestartPolicy" && is_set(value))
-        throw InvalidArgument("cannot update " + key +
-                              ": this berthd updates only the restart policy of a container");
+    auto update = decode_resource_update(body);
+    if (!update.empty())
+      for (auto& w : m.update_resources(id, update)) warnings.push_back(w);
     if (body.contains("RestartPolicy") && !body["RestartPolicy"].is_null())
       m.update_restart_policy(id, body["RestartPolicy"]);
     return json_response(json{{"Warnings", warnings}}.dump());

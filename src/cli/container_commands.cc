@@ -179,8 +179,9 @@ void register_simple(Registry& r) {
 void register_update(Registry& r) {
   Context& ctx = r.context();
   struct Options {
-    std::string restart, memory, cpus;
-    int64_t cpu_shares = 0, pids_limit = 0;
+    std::string restart, memory, cpus, memory_swap, memory_reservation, cpuset_cpus, cpuset_mems;
+    int64_t cpu_shares = 0, pids_limit = 0, cpu_period = 0, cpu_quota = 0, rt_period = 0,
+            rt_runtime = 0, blkio_weight = 0;
     CLI::Option *shares_opt = nullptr, *pids_opt = nullptr;
   };
   r.add({.paths = {"container update", "update"},
@@ -199,6 +200,32 @@ void register_update(Registry& r) {
                             ->type_name("int");
           app.add_option("--restart", o->restart, "Restart policy to apply when a container exits")
               ->type_name("string");
+          app.add_option("--memory-swap", o->memory_swap,
+                         "Swap limit equal to memory plus swap: -1 to enable unlimited swap")
+              ->type_name("bytes");
+          app.add_option("--memory-reservation", o->memory_reservation, "Memory soft limit")
+              ->type_name("bytes");
+          app.add_option("--cpu-period", o->cpu_period,
+                         "Limit CPU CFS (Completely Fair Scheduler) period")
+              ->type_name("int");
+          app.add_option("--cpu-quota", o->cpu_quota,
+                         "Limit CPU CFS (Completely Fair Scheduler) quota")
+              ->type_name("int");
+          app.add_option("--cpu-rt-period", o->rt_period,
+                         "Limit the CPU real-time period in microseconds")
+              ->type_name("int");
+          app.add_option("--cpu-rt-runtime", o->rt_runtime,
+                         "Limit the CPU real-time runtime in microseconds")
+              ->type_name("int");
+          app.add_option("--cpuset-cpus", o->cpuset_cpus,
+                         "CPUs in which to allow execution (0-3, 0,1)")
+              ->type_name("string");
+          app.add_option("--cpuset-mems", o->cpuset_mems,
+                         "MEMs in which to allow execution (0-3, 0,1)")
+              ->type_name("string");
+          app.add_option("--blkio-weight", o->blkio_weight,
+                         "Block IO (relative weight), between 10 and 1000, or 0 to disable")
+              ->type_name("uint16");
           return [&ctx, o, &args] {
             json body = json::object();
             if (!o->restart.empty()) body["RestartPolicy"] = parse_restart_policy(o->restart);
@@ -206,6 +233,17 @@ void register_update(Registry& r) {
             if (!o->cpus.empty()) body["NanoCpus"] = nano_cpus(o->cpus);
             if (o->shares_opt->count()) body["CpuShares"] = o->cpu_shares;
             if (o->pids_opt->count()) body["PidsLimit"] = o->pids_limit;
+            if (!o->memory_swap.empty())
+              body["MemorySwap"] = o->memory_swap == "-1" ? -1 : ram_in_bytes(o->memory_swap);
+            if (!o->memory_reservation.empty())
+              body["MemoryReservation"] = ram_in_bytes(o->memory_reservation);
+            if (o->cpu_period) body["CpuPeriod"] = o->cpu_period;
+            if (o->cpu_quota) body["CpuQuota"] = o->cpu_quota;
+            if (o->rt_period) body["CpuRealtimePeriod"] = o->rt_period;
+            if (o->rt_runtime) body["CpuRealtimeRuntime"] = o->rt_runtime;
+            if (!o->cpuset_cpus.empty()) body["CpusetCpus"] = o->cpuset_cpus;
+            if (!o->cpuset_mems.empty()) body["CpusetMems"] = o->cpuset_mems;
+            if (o->blkio_weight) body["BlkioWeight"] = o->blkio_weight;
             if (body.empty())
               throw Error("you must provide one or more flags when using this command");
             std::vector<std::string> warnings;

@@ -113,6 +113,23 @@ struct VolumesFrom {
   std::string mode;  // "", "ro" or "rw"
 };
 
+// `docker update`: the resources given, each replacing the container's own; what is not given
+// stays as it is (Docker's semantics: a zero is "not given").
+struct ResourceUpdate {
+  std::optional<int64_t> memory, memory_swap, memory_reservation;
+  std::optional<int64_t> cpu_shares, cpu_period, cpu_quota, nano_cpus;
+  std::optional<int64_t> cpu_realtime_period, cpu_realtime_runtime;
+  std::optional<std::string> cpuset_cpus, cpuset_mems;
+  std::optional<uint16_t> blkio_weight;
+  std::optional<int64_t> pids_limit;  // <= 0: unlimited
+
+  bool empty() const {
+    return !memory && !memory_swap && !memory_reservation && !cpu_shares && !cpu_period &&
+           !cpu_quota && !nano_cpus && !cpu_realtime_period && !cpu_realtime_runtime &&
+           !cpuset_cpus && !cpuset_mems && !blkio_weight && !pids_limit;
+  }
+};
+
 struct ContainerSpec {
   bool privileged = false;
   NamespaceMode pid, ipc, uts, cgroupns;

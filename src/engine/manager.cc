@@ -897,6 +897,84 @@ void ContainerManager::update_restart_policy(const std::string& ref, const json&
   event(c, "update");
 }
 
+std::vector<std::string> ContainerManager::update_resources(const std::string& ref,
+                                                            const ResourceUpdate& u) {
+  Container c = store_.get(ref);
+  auto l = live(c.id);
+  std::lock_guard op(l->op);
+  c = store_.get(c.id);
+  Resources r = c.spec.resources;
+  json& hc = c.host_config;
+  auto cannot = [&](const std::string& why) -> void {
+    throw InvalidArgument("Cannot update container " + c.id + ": " + why);
+  };
+  // NanoCpus stands for a period and a quota: one kind of CPU limit at a time, as dockerd.
+  if (u.nano_cpus && *u.nano_cpus > 0 && r.cpu_period > 0)
+    cannot("Conflicting options: Nano CPUs cannot be updated as CPU Period has already been set");
+  if (u.nano_cpus && *u.nano_cpus > 0 && r.cpu_quota > 0)
+    cannot("Conflicting options: Nano CPUs cannot be updated as CPU Quota has already been set");
+  if (u.cpu_period && *u.cpu_period > 0 && r.nano_cpus > 0)
+    cannot("Conflicting options: CPU Period cannot be updated as NanoCPUs has already been set");
+  if (u.cpu_quota && *u.cpu_quota > 0 && r.nano_cpus > 0)
+    cannot("Conflicting options: CPU Quota cannot be updated as NanoCPUs has already been set");
+  // The swap that create defaulted to twice the memory is the container's from now on.
+  if (r.memory > 0 && r.memory_swap == 0) r.memory_swap = 2 * r.memory;
+  if (u.memory) {
+    if (r.memory_swap > 0 && *u.memory > r.memory_swap && !u.memory_swap)
+      cannot(
+          "Memory limit should be smaller than already set memoryswap limit, update the "
+          "memoryswap at the same time");
+    r.memory = *u.memory;
+  }
+  if (u.memory_swap) r.memory_swap = *u.memory_swap;
+  if (r.memory > 0 && r.memory_swap > 0 && r.memory_swap < r.memory)
+    cannot("Minimum memoryswap limit should be larger than memory limit, see usage");
+  if (u.memory_reservation) r.memory_reservation = *u.memory_reservation;
+  if (r.memory > 0 && r.memory_reservation > r.memory)
+    cannot("Minimum memory limit can not be less than memory reservation limit, see usage");
+  if (u.cpu_shares) r.cpu_shares = *u.cpu_shares;
+  if (u.cpu_period) r.cpu_period = *u.cpu_period;
+  if (u.cpu_quota) r.cpu_quota = *u.cpu_quota;
+  if (u.nano_cpus) r.nano_cpus = *u.nano_cpus;
+  if (u.cpu_realtime_period) r.cpu_realtime_period = *u.cpu_realtime_period;
+  if (u.cpu_realtime_runtime) r.cpu_realtime_runtime = *u.cpu_realtime_runtime;
+  if (u.cpuset_cpus) r.cpuset_cpus = *u.cpuset_cpus;
+  if (u.cpuset_mems) r.cpuset_mems = *u.cpuset_mems;
+  if (u.blkio_weight) r.blkio_weight = *u.blkio_weight;
+  if (u.pids_limit) r.pids_limit = *u.pids_limit;
+
+  auto warnings = resource_warnings(r, kernel_features());
+  if (c.running()) {
+    json resources = resources_json(r, kernel_features());
+    // A limit taken away is "unlimited" to the cgroup, not "left as it was".
+    if (u.pids_limit && *u.pids_limit <= 0 && kernel_features().pids)
+      resources["pids"] = {{"limit", -1}};
+    try {
+      runtime_of(c)->update(c.id, resources);
+    } catch (const std::exception& e) {
+      rethrow_with_context(e, "Cannot update container " + c.id);
+    }
+  }
+  c.spec.resources = r;
+  // Inspect shows what the container has now, in Docker's field names.
+  hc["Memory"] = r.memory;
+  hc["MemorySwap"] = r.memory_swap;
+  hc["MemoryReservation"] = r.memory_reservation;
+  hc["CpuShares"] = r.cpu_shares;
+  hc["CpuPeriod"] = r.cpu_period;
+  hc["CpuQuota"] = r.cpu_quota;
+  hc["NanoCpus"] = r.nano_cpus;
+  hc["CpuRealtimePeriod"] = r.cpu_realtime_period;
+  hc["CpuRealtimeRuntime"] = r.cpu_realtime_runtime;
+  hc["CpusetCpus"] = r.cpuset_cpus;
+  hc["CpusetMems"] = r.cpuset_mems;
+  hc["BlkioWeight"] = r.blkio_weight;
+  hc["PidsLimit"] = r.pids_limit && *r.pids_limit > 0 ? json(*r.pids_limit) : json(nullptr);
+  store_.update(c);
+  event(c, "update");
+  return warnings;
+}
+
 json ContainerManager::top(const std::string& ref, const std::string& ps_args) {
   Container c = store_.get(ref);
   if (!c.running()) throw Conflict("Container " + c.id + " is not running");

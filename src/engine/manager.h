@@ -120,6 +120,10 @@ class ContainerManager {
   // when the container is not running.
   void export_rootfs(const std::string& ref, const std::function<void(std::string_view)>& out);
   void update_restart_policy(const std::string& ref, const nlohmann::json& policy);
+  // docker update's resources: checked against what the container has, recorded (inspect's
+  // HostConfig and the next start), and applied to its cgroups now when it runs. Returns
+  // dockerd's warnings for limits this kernel cannot apply.
+  std::vector<std::string> update_resources(const std::string& ref, const ResourceUpdate& u);
   // Runs `fn` with an O_PATH directory fd of the container's root as its processes see it,
   // volumes and bind mounts included: a running container's through /proc, a stopped one's
   // mounted (in a mount namespace of its own) for the time `fn` takes. Resolve paths below it

@@ -32,6 +32,9 @@ class Library final : public OciRuntime {
   void pause(const std::string& id) override { rt_.pause(id); }
   void resume(const std::string& id) override { rt_.resume(id); }
   std::vector<pid_t> pids(const std::string& id) override { return rt_.pids(id); }
+  void update(const std::string& id, const nlohmann::json& resources) override {
+    rt_.update(id, oci::parse_resources(resources));
+  }
 
  private:
   Runtime rt_;
@@ -147,6 +150,18 @@ class Binary final : public OciRuntime {
   }
   void pause(const std::string& id) override { run({"pause", id}, false); }
   void resume(const std::string& id) override { run({"resume", id}, false); }
+  void update(const std::string& id, const nlohmann::json& resources) override {
+    std::string file =
+        path_join(c_.work_dir, "runtime-update-" + std::to_string(::gettid()) + ".json");
+    write_file_atomic(file, resources.dump(), 0600, Durability::kCrashSafe);
+    try {
+      run({"update", "--resources", file, id}, false);
+    } catch (...) {
+      ::unlink(file.c_str());
+      throw;
+    }
+    ::unlink(file.c_str());
+  }
   std::vector<pid_t> pids(const std::string& id) override {
     std::string out = run({"ps", "--format", "json", id}, false);
     auto j = nlohmann::json::parse(out, nullptr, false);

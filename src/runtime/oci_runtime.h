@@ -43,6 +43,9 @@ class OciRuntime {
   virtual void pause(const std::string& id) = 0;
   virtual void resume(const std::string& id) = 0;
   virtual std::vector<pid_t> pids(const std::string& id) = 0;
+  // As `runc update --resources`: linux.resources of the OCI spec, applied to the running
+  // container's cgroups.
+  virtual void update(const std::string& id, const nlohmann::json& resources) = 0;
 };
 
 std::unique_ptr<OciRuntime> open_runtime(const RuntimeConfig& config);

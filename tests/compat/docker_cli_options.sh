@@ -3,8 +3,8 @@
 # command: every option is applied, refused with Docker's error, or answered with a warning;
 # none is dropped without a word. Namespaces (--pid, --ipc, --uts, --userns), devices
 # (--device, --device-cgroup-rule, --privileged), --group-add, --sysctl, --shm-size, --ulimit,
-# --oom-score-adj, --cgroup-parent, resource limits (-m, --cpus, --pids-limit), a warning for
-# -v (volumes come later), /info's claims, loopback under --network none, HOME, the exit
+# --oom-score-adj, --cgroup-parent, resource limits (-m, --cpus, --pids-limit) and their
+# update, mounts without a warning, /info's claims, loopback under --network none, HOME, the exit
 # statuses of commands that cannot run, ps filters, system df and prune, a missing network
 # at run, update of a missing container, and names on a user-defined network joined later.
 source "$(dirname "$0")/lib.sh"
@@ -101,13 +101,40 @@ check_not_contains "$OUT" "survived" "a 60 MB allocation under -m 20m does not s
 run_capture docker run --rm -m 1m busybox true
 check_contains "$OUT" "Minimum memory limit allowed is 6MB" "-m below 6MB is refused"
 check_contains "$(curl -s --unix-socket "$BERTHD_SOCK" -H 'Content-Type: application/json' -d '{"Image":"busybox","HostConfig":{"KernelMemory":10485760}}' http://b/containers/create)" "kernel memory limits are not supported" "KernelMemory is refused"
-step "what is not applied yet says so: -v warns"
-run_capture docker run --rm -v /tmp:/x busybox true
-check_eq "$RC" 0 "run -v exit status"
-check_contains "$OUT" "WARNING: Binds were not mounted" "run -v prints the create's warning"
-run_capture docker create --mount type=tmpfs,target=/t busybox true
-check_contains "$OUT" "WARNING: Mounts were not mounted" "create --mount prints the warning"
-check_eq "$(docker info --format '{{json .Plugins.Volume}}')" "[]" "/info offers no volume driver"
+step "mounts are applied, without a warning (docker_cli_volumes.sh has the rest)"
+mkdir -p "$WORK/bind" && echo seen >"$WORK/bind/f"
+run_capture docker run --rm -v "$WORK/bind:/x:ro" busybox cat /x/f
+check_eq "$RC/$OUT" "0/seen" "run -v mounts the host directory, and says nothing else"
+run_capture docker run --rm --mount type=tmpfs,target=/t busybox sh -c 'grep " /t " /proc/mounts | cut -d" " -f3'
+check_eq "$RC/$OUT" "0/tmpfs" "run --mount type=tmpfs mounts a tmpfs"
+check_eq "$(docker info --format '{{json .Plugins.Volume}}')" '["local"]' "/info offers the local volume driver"
+
+step "update: limits of a running container change in its cgroups, inspect shows them"
+docker run -d --name upd -m 64m busybox sleep 600 >/dev/null
+upd=$(docker inspect -f '{{.Id}}' upd)
+memcg=$(find "$CG/memory" -maxdepth 3 -type d -name "$upd" | head -1)
+pidcg=$(find "$CG/pids" -maxdepth 3 -type d -name "$upd" | head -1)
+run_capture docker update -m 128m --memory-swap 256m --pids-limit 10 upd
+check_eq "$RC/$OUT" "0/upd" "update -m --memory-swap --pids-limit"
+check_eq "$(cat "$memcg/memory.limit_in_bytes" "$memcg/memory.memsw.limit_in_bytes" | tr '\n' ' ')" "134217728 268435456 " "update writes memory and swap into the cgroup"
+check_eq "$(cat "$pidcg/pids.max")" "10" "update writes pids.max"
+check_eq "$(docker inspect -f '{{.HostConfig.Memory}} {{.HostConfig.MemorySwap}} {{.HostConfig.PidsLimit}}' upd)" "134217728 268435456 10" "inspect shows the updated limits"
+docker update --pids-limit -1 upd >/dev/null
+check_eq "$(cat "$pidcg/pids.max")" "max" "update --pids-limit -1 lifts the limit"
+run_capture docker update -m 512m upd
+check_contains "$OUT" "Memory limit should be smaller than already set memoryswap limit" "update -m above the swap limit alone is refused"
+docker update --cpus 0.5 upd >/dev/null
+run_capture docker update --cpu-period 50000 upd
+check_contains "$OUT" "CPU Period cannot be updated as NanoCPUs has already been set" "update --cpu-period after --cpus is refused"
+run_capture docker update -m 1k upd
+check_contains "$OUT" "Minimum memory limit allowed is 6MB" "update -m 1k is refused"
+docker stop -t 0 upd >/dev/null
+docker update -m 32m --memory-swap 64m upd >/dev/null
+docker start upd >/dev/null
+memcg=$(find "$CG/memory" -maxdepth 3 -type d -name "$upd" | head -1)
+check_eq "$(cat "$memcg/memory.limit_in_bytes")" "33554432" "a stopped container's update applies at its next start"
+check_match "$(docker events --since 0 --until "$(($(date +%s) + 1))" --filter container=upd --filter event=update --format '{{.Action}}' | sort -u)" "^update$" "update publishes update events"
+docker rm -f upd >/dev/null
 check_eq "$(docker info --format '{{.MemoryLimit}} {{.PidsLimit}}')" "true true" "/info claims the limits this kernel has"
 
 step "--network none keeps loopback; HOME from passwd"
