@@ -23,6 +23,7 @@ import time
 from daemons import BUILD, DOCKER, Daemons, run
 
 BERTH = os.path.join(BUILD, "src/cmd/berth")
+BRIDGE = f"bvb{os.getpid()}"
 
 
 def timed(argv, env):
@@ -84,8 +85,6 @@ def main():
     args = ap.parse_args()
     if os.geteuid() != 0:
         sys.exit("run as root")
-    if os.path.exists("/sys/class/net/docker0"):
-        sys.exit("a docker0 link exists: a dockerd with --bridge=none would delete it")
     work = tempfile.mkdtemp(prefix="berth-vol-bench-")
     daemons = Daemons(work)
     bind_dir = os.path.join(work, "bind")
@@ -109,7 +108,12 @@ def main():
         copies["berth CLI -> berthd"] = copy_up(BERTH, berth_env, half, "b", args.files)
         copies["docker CLI -> berthd"] = copy_up(DOCKER, benv, half, "d", args.files)
 
-        peers = daemons.dockerd()
+        # A bridge of dockerd's own, and no firewall rules: a dockerd without a bridge deletes
+        # any docker0 on the machine.
+        run(["ip", "link", "add", BRIDGE, "type", "bridge"])
+        run(["ip", "addr", "add", "10.254.93.1/24", "dev", BRIDGE])
+        run(["ip", "link", "set", BRIDGE, "up"])
+        peers = daemons.dockerd(bridge=BRIDGE, iptables=False)
         if peers:
             _, _, denv = peers
             run([DOCKER, "import", tar, "busybox"], denv)
@@ -139,6 +143,7 @@ def main():
                       f"{cadded / max(xadded, 0.01):.1f}x)")
     finally:
         daemons.stop()
+        run(["ip", "link", "del", BRIDGE], check=False)
         shutil.rmtree(work, ignore_errors=True)
 
 
