@@ -186,6 +186,20 @@ docker stop -t 0 ro1 >/dev/null
 out=$(api PUT "/containers/ro1/archive?path=/tmp" --data-binary @"$WORK/in.tar")
 check_eq "${out##*$'\n'}" 403 "PUT into a stopped read-only container: status"
 
+step "cut short: a truncated upload is a 400, an abandoned download leaves nothing behind"
+head -c 3000 "$WORK/in.tar" >"$WORK/cut.tar"
+docker exec c1 mkdir -p /tmp/cut
+out=$(api PUT "/containers/c1/archive?path=/tmp/cut" --data-binary @"$WORK/cut.tar")
+check_eq "${out##*$'\n'}" 400 "a truncated tar: status"
+check_contains "$out" "invalid archive" "a truncated tar: message"
+dd if=/dev/urandom of="$WORK/big.bin" bs=1M count=64 status=none
+docker cp "$WORK/big.bin" s1:/big.bin
+{ curl -s --unix-socket "$BERTHD_SOCK" "http://berthd/v1.44/containers/s1/archive?path=/big.bin" | head -c 1000 >/dev/null; } || true
+wait_for 10 sh -c "! grep -q $(docker inspect -f '{{.Id}}' s1) /proc/mounts" ||
+  check_fail "the stopped container's root is unmounted once its download is abandoned"
+check_eq "$(docker cp s1:/big.bin - | tar -xO | cmp - "$WORK/big.bin" && echo same)" same \
+  "a download after an abandoned one: all of it"
+
 step "events: archive-path and extract-to-dir"
 since=$(date +%s)
 docker cp c1:/data/t - >/dev/null
