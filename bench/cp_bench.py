@@ -51,20 +51,16 @@ def timed_shell(cmd, env):
     return (time.perf_counter() - t0) * 1000
 
 
-def measure(client, env, cid, src, tar, out_root, n):
-    """Medians (ms) of cp in, cp out, tar in, tar out. Nothing is removed between runs:
-    ext4 then spends more time finding inodes that were not just deleted than copying (the
-    kernel's recently_deleted() in a profile), which would measure the deletions."""
-    ins, outs, tar_ins, tar_outs = [], [], [], []
-    tag = f"{os.path.basename(client)}-{cid[:8]}"
-    for i in range(n):
-        ins.append(timed([client, "cp", src, f"{cid}:/tmp/in-{tag}{i}"], env))
-        outs.append(timed([client, "cp", f"{cid}:/data", os.path.join(out_root, f"{tag}{i}")],
-                          env))
-        run([DOCKER, "exec", cid, "mkdir", f"/tmp/tar-{tag}{i}"], env)
-        tar_ins.append(timed_shell(f"{client} cp - {cid}:/tmp/tar-{tag}{i} < {tar}", env))
-        tar_outs.append(timed_shell(f"{client} cp {cid}:/data - > /dev/null", env))
-    return [statistics.median(x) for x in (ins, outs, tar_ins, tar_outs)]
+def measure_once(client, env, cid, src, tar, out_root, i, into):
+    """One run of cp in, cp out, tar in and tar out, appended to `into`. Nothing is removed
+    between runs: ext4 then spends more time finding inodes that were not just deleted than
+    copying (the kernel's recently_deleted() in a profile), which would measure deletions."""
+    tag = f"{os.path.basename(client)}-{cid[:8]}-{i}"
+    into[0].append(timed([client, "cp", src, f"{cid}:/tmp/in-{tag}"], env))
+    into[1].append(timed([client, "cp", f"{cid}:/data", os.path.join(out_root, tag)], env))
+    run([DOCKER, "exec", cid, "mkdir", f"/tmp/tar-{tag}"], env)
+    into[2].append(timed_shell(f"{client} cp - {cid}:/tmp/tar-{tag} < {tar}", env))
+    into[3].append(timed_shell(f"{client} cp {cid}:/data - > /dev/null", env))
 
 
 def main():
@@ -95,22 +91,25 @@ def main():
             run([DOCKER, "cp", src, f"{cid}:/data"], env)
             return cid
 
-        rows = {}
         _, benv = daemons.berthd()
-        bcid = prepare(benv)
         berth_env = dict(benv, BERTH_HOST=benv["DOCKER_HOST"])
-        rows["berth CLI -> berthd"] = measure(BERTH, berth_env, bcid, src, tree_tar, out_root,
-                                              args.iterations)
-        rows["docker CLI -> berthd"] = measure(DOCKER, benv, bcid, src, tree_tar, out_root,
-                                               args.iterations)
-        run([DOCKER, "rm", "-f", bcid], benv)
+        bcid = prepare(benv)
+        setups = [("berth CLI -> berthd", BERTH, berth_env, bcid),
+                  ("docker CLI -> berthd", DOCKER, benv, bcid)]
         peers = daemons.dockerd()
         if peers:
             _, _, denv = peers
-            dcid = prepare(denv)
-            rows["docker CLI -> dockerd"] = measure(DOCKER, denv, dcid, src, tree_tar, out_root,
-                                                    args.iterations)
-            run([DOCKER, "rm", "-f", dcid], denv)
+            setups.append(("docker CLI -> dockerd", DOCKER, denv, prepare(denv)))
+        # Runs alternate between the clients and daemons, so that the machine's drift (other
+        # work, the file system's state) falls on all of them alike.
+        samples = {name: ([], [], [], []) for name, *_ in setups}
+        for i in range(args.iterations):
+            for name, client, env, cid in setups:
+                measure_once(client, env, cid, src, tree_tar, out_root, i, samples[name])
+        rows = {name: [statistics.median(x) for x in s] for name, s in samples.items()}
+        # berthd's containers outlive it (their shims do): removed before it stops.
+        for _, _, env, cid in setups:
+            run([DOCKER, "rm", "-f", cid], env, check=False)
 
         print(f"cp of a 200 MB directory; {args.iterations} runs each; medians in ms\n")
         cols = ("cp in", "cp out", "tar in", "tar out")
