@@ -194,7 +194,11 @@ check_eq "${out##*$'\n'}" 400 "a truncated tar: status"
 check_contains "$out" "invalid archive" "a truncated tar: message"
 dd if=/dev/urandom of="$WORK/big.bin" bs=1M count=64 status=none
 docker cp "$WORK/big.bin" s1:/big.bin
-{ curl -s --unix-socket "$BERTHD_SOCK" "http://berthd/v1.44/containers/s1/archive?path=/big.bin" | head -c 1000 >/dev/null; } || true
+# A subshell of its own: head leaving early fails the pipeline (curl's SIGPIPE), on purpose.
+(
+  set +e +o pipefail
+  curl -s --unix-socket "$BERTHD_SOCK" "http://berthd/v1.44/containers/s1/archive?path=/big.bin" | head -c 1000 >/dev/null
+) || true
 wait_for 10 sh -c "! grep -q $(docker inspect -f '{{.Id}}' s1) /proc/mounts" ||
   check_fail "the stopped container's root is unmounted once its download is abandoned"
 check_eq "$(docker cp s1:/big.bin - | tar -xO | cmp - "$WORK/big.bin" && echo same)" same \
