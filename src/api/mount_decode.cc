@@ -7,28 +7,13 @@
 
 #include "base/error.h"
 #include "base/fs.h"
+#include "base/path.h"
 
 namespace berth::api {
 namespace {
 
 using engine::MountSpec;
 using nlohmann::json;
-
-// Go's filepath.Clean for an absolute path.
-std::string clean(const std::string& path) {
-  std::vector<std::string> parts;
-  for (auto& p : split(path, '/')) {
-    if (p.empty() || p == ".") continue;
-    if (p == "..") {
-      if (!parts.empty()) parts.pop_back();
-      continue;
-    }
-    parts.push_back(p);
-  }
-  std::string out;
-  for (auto& p : parts) out += "/" + p;
-  return out.empty() ? "/" : out;
-}
 
 const char* type_name(MountSpec::Type t) {
   switch (t) {
@@ -51,7 +36,7 @@ const char* type_name(MountSpec::Type t) {
 std::string destination(MountSpec::Type t, const std::string& dst) {
   if (dst.empty() || dst[0] != '/')
     bad_config(t, "invalid mount path: '" + dst + "' mount path must be absolute");
-  std::string d = clean(dst);
+  std::string d = clean_path(dst);
   if (d == "/") bad_config(t, "invalid specification: destination can't be '/'");
   return d;
 }
@@ -119,7 +104,7 @@ MountSpec parse_bind(const std::string& spec) {
   }
   m.mode = mode;
   if (m.type == MountSpec::Type::kBind) {
-    m.source = clean(src);
+    m.source = clean_path(src);
     m.create_host_path = true;
     if (m.propagation.empty()) m.propagation = "rprivate";
   } else {
@@ -188,17 +173,16 @@ MountSpec parse_mount(const json& j) {
       if (source.empty()) bad_config(m.type, "field Source must not be empty");
       if (source[0] != '/')
         bad_config(m.type, "invalid mount path: '" + source + "' mount path must be absolute");
-      m.source = clean(source);
+      m.source = clean_path(source);
       m.propagation = bind ? str(*bind, "Propagation") : "";
       if (!m.propagation.empty() && !propagations().count(m.propagation))
         bad_config(m.type, "invalid propagation mode: " + m.propagation);
       if (m.propagation.empty()) m.propagation = "rprivate";
       m.non_recursive = bind && boolean(*bind, "NonRecursive");
       if (bind && boolean(*bind, "CreateMountpoint")) m.create_host_path = true;
-      // Read-only reaches the bind itself, not the mounts below it (what ReadOnlyNonRecursive
-      // asks for): a promise of more is refused.
-      if (bind && boolean(*bind, "ReadOnlyForceRecursive"))
-        bad_config(m.type, "recursive read-only bind mounts are not supported by this berthd");
+      m.readonly_non_recursive = bind && boolean(*bind, "ReadOnlyNonRecursive");
+      if (m.readonly_non_recursive && bind && boolean(*bind, "ReadOnlyForceRecursive"))
+        bad_config(m.type, "cannot set both ReadOnlyNonRecursive and ReadOnlyForceRecursive");
       break;
     }
     case MountSpec::Type::kVolume: {

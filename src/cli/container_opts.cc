@@ -12,6 +12,7 @@
 #include <set>
 
 #include "base/fs.h"
+#include "base/path.h"
 #include "client/client.h"
 
 namespace berth::cli {
@@ -45,22 +46,6 @@ bool parse_int64(const std::string& s, int64_t& out) {
 void put_kv(json& map, const std::string& kv) {
   size_t eq = kv.find('=');
   map[kv.substr(0, eq)] = eq == std::string::npos ? "" : kv.substr(eq + 1);
-}
-
-// Go's filepath.Clean: the shortest equivalent of an absolute path.
-std::string clean_path(const std::string& path) {
-  std::vector<std::string> parts;
-  for (auto& p : split(path, '/')) {
-    if (p.empty() || p == ".") continue;
-    if (p == "..") {
-      if (!parts.empty()) parts.pop_back();
-      continue;
-    }
-    parts.push_back(p);
-  }
-  std::string out;
-  for (const auto& p : parts) out += "/" + p;
-  return out.empty() ? "/" : out;
 }
 
 // docker resolves a host path that starts with "." against the client's directory: the

@@ -187,6 +187,9 @@ json prepare_mounts(const Container& c, VolumeService& volumes) {
     }
     std::vector<std::string> opts = {m->non_recursive ? "bind" : "rbind"};
     if (m->read_only) opts.push_back("ro");
+    // Read-only all the way down, as dockerd makes it: a mount below the source stays
+    // writable otherwise.
+    if (m->read_only && !m->non_recursive && !m->readonly_non_recursive) opts.push_back("rro");
     opts.push_back(m->propagation.empty() ? "rprivate" : m->propagation);
     mount["type"] = "bind";
     mount["source"] = source;

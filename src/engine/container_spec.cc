@@ -51,7 +51,7 @@ NLOHMANN_JSON_SERIALIZE_ENUM(MountSpec::Origin, {{MountSpec::Origin::kBinds, "bi
                                                  {MountSpec::Origin::kImage, "image"},
                                                  {MountSpec::Origin::kVolumesFrom, "volumes-from"}})
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(MountSpec, type, source, destination, read_only,
-                                                mode, propagation, non_recursive, create_host_path,
+                                                mode, propagation, non_recursive, readonly_non_recursive, create_host_path,
                                                 no_copy, subpath, driver, driver_opts, labels,
                                                 tmpfs_size, tmpfs_mode, tmpfs_options, origin,
                                                 anonymous, host_path)

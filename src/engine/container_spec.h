@@ -89,6 +89,9 @@ struct MountSpec {
   std::string mode;
   std::string propagation;     // bind: rprivate unless given
   bool non_recursive = false;  // bind: a plain bind, submounts not included
+  // Read-only for the mount itself only, not the mounts below it (Docker's default since
+  // API 1.44 is all of them).
+  bool readonly_non_recursive = false;
   // -v creates a missing host directory; --mount refuses one.
   bool create_host_path = false;
   bool no_copy = false;  // volume: no copy of the image's content into an empty volume

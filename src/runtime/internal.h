@@ -65,6 +65,9 @@ struct MountOptions {
   std::string data;
   bool bind = false;
   bool recursive = false;
+  // "rro", "rnosuid", ...: mount_setattr(AT_RECURSIVE) attributes for the mount and every
+  // mount below it, as runc and crun apply them.
+  uint64_t rec_attr_set = 0, rec_attr_clr = 0;
 };
 MountOptions parse_mount_options(const std::vector<std::string>& options);
 

@@ -2,6 +2,7 @@
 #include <sys/mount.h>
 
 #include <cstring>
+#include <map>
 
 #include "runtime/internal.h"
 
@@ -51,6 +52,29 @@ const PropagationOption kPropagation[] = {
     {"unbindable", MS_UNBINDABLE}, {"runbindable", MS_UNBINDABLE | MS_REC},
 };
 
+// The recursive attributes (mount_setattr with AT_RECURSIVE): attribute, and whether the
+// option clears it.
+const std::map<std::string, std::pair<uint64_t, bool>> kRecursive = {
+    {"rro", {MOUNT_ATTR_RDONLY, false}},
+    {"rrw", {MOUNT_ATTR_RDONLY, true}},
+    {"rnosuid", {MOUNT_ATTR_NOSUID, false}},
+    {"rsuid", {MOUNT_ATTR_NOSUID, true}},
+    {"rnodev", {MOUNT_ATTR_NODEV, false}},
+    {"rdev", {MOUNT_ATTR_NODEV, true}},
+    {"rnoexec", {MOUNT_ATTR_NOEXEC, false}},
+    {"rexec", {MOUNT_ATTR_NOEXEC, true}},
+    {"rnodiratime", {MOUNT_ATTR_NODIRATIME, false}},
+    {"rdiratime", {MOUNT_ATTR_NODIRATIME, true}},
+    {"rrelatime", {MOUNT_ATTR_RELATIME, false}},
+    {"rnorelatime", {MOUNT_ATTR_RELATIME, true}},
+    {"rnoatime", {MOUNT_ATTR_NOATIME, false}},
+    {"ratime", {MOUNT_ATTR_NOATIME, true}},
+    {"rstrictatime", {MOUNT_ATTR_STRICTATIME, false}},
+    {"rnostrictatime", {MOUNT_ATTR_STRICTATIME, true}},
+    {"rnosymfollow", {MOUNT_ATTR_NOSYMFOLLOW, false}},
+    {"rsymfollow", {MOUNT_ATTR_NOSYMFOLLOW, true}},
+};
+
 // Options other runtimes accept that change nothing for mount(2) here.
 const char* const kIgnored[] = {"tmpcopyup", "defaults", "auto", "noauto", "nofail", "_netdev"};
 
@@ -75,6 +99,19 @@ MountOptions parse_mount_options(const std::vector<std::string>& options) {
       if (opt != p.name) continue;
       matched = true;
       out.propagation.push_back(p.flags);
+    }
+    if (auto it = kRecursive.find(opt); it != kRecursive.end()) {
+      matched = true;
+      auto [attr, clears] = it->second;
+      if (clears) {
+        out.rec_attr_clr |= attr;
+        out.rec_attr_set &= ~attr;
+      } else {
+        out.rec_attr_set |= attr;
+        out.rec_attr_clr &= ~attr;
+      }
+      // The atime attributes are one setting: choosing one clears the others.
+      if (attr & MOUNT_ATTR__ATIME) out.rec_attr_clr |= MOUNT_ATTR__ATIME;
     }
     if (opt == "bind" || opt == "rbind") {
       matched = true;

@@ -93,6 +93,16 @@ bool is_dir(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+// "rro" and the other recursive options: on the mount and all mounts below it at once.
+void set_recursive_attrs(const std::string& target, const MountOptions& opts) {
+  if (!opts.rec_attr_set && !opts.rec_attr_clr) return;
+  struct mount_attr attr {};
+  attr.attr_set = opts.rec_attr_set;
+  attr.attr_clr = opts.rec_attr_clr;
+  if (::mount_setattr(AT_FDCWD, target.c_str(), AT_RECURSIVE, &attr, sizeof attr) < 0)
+    throw_errno("set recursive mount attributes on " + target);
+}
+
 void mount_entry(const RootfsContext& ctx, int rootfd, const oci::Mount& m) {
   auto opts = parse_mount_options(m.options);
   bool bind = opts.bind || m.type == "bind";
@@ -110,6 +120,7 @@ void mount_entry(const RootfsContext& ctx, int rootfd, const oci::Mount& m) {
     unsigned long extra = opts.flags & ~(MS_REMOUNT);
     if (extra) remount_bind(target, extra);
     for (auto p : opts.propagation) do_mount("", target, nullptr, p, "");
+    set_recursive_attrs(target, opts);
     return;
   }
   auto target = make_target(rootfd, m.destination, Leaf::kDir);
@@ -125,6 +136,7 @@ void mount_entry(const RootfsContext& ctx, int rootfd, const oci::Mount& m) {
     remount_bind(target, opts.flags);
   }
   for (auto p : opts.propagation) do_mount("", target, nullptr, p, "");
+  set_recursive_attrs(target, opts);
 }
 
 struct DefaultDevice {
