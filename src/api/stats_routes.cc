@@ -1,4 +1,9 @@
 // GET /containers/{id}/stats: dockerd's stream of samples, or one answer.
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <cerrno>
+#include <memory>
 #include <nlohmann/json.hpp>
 
 #include "api/routes.h"
@@ -96,16 +101,39 @@ json stats_json(const engine::StatsFrame& f) {
 
 void add_stats_routes(Router& router, engine::Engine& s) {
   router.add("GET", "/containers/{id}/stats", [&s](const Request& req) {
-    // A missing container is a 404 before anything is streamed.
+    // A missing container is a 404 before anything is sent.
     std::string id = s.containers().get(req.params.at("id")).id;
-    engine::StatsOptions o;
-    o.stream = req.flag("stream", true);
-    // one-shot came with API 1.41; older clients always get two samples.
-    o.one_shot = compare_api_versions(req.api_version, "1.41") >= 0 && req.flag("one-shot");
+    if (!req.flag("stream", true)) {
+      // one-shot came with API 1.41; older clients always get two samples.
+      bool one_shot = compare_api_versions(req.api_version, "1.41") >= 0 && req.flag("one-shot");
+      std::string body;
+      s.stats().once(id, one_shot, [&](const engine::StatsFrame& f) {
+        body = stats_json(f).dump() + "\n";
+        return true;
+      });
+      return json_response(body);
+    }
+    // A stream holds its connection, not a thread: the service's one sampling thread writes
+    // every stream's frames, and the answer ends when the connection closes.
     Response r;
-    r.stream = [&s, id, o](const ChunkWriter& write) {
-      s.stats().frames(
-          id, o, [&](const engine::StatsFrame& f) { return write(stats_json(f).dump() + "\n"); });
+    r.hijack = [&s, id](UniqueFd conn, const std::function<void()>& send_header) {
+      send_header();
+      // A reader that cannot take a frame within this long is dropped, as dockerd's
+      // publisher gives up on a slow subscriber.
+      timeval timeout{0, 100000};
+      ::setsockopt(conn.get(), SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
+      auto fd = std::make_shared<UniqueFd>(std::move(conn));
+      s.stats().follow(id, [fd](const engine::StatsFrame& f) {
+        std::string line = stats_json(f).dump() + "\n";
+        std::string_view rest = line;
+        while (!rest.empty()) {
+          ssize_t n = ::send(fd->get(), rest.data(), rest.size(), MSG_NOSIGNAL);
+          if (n < 0 && errno == EINTR) continue;
+          if (n <= 0) return false;
+          rest.remove_prefix(static_cast<size_t>(n));
+        }
+        return true;
+      });
     };
     return r;
   });

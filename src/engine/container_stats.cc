@@ -253,11 +253,13 @@ std::optional<std::vector<BlkioEntry>> io_stat_v2(const std::string& text) {
   return out;
 }
 
-void read_cgroup_v1(const StatsHost& host, const std::string& path, StatsSample& s) {
-  auto dir = [&](const char* controller) -> std::string {
-    auto it = host.v1_mounts.find(controller);
-    return it == host.v1_mounts.end() ? std::string() : path_join(it->second, path);
-  };
+std::string v1_dir(const StatsHost& host, const char* controller, const std::string& path) {
+  auto it = host.v1_mounts.find(controller);
+  return it == host.v1_mounts.end() ? std::string() : path_join(it->second, path);
+}
+
+void read_cpu_v1(const StatsHost& host, const std::string& path, StatsSample& s) {
+  auto dir = [&](const char* controller) { return v1_dir(host, controller, path); };
   if (auto d = dir("cpuacct"); !d.empty()) {
     s.cpu.total_usage = read_number(d + "/cpuacct.usage");
     std::string percpu = slurp(d + "/cpuacct.usage_percpu");
@@ -272,6 +274,10 @@ void read_cgroup_v1(const StatsHost& host, const std::string& path, StatsSample&
     s.cpu.throttled_periods = value_of(stat, "nr_throttled");
     s.cpu.throttled_time = value_of(stat, "throttled_time");
   }
+}
+
+void read_rest_v1(const StatsHost& host, const std::string& path, StatsSample& s) {
+  auto dir = [&](const char* controller) { return v1_dir(host, controller, path); };
   if (auto d = dir("memory"); !d.empty()) {
     s.memory.usage = read_number(d + "/memory.usage_in_bytes");
     s.memory.max_usage = read_number(d + "/memory.max_usage_in_bytes");
@@ -286,15 +292,18 @@ void read_cgroup_v1(const StatsHost& host, const std::string& path, StatsSample&
   }
 }
 
-void read_cgroup_v2(const StatsHost& host, const std::string& path, StatsSample& s) {
-  std::string d = path_join(host.unified, path);
-  auto cpu = flat_keyed(slurp(d + "/cpu.stat"));
+void read_cpu_v2(const StatsHost& host, const std::string& path, StatsSample& s) {
+  auto cpu = flat_keyed(slurp(path_join(host.unified, path) + "/cpu.stat"));
   s.cpu.total_usage = value_of(cpu, "usage_usec") * 1000;
   s.cpu.usage_in_usermode = value_of(cpu, "user_usec") * 1000;
   s.cpu.usage_in_kernelmode = value_of(cpu, "system_usec") * 1000;
   s.cpu.throttling_periods = value_of(cpu, "nr_periods");
   s.cpu.throttled_periods = value_of(cpu, "nr_throttled");
   s.cpu.throttled_time = value_of(cpu, "throttled_usec") * 1000;
+}
+
+void read_rest_v2(const StatsHost& host, const std::string& path, StatsSample& s) {
+  std::string d = path_join(host.unified, path);
   constexpr uint64_t kMax = std::numeric_limits<uint64_t>::max();
   s.memory.usage = read_number(d + "/memory.current");
   s.memory.limit = read_number(d + "/memory.max", kMax);
@@ -381,16 +390,16 @@ StatsHost StatsHost::detect(const std::string& cgroup_root, const std::string& p
   return h;
 }
 
-StatsSample read_stats(const StatsHost& host, const std::string& cgroup_path, pid_t pid) {
+StatsSample read_stats(const StatsHost& host, const std::string& cgroup_path, pid_t pid,
+                       bool cpu_only) {
   StatsSample s;
   s.read = now_nano();
-  if (host.v2) {
-    read_cgroup_v2(host, cgroup_path, s);
-  } else {
-    read_cgroup_v1(host, cgroup_path, s);
-  }
-  // Sampled right after the cgroup so that both deltas of a CPU % span the same moments.
+  (host.v2 ? read_cpu_v2 : read_cpu_v1)(host, cgroup_path, s);
+  // Sampled right after the cgroup's CPU time so that both deltas of a CPU % span the same
+  // moments.
   read_system_cpu(host.proc, s.cpu);
+  if (cpu_only) return s;
+  (host.v2 ? read_rest_v2 : read_rest_v1)(host, cgroup_path, s);
   // An unlimited container's limit is the machine's memory, as dockerd reports it.
   if (host.machine_memory > 0 && s.memory.limit > host.machine_memory)
     s.memory.limit = host.machine_memory;
@@ -398,53 +407,104 @@ StatsSample read_stats(const StatsHost& host, const std::string& cgroup_path, pi
   return s;
 }
 
+struct StatsService::Follower {
+  std::string id;
+  StatsEmit emit;
+  int64_t preread = 0;
+  CpuStats precpu;
+};
+
 StatsService::StatsService(ContainerManager& containers, StatsHost host)
     : containers_(containers), host_(std::move(host)) {}
 
-void StatsService::frames(const std::string& id, const StatsOptions& o,
-                          const std::function<bool(const StatsFrame&)>& emit) const {
-  // One sample of the container as it is now; nullopt once it is removed.
-  auto sample = [&]() -> std::optional<StatsFrame> {
-    Container c;
-    try {
-      c = containers_.get(id);
-    } catch (const Error& e) {
-      if (e.kind() == ErrorKind::kNotFound) return std::nullopt;
-      throw;
-    }
-    StatsFrame f{c.id, "/" + c.name, {}, 0, {}};
-    if (!c.running()) return f;
-    std::string netmode = c.host_config.value("NetworkMode", "");
-    bool network = netmode != "host" && !c.config.value("NetworkDisabled", false);
-    f.sample =
-        read_stats(host_, cgroups_path(c, SpecPaths().cgroup_parent), network ? c.state.pid : 0);
-    return f;
-  };
-  auto first = sample();
+StatsService::~StatsService() {
+  {
+    std::lock_guard lk(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (collector_.joinable()) collector_.join();
+}
+
+std::optional<StatsFrame> StatsService::sample(const std::string& id, bool cpu_only) const {
+  Container c;
+  try {
+    c = containers_.get(id);
+  } catch (const Error& e) {
+    if (e.kind() == ErrorKind::kNotFound) return std::nullopt;
+    throw;
+  }
+  StatsFrame f{c.id, "/" + c.name, {}, 0, {}};
+  if (!c.running()) return f;
+  std::string netmode = c.host_config.value("NetworkMode", "");
+  bool network = netmode != "host" && !c.config.value("NetworkDisabled", false);
+  f.sample = read_stats(host_, cgroups_path(c, SpecPaths().cgroup_parent),
+                        network ? c.state.pid : 0, cpu_only);
+  return f;
+}
+
+void StatsService::once(const std::string& id, bool one_shot, const StatsEmit& emit) const {
+  // Of a previous sample only the CPU figures are sent.
+  auto first = sample(id, !one_shot);
   if (!first) return;
-  if (!o.stream) {
-    if (first->sample.read == 0 || o.one_shot) {
-      emit(*first);
-      return;
-    }
-    std::this_thread::sleep_for(kPrecpuGap);
-    auto second = sample();
-    if (!second) return;
-    second->preread = first->sample.read;
-    second->precpu = first->sample.cpu;
-    emit(*second);
+  if (first->sample.read == 0 || one_shot) {
+    emit(*first);
     return;
   }
-  for (auto f = std::move(first); f;) {
-    if (!emit(*f)) return;
-    int64_t read = f->sample.read;
-    CpuStats cpu = std::move(f->sample.cpu);
-    std::this_thread::sleep_for(kStreamInterval);
-    f = sample();
-    if (f) {
-      f->preread = read;
-      f->precpu = std::move(cpu);
+  std::this_thread::sleep_for(kPrecpuGap);
+  auto second = sample(id);
+  if (!second) return;
+  second->preread = first->sample.read;
+  second->precpu = first->sample.cpu;
+  emit(*second);
+}
+
+void StatsService::follow(const std::string& id, StatsEmit emit) {
+  auto first = sample(id);
+  if (!first || !emit(*first)) return;
+  std::lock_guard lk(mu_);
+  followers_.push_back({id, std::move(emit), first->sample.read, std::move(first->sample.cpu)});
+  if (!collector_.joinable()) collector_ = std::thread([this] { collect(); });
+  cv_.notify_all();
+}
+
+void StatsService::collect() {
+  std::unique_lock lk(mu_);
+  for (;;) {
+    cv_.wait(lk, [&] { return stopping_ || !followers_.empty(); });
+    cv_.wait_for(lk, kStreamInterval, [&] { return stopping_; });
+    if (stopping_) return;
+    // Sampled and sent without the lock, so that a new stream never waits for a pass; those
+    // that join meanwhile are in the next one.
+    std::vector<Follower> pass = std::move(followers_);
+    followers_.clear();
+    lk.unlock();
+    std::map<std::string, std::optional<StatsFrame>> frames;  // one sample per container
+    std::vector<Follower> kept;
+    for (auto& f : pass) {
+      auto it = frames.find(f.id);
+      if (it == frames.end()) {
+        std::optional<StatsFrame> frame;
+        try {
+          frame = sample(f.id);
+        } catch (const std::exception&) {
+          frame = StatsFrame{};  // unreadable now: dockerd sends the empty frame
+        }
+        it = frames.emplace(f.id, std::move(frame)).first;
+      }
+      // A removed container's streams end, as dockerd's.
+      if (!it->second) continue;
+      StatsFrame frame = *it->second;
+      if (frame.id.empty()) frame.id = f.id;
+      frame.preread = f.preread;
+      frame.precpu = std::move(f.precpu);
+      if (!f.emit(frame)) continue;
+      f.preread = frame.sample.read;
+      f.precpu = frame.sample.cpu;
+      kept.push_back(std::move(f));
     }
+    lk.lock();
+    for (auto& f : kept) followers_.push_back(std::move(f));
   }
 }
 

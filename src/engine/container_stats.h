@@ -5,11 +5,14 @@
 
 #include <sys/types.h>
 
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -91,29 +94,43 @@ struct StatsHost {
 std::map<std::string, std::string> cgroup_v1_mounts(const std::string& mountinfo);
 
 // One sample of the cgroup at `cgroup_path` (linux.cgroupsPath, from the hierarchies' roots)
-// and, when `pid` > 0, of the network interfaces of that process's namespace. Files that are
-// missing read as zero, as in dockerd's answers.
-StatsSample read_stats(const StatsHost& host, const std::string& cgroup_path, pid_t pid);
+// and, when `pid` > 0, of the network interfaces of that process's namespace; `cpu_only`: of
+// the CPU figures alone. Files that are missing read as zero, as in dockerd's answers.
+StatsSample read_stats(const StatsHost& host, const std::string& cgroup_path, pid_t pid,
+                       bool cpu_only = false);
 
-struct StatsOptions {
-  bool stream = true;
-  bool one_shot = false;
-};
+// Takes a frame; returns false once its client has gone.
+using StatsEmit = std::function<bool(const StatsFrame&)>;
 
 class StatsService {
  public:
   StatsService(ContainerManager& containers, StatsHost host);
+  ~StatsService();
+  StatsService(const StatsService&) = delete;
+  StatsService& operator=(const StatsService&) = delete;
 
-  // dockerd's answers for the container with this id: streamed, a frame a second until the
-  // container is removed or `emit` returns false (the client left); otherwise one frame, with
-  // the previous sample taken just before unless `one_shot`. A container that is not running
-  // gets frames with only its id and name.
-  void frames(const std::string& id, const StatsOptions& o,
-              const std::function<bool(const StatsFrame&)>& emit) const;
+  // dockerd's stream=false answer for the container with this id: one frame, with a
+  // previous CPU sample taken just before unless `one_shot`. A container that is not running
+  // gets a frame with only its id and name.
+  void once(const std::string& id, bool one_shot, const StatsEmit& emit) const;
+  // dockerd's stream: the first frame now, in the caller's thread, then one a second from the
+  // service's one sampling thread, each with the one before as its precpu, until the container
+  // is removed or `emit` says its client left. A stream costs no thread of its own.
+  void follow(const std::string& id, StatsEmit emit);
 
  private:
+  struct Follower;
+  // The container's frame now; nullopt once it is removed.
+  std::optional<StatsFrame> sample(const std::string& id, bool cpu_only = false) const;
+  void collect();
+
   ContainerManager& containers_;
   StatsHost host_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<Follower> followers_;
+  bool stopping_ = false;
+  std::thread collector_;
 };
 
 }  // namespace berth::engine
