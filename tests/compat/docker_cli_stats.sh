@@ -91,6 +91,10 @@ print(f[0]["preread"], f[1]["precpu_stats"] == f[0]["cpu_stats"], f[2]["preread"
 docker rm -f busy >/dev/null
 wait_for 5 bash -c "! kill -0 $stream_pid 2>/dev/null" || check_fail "the stream ends when the container is removed"
 
+step "docker stats streaming: the table redrawn with the daemon's frames"
+run_capture timeout -s KILL 3 "$DOCKER_CLI" -H "unix://$BERTHD_SOCK" stats --format '{{.Name}} {{.MemUsage}}' capped
+check_match "$OUT" $'\e\\[Hcapped [0-9.]+[KM]iB / 64MiB' "a frame of the live table"
+
 step "berth stats shows what docker stats shows"
 check_eq "$(BERTH_HOST="unix://$BERTHD_SOCK" "$BERTH" stats --no-stream --format '{{.Name}}' | sort | tr '\n' ' ')" \
   "$(docker stats --no-stream --format '{{.Name}}' | sort | tr '\n' ' ')" "the same containers"
