@@ -54,11 +54,11 @@ class Daemons:
         self.procs.append(p)
         return p, _wait_for(sock, p, "berthd")
 
-    def dockerd(self, bridge=None):
+    def dockerd(self, bridge=None, iptables=True):
         """Returns (dockerd, containerd, env) or None when docker.io is not installed.
         bridge: an existing bridge device, with its address, for dockerd's default network,
-        with dockerd's iptables rules and docker-proxy (its defaults); None: --bridge=none
-        and no iptables."""
+        with dockerd's iptables rules (unless not `iptables`) and docker-proxy (its
+        defaults); None: --bridge=none and no iptables."""
         dockerd, containerd = shutil.which("dockerd"), shutil.which("containerd")
         if not dockerd or not containerd:
             return None
@@ -86,7 +86,8 @@ class Daemons:
                               os.path.join(d, "docker.pid"), "--containerd",
                               os.path.join(d, "containerd.sock"), "--ip6tables=false",
                               "--config-file", os.path.join(d, "daemon.json")] +
-                             (["--bridge", bridge, "--iptables=true", "--userland-proxy=true"]
+                             (["--bridge", bridge, f"--iptables={str(iptables).lower()}",
+                               "--userland-proxy=true"]
                               if bridge else ["--bridge=none", "--iptables=false"]),
                              stdout=log, stderr=log)
         self.procs.append(p)
