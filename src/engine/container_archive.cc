@@ -263,6 +263,15 @@ class TarOut {
     entry(-1, st, entry_name, target);
   }
 
+  // The archive goes first, while the members its last flush reaches are alive; the tail of
+  // an archive abandoned halfway (a client that left) goes nowhere.
+  ~TarOut() {
+    discard_ = true;
+    w_.reset();
+  }
+  TarOut(const TarOut&) = delete;
+  TarOut& operator=(const TarOut&) = delete;
+
   void close() {
     if (archive_write_close(w_.get()) != ARCHIVE_OK) fail("close");
   }
@@ -301,6 +310,7 @@ class TarOut {
 
   static la_ssize_t write_cb(archive*, void* ctx, const void* buf, size_t len) {
     auto* self = static_cast<TarOut*>(ctx);
+    if (self->discard_) return static_cast<la_ssize_t>(len);
     try {
       self->out_(std::string_view(static_cast<const char*>(buf), len));
       return static_cast<la_ssize_t>(len);
@@ -321,6 +331,7 @@ class TarOut {
   std::vector<char> buf_;
   std::map<std::pair<dev_t, ino_t>, std::string> seen_;
   std::exception_ptr failure_;
+  bool discard_ = false;
 };
 
 // ---- In: extraction below a destination directory that acts as the root.
