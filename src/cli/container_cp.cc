@@ -4,7 +4,6 @@
 // -L follows a symlink source, -a keeps the container user's ownership, "-" is a tar on stdin
 // or stdout. What comes out of a container is extracted as if the destination were the root:
 // no entry, ".." or link in the archive leads a write outside it.
-#include <dirent.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <sys/stat.h>
@@ -23,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include "base/dir.h"
 #include "base/error.h"
 #include "base/fd.h"
 #include "base/fs.h"
@@ -203,27 +203,6 @@ std::function<std::string(const std::string&)> rebaser(std::string old_base, std
 }
 
 // ---- Local files into a tar: what docker's TarResource makes of a path.
-
-struct DirCloser {
-  void operator()(DIR* d) const { ::closedir(d); }
-};
-
-std::vector<std::string> dir_names(int fd) {
-  int dup = ::openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dup < 0) throw_errno("open directory");
-  std::unique_ptr<DIR, DirCloser> d(::fdopendir(dup));
-  if (!d) {
-    ::close(dup);
-    throw_errno("read directory");
-  }
-  std::vector<std::string> names;
-  while (auto* ent = ::readdir(d.get())) {
-    std::string_view n = ent->d_name;
-    if (n != "." && n != "..") names.emplace_back(n);
-  }
-  std::sort(names.begin(), names.end());
-  return names;
-}
 
 class LocalTar {
  public:

@@ -2,7 +2,6 @@
 
 #include <archive.h>
 #include <archive_entry.h>
-#include <dirent.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <sys/stat.h>
@@ -23,6 +22,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/dir.h"
 #include "base/error.h"
 #include "base/fd.h"
 #include "base/fs.h"
@@ -191,28 +191,6 @@ PathStat stat_in(int root, const ContainerPath& p, const std::string& ref, const
 }
 
 // ---- Out: a tar of a tree below an open directory, never following a link.
-
-struct DirCloser {
-  void operator()(DIR* d) const { ::closedir(d); }
-};
-
-// The names in a directory, sorted as Go's WalkDir visits them.
-std::vector<std::string> dir_names(int fd) {
-  int dup = ::openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dup < 0) throw_errno("open directory");
-  std::unique_ptr<DIR, DirCloser> d(::fdopendir(dup));
-  if (!d) {
-    ::close(dup);
-    throw_errno("read directory");
-  }
-  std::vector<std::string> names;
-  while (auto* ent = ::readdir(d.get())) {
-    std::string_view n = ent->d_name;
-    if (n != "." && n != "..") names.emplace_back(n);
-  }
-  std::sort(names.begin(), names.end());
-  return names;
-}
 
 class TarOut {
  public:

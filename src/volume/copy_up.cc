@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/dir.h"
 #include "base/error.h"
 #include "base/fd.h"
 #include "base/fs.h"
@@ -144,18 +145,7 @@ void Copier::copy_entry(int src, int dst, const std::string& name, const std::st
 }
 
 void Copier::copy_dir(int src, int dst, const std::string& rel) {
-  UniqueFd listing(::openat(src, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!listing) throw_errno("open " + rel);
-  DIR* d = ::fdopendir(listing.get());
-  if (!d) throw_errno("list " + rel);
-  listing.release();
-  std::vector<std::string> names;
-  while (auto* e = ::readdir(d)) {
-    std::string n = e->d_name;
-    if (n != "." && n != "..") names.push_back(std::move(n));
-  }
-  ::closedir(d);
-  for (auto& n : names) copy_entry(src, dst, n, rel.empty() ? n : rel + "/" + n);
+  for (auto& n : dir_names(src)) copy_entry(src, dst, n, rel.empty() ? n : rel + "/" + n);
 }
 
 bool empty_dir(int fd) {
