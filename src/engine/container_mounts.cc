@@ -36,6 +36,24 @@ size_t depth(const std::string& path) {
   return static_cast<size_t>(std::count(path.begin(), path.end(), '/'));
 }
 
+// Parents first, so that a mount inside another lands on top of it.
+std::vector<const MountSpec*> parents_first(const std::vector<MountSpec>& mounts, bool with_tmpfs) {
+  std::vector<const MountSpec*> order;
+  for (auto& m : mounts)
+    if (with_tmpfs || m.type != Type::kTmpfs) order.push_back(&m);
+  std::stable_sort(order.begin(), order.end(), [](const MountSpec* a, const MountSpec* b) {
+    return depth(a->destination) < depth(b->destination);
+  });
+  return order;
+}
+
+// A volume of the container's own that the image's content may fill (not nocopy, not a
+// subpath, not another container's).
+bool copies_up(const MountSpec& m) {
+  return m.type == Type::kVolume && !m.no_copy && m.subpath.empty() &&
+         m.origin != MountSpec::Origin::kVolumesFrom;
+}
+
 // Docker's tmpfs options: noexec, nosuid and nodev unless the user's say otherwise, and the
 // user's key=value options over the defaults.
 std::vector<std::string> tmpfs_options(const MountSpec& m) {
@@ -129,10 +147,7 @@ std::vector<MountSpec> resolve_mounts(const ContainerSpec& spec, const json& con
 }
 
 bool needs_copy_up(const std::vector<MountSpec>& mounts) {
-  return std::any_of(mounts.begin(), mounts.end(), [](const MountSpec& m) {
-    return m.type == Type::kVolume && !m.no_copy && m.subpath.empty() &&
-           m.origin != MountSpec::Origin::kVolumesFrom;
-  });
+  return std::any_of(mounts.begin(), mounts.end(), copies_up);
 }
 
 void copy_up_volumes(const std::vector<MountSpec>& mounts, const std::string& rootfs,
@@ -140,9 +155,7 @@ void copy_up_volumes(const std::vector<MountSpec>& mounts, const std::string& ro
   UniqueFd root(::open(rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!root) throw_errno("open " + rootfs);
   for (auto& m : mounts) {
-    if (m.type != Type::kVolume || m.no_copy || !m.subpath.empty() ||
-        m.origin == MountSpec::Origin::kVolumesFrom)
-      continue;
+    if (!copies_up(m)) continue;
     UniqueFd image_dir = open_in_root(root.get(), m.destination, O_PATH | O_DIRECTORY);
     if (!image_dir) continue;  // nothing of the image's there
     volume::copy_up(image_dir.get(), volumes.data(volumes.get(m.source)));
@@ -150,14 +163,8 @@ void copy_up_volumes(const std::vector<MountSpec>& mounts, const std::string& ro
 }
 
 json prepare_mounts(const Container& c, VolumeService& volumes) {
-  std::vector<const MountSpec*> order;
-  for (auto& m : c.spec.mounts) order.push_back(&m);
-  // Parents first, so that a mount inside another lands on top of it.
-  std::stable_sort(order.begin(), order.end(), [](const MountSpec* a, const MountSpec* b) {
-    return depth(a->destination) < depth(b->destination);
-  });
   json out = json::array();
-  for (auto* m : order) {
+  for (auto* m : parents_first(c.spec.mounts, true)) {
     json mount = {{"destination", m->destination}};
     if (m->type == Type::kTmpfs) {
       mount["type"] = "tmpfs";
@@ -200,13 +207,7 @@ json prepare_mounts(const Container& c, VolumeService& volumes) {
 }
 
 void bind_mounts_into(const Container& c, const std::string& rootfs, VolumeService& volumes) {
-  std::vector<const MountSpec*> order;
-  for (auto& m : c.spec.mounts)
-    if (m.type != Type::kTmpfs) order.push_back(&m);
-  std::stable_sort(order.begin(), order.end(), [](const MountSpec* a, const MountSpec* b) {
-    return depth(a->destination) < depth(b->destination);
-  });
-  for (auto* m : order) {
+  for (auto* m : parents_first(c.spec.mounts, false)) {
     std::string source = m->source;
     if (m->type == Type::kVolume)
       source = path_join(volumes.data(volumes.get(m->source)), m->subpath);
