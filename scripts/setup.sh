@@ -16,6 +16,8 @@ packages=(
   busybox-static
   # reference peers for compatibility tests and benchmarks
   runc crun docker.io docker-compose podman hyperfine wrk iptables
+  # registry peers: Debian's registry:2, skopeo, the Docker SDK for Python; htpasswd files
+  docker-registry skopeo python3-docker apache2-utils
   # used by tests
   iproute2 procps util-linux nftables
 )
