@@ -1,7 +1,9 @@
 // Images in and out as archives: POST /images/load, GET /images/get (save),
-// POST /images/create?fromSrc= (import).
+// POST /images/create?fromSrc= (import); ?fromImage= (pull) and the other registry routes
+// are in registry_routes.cc.
 #include <nlohmann/json.hpp>
 
+#include "api/registry_routes.h"
 #include "api/routes.h"
 #include "base/error.h"
 
@@ -70,17 +72,13 @@ void add_image_transfer_routes(Router& router, engine::Engine& s) {
   router.add("GET", "/images/{name}/get",
              [&s](const Request& req) { return save(s, {req.params.at("name")}); });
 
+  add_registry_routes(router, s);
   router.add(
       "POST", "/images/create",
       [&s](const Request& req) {
         if (req.query.count("fromSrc")) return import(s, req);
-        std::string name = req.q("fromImage");
-        if (name.empty()) throw InvalidArgument("fromImage or fromSrc is required");
-        auto ref = image::parse_reference(name);
-        // There is no registry client yet: an image can only come from load or import.
-        throw NotFound("pull access denied for " + ref.familiar_name() +
-                       ": pulling from a registry is not supported by this berthd yet; use "
-                       "`berth load` or `berth import`");
+        if (req.q("fromImage").empty()) throw InvalidArgument("fromImage or fromSrc is required");
+        return pull_image(s, req);
       },
       true);
 }

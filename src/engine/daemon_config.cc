@@ -62,12 +62,12 @@ void apply_config_file(DaemonConfig& o, const CLI::App& app) {
                                               "runtimes",
                                               "default-runtime",
                                               "log-driver",
-                                              "log-opts"};
+                                              "log-opts",
+                                              "insecure-registries"};
   // Keys of dockerd's daemon.json that berthd does not act on (yet) are accepted with a
   // warning, so that a Docker configuration works; anything else is a mistake.
   static const std::set<std::string> kDockerOnly = {"live-restore",
                                                     "registry-mirrors",
-                                                    "insecure-registries",
                                                     "storage-driver",
                                                     "storage-opts",
                                                     "iptables",
@@ -140,6 +140,7 @@ void apply_config_file(DaemonConfig& o, const CLI::App& app) {
   take_list("dns", "--dns", o.dns);
   take_list("dns-search", "--dns-search", o.dns_search);
   take_list("dns-opts", "--dns-opt", o.dns_opts);
+  take_list("insecure-registries", "--insecure-registry", o.insecure_registries);
   if (j.contains("mtu")) {
     if (!j["mtu"].is_number_integer()) throw Error(o.config_file + ": mtu: expected a number");
     o.mtu = j["mtu"];
@@ -226,6 +227,8 @@ void add_daemon_flags(CLI::App& app, DaemonConfig& o) {
   app.add_option("--dns", o.dns, "upstream DNS servers for containers");
   app.add_option("--dns-search", o.dns_search, "DNS search domains for containers");
   app.add_option("--dns-opt", o.dns_opts, "DNS options for containers");
+  app.add_option("--insecure-registry", o.insecure_registries,
+                 "a registry spoken to over plain HTTP: HOST[:PORT] or a CIDR");
   app.add_option("--mtu", o.mtu, "MTU of container networks (default: the uplink's)");
   app.add_option("--icc", o.icc, "inter-container traffic on the default bridge");
   app.add_option("--add-runtime", o.add_runtimes,

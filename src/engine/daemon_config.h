@@ -27,6 +27,8 @@ struct DaemonConfig {
   bool icc = true;
   std::vector<network::AddressPool> pools;
   bool init = false;
+  // Registries spoken to over plain HTTP (127.0.0.0/8 always is), as dockerd's.
+  std::vector<std::string> insecure_registries;
   // OCI runtime binaries as dockerd's --add-runtime NAME=PATH and daemon.json `runtimes`.
   std::vector<std::string> add_runtimes;
   std::map<std::string, RuntimeBinary> runtimes;

@@ -28,7 +28,7 @@ struct Engine::Parts {
         volume_store(db, path_join(cfg.data_root, "volumes")),
         volumes(volume_store, events),
         containers(cfg.engine_options(), db, image_store, network_manager, volumes, events),
-        images(image_store, content, events),
+        images(image_store, content, events, db, registry::Options{cfg.insecure_registries}),
         networks(network_manager, events),
         execs(std::make_shared<ExecManager>(containers, events)),
         stats(containers, StatsHost::detect()) {}

@@ -11,8 +11,13 @@
 
 namespace berth::engine {
 
-ImageService::ImageService(image::ImageStore& store, image::ContentStore& content, EventBus& events)
-    : store_(store), content_(content), events_(events) {}
+ImageService::ImageService(image::ImageStore& store, image::ContentStore& content, EventBus& events,
+                           Db& db, registry::Options registry)
+    : store_(store),
+      content_(content),
+      events_(events),
+      layer_digests_(db),
+      registry_(std::move(registry)) {}
 
 void ImageService::event(const std::string& action, const std::string& id,
                          const std::string& name) {

@@ -8,7 +8,10 @@
 #include <string_view>
 #include <vector>
 
+#include "base/sqlite.h"
 #include "engine/events.h"
+#include "engine/layer_digests.h"
+#include "engine/registry_transfer.h"
 #include "image/archive_load.h"
 #include "image/content_store.h"
 #include "image/image_store.h"
@@ -16,6 +19,8 @@
 #include "image/stream.h"
 
 namespace berth::engine {
+
+struct PullTarget;
 
 using image::ReadFn;
 using image::WriteFn;
@@ -27,7 +32,8 @@ struct PruneResult {
 
 class ImageService {
  public:
-  ImageService(image::ImageStore& store, image::ContentStore& content, EventBus& events);
+  ImageService(image::ImageStore& store, image::ContentStore& content, EventBus& events, Db& db,
+               registry::Options registry);
 
   std::vector<image::Image> list() const { return store_.list(); }
   image::Image get(const std::string& ref) const { return store_.get(ref); }
@@ -51,6 +57,15 @@ class ImageService {
   // archive; the "save" events go out once it is written whole.
   std::function<void(const WriteFn&)> save(const std::vector<std::string>& names);
 
+  // Registries. pull() and push() check what they can before anything is streamed (the
+  // reference, the manifest, the local image), so that those errors get an HTTP status; the
+  // function they return does the transfer, reporting its progress.
+  std::function<void(const TransferFn&)> pull(const PullRequest& req);
+  std::function<void(const TransferFn&)> push(const PushRequest& req);
+  // Checks the credentials with the registry at `server` ("" for Docker Hub); throws
+  // registry::Unauthorized when it refuses them.
+  void login(const std::string& server, const Credentials& creds);
+
   // Publishes an image event; `name` (a familiar reference) goes into its attributes.
   void event(const std::string& action, const std::string& id, const std::string& name = "");
 
@@ -58,6 +73,12 @@ class ImageService {
   image::ImageStore& store_;
   image::ContentStore& content_;
   EventBus& events_;
+  void pull_one(registry::Client& client, const PullTarget& target, const TransferFn& say);
+  void push_one(registry::Client& client, const image::Reference& ref, const image::Image& img,
+                const TransferFn& say);
+
+  LayerDigests layer_digests_;
+  registry::Options registry_;
 };
 
 }  // namespace berth::engine

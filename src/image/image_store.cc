@@ -499,14 +499,29 @@ std::vector<RemovedItem> ImageStore::remove(const std::string& name, bool force,
   bool used = !user.empty();
   size_t nrefs = img.tags.size() + img.digests.size();
   if (by_reference) {
+    // As Docker: when a repository's last tag goes, its digest references (a pull's or a
+    // push's) go with it.
+    std::vector<std::string> digests_too;
+    Reference removed = parse_reference(ref_name);
+    if (removed.digest.empty()) {
+      bool other_tag = false;
+      for (auto& t : img.tags)
+        if (t != ref_name && parse_reference(t).name() == removed.name()) other_tag = true;
+      for (auto& d : img.digests)
+        if (!other_tag && parse_reference(d).name() == removed.name()) digests_too.push_back(d);
+    }
     // Untagging only, when other references keep the image.
-    if (nrefs > 1 || (used && !force)) {
+    if (nrefs > 1 + digests_too.size() || (used && !force)) {
       if (used && nrefs == 1)
         throw Conflict("conflict: unable to remove repository reference \"" + name +
                        "\" (must force) - container " + user.substr(0, 12) +
                        " is using its referenced image " + short_id(*id));
       untag_locked(ref_name);
-      out.push_back({parse_reference(ref_name).familiar_string(), "", *id});
+      out.push_back({removed.familiar_string(), "", *id});
+      for (auto& d : digests_too) {
+        untag_locked(d);
+        out.push_back({parse_reference(d).familiar_string(), "", *id});
+      }
       return out;
     }
   } else if (nrefs > 1 && !force && !single_repository(img)) {

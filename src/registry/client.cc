@@ -7,6 +7,9 @@
 #include "registry/client_http.h"
 
 namespace berth::registry {
+
+using namespace wire;
+
 namespace {
 
 constexpr const char* kManifestAccept =
@@ -200,6 +203,30 @@ FetchedManifest Client::get_manifest(const std::string& reference) {
   if (reference.rfind("sha256:", 0) == 0 && m.digest != reference)
     throw InvalidArgument("manifest verification failed for digest " + reference);
   return m;
+}
+
+std::vector<std::string> Client::list_tags() {
+  std::vector<std::string> out;
+  HttpCall call;
+  call.url = s_->url("tags/list");
+  for (int page = 0; page < 1000; page++) {
+    auto r = s_->send(call);
+    if (r.status != 200) s_->fail("tags of " + s_->repository, r);
+    try {
+      auto j = nlohmann::json::parse(r.body);
+      if (j.contains("tags") && j["tags"].is_array())
+        for (auto& t : j["tags"]) out.push_back(t.get<std::string>());
+    } catch (const std::exception& e) {
+      throw Unavailable("tags of " + s_->repository + ": " + e.what());
+    }
+    // Link: </v2/app/tags/list?last=x&n=100>; rel="next"
+    std::string link = r.header("link");
+    auto lt = link.find('<'), gt = link.find('>');
+    if (lt == std::string::npos || gt == std::string::npos || gt < lt) break;
+    std::string next = link.substr(lt + 1, gt - lt - 1);
+    call.url = next.rfind("http", 0) == 0 ? next : s_->endpoint.base_url() + next;
+  }
+  return out;
 }
 
 void Client::fetch_blob(const std::string& digest, int64_t size, const SinkFn& sink,

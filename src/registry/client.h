@@ -94,6 +94,8 @@ class Client {
   // By tag or digest; throws NotFound "manifest unknown" and Forbidden for denied access, in
   // the registry's words. A manifest fetched by digest is checked against it.
   FetchedManifest get_manifest(const std::string& reference);
+  // Every tag of the repository (tags/list, following its pages).
+  std::vector<std::string> list_tags();
   // Streams a blob into `sink`, checking its digest (and size when given).
   void fetch_blob(const std::string& digest, int64_t size, const SinkFn& sink,
                   const ProgressFn& progress);

@@ -5,7 +5,7 @@
 #include <cctype>
 #include <exception>
 
-namespace berth::registry {
+namespace berth::registry::wire {
 namespace {
 
 struct Exchange {
@@ -161,4 +161,4 @@ std::string query_escape(const std::string& s) {
   return out;
 }
 
-}  // namespace berth::registry
+}  // namespace berth::registry::wire

@@ -11,7 +11,7 @@
 
 #include "registry/client.h"
 
-namespace berth::registry {
+namespace berth::registry::wire {
 
 struct HttpCall {
   std::string method = "GET";
@@ -47,4 +47,4 @@ std::string base64_encode(std::string_view in);
 // "%XX"-escapes what a query value may not hold.
 std::string query_escape(const std::string& s);
 
-}  // namespace berth::registry
+}  // namespace berth::registry::wire

@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# The real docker CLI against a berthd of this test's own and Debian's docker-registry
+# (distribution 2.8) on a free 127.0.0.1 port with htpasswd (bcrypt) auth: login (a wrong
+# password refused with 401 and nothing written), push, rmi, pull back, run the pulled image,
+# images --digests, a second push that finds its layers there, pull by digest, and Docker's
+# errors for a missing tag and a missing repository; then the berth CLI the same way.
+source "$(dirname "$0")/lib.sh"
+set -E
+trap '[[ $- == *e* && $BASH_SUBSHELL == 0 ]] && echo "FAIL: unexpected failure at line $LINENO: $BASH_COMMAND" >&2' ERR
+
+REGISTRY_BIN=${REGISTRY_BIN:-/usr/bin/docker-registry}
+[ -x "$REGISTRY_BIN" ] || fail "docker-registry is not installed (scripts/setup.sh installs it)"
+BERTH=${BERTH:-$(dirname "$RUNTIME")/berth}
+
+# ---- The registry: htpasswd auth, storage under $WORK, a port nobody holds.
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+REG=127.0.0.1:$port
+htpasswd -Bbn user pass >"$WORK/htpasswd"
+cat >"$WORK/registry.yml" <<YML
+version: 0.1
+log:
+  level: warn
+storage:
+  filesystem:
+    rootdirectory: $WORK/registry-data
+  delete:
+    enabled: true
+http:
+  addr: $REG
+auth:
+  htpasswd:
+    realm: basic-realm
+    path: $WORK/htpasswd
+YML
+"$REGISTRY_BIN" serve "$WORK/registry.yml" >"$WORK/registry.log" 2>&1 &
+REGISTRY_PID=$!
+defer "stop_pid $REGISTRY_PID docker-registry"
+registry_up() { [ "$(curl -s -o /dev/null -w '%{http_code}' "http://$REG/v2/")" = 401 ]; }
+wait_for 30 registry_up || { cat "$WORK/registry.log" >&2; fail "docker-registry did not start"; }
+
+start_berthd b1
+docker() { bdocker "$@"; }
+tarball=$(busybox_tar)
+docker import --change 'CMD ["sh"]' "$tarball" bb:1 >/dev/null
+# A second layer on top, from a container's change.
+docker run --name layered bb:1 sh -c 'echo pushed-and-pulled >/greeting' >/dev/null
+docker commit layered "$REG/test/bb:1" >/dev/null
+docker rm layered >/dev/null
+config_json() { cat "$DOCKER_CONFIG/config.json"; }
+
+# ---------------------------------------------------------------------------------------
+step "push before login: the registry's refusal"
+run_capture docker push "$REG/test/bb:1"
+check_eq "$RC" 1 "push without credentials exit status"
+check_contains "$OUT" "unauthorized" "push without credentials: the registry's words"
+
+step "login with a wrong password: 401 in Docker's words, nothing written"
+run_capture docker login -u user -p wrong "$REG"
+check_eq "$RC" 1 "login with a wrong password exit status"
+check_contains "$OUT" "Error response from daemon: login attempt to http://$REG/v2/ failed with status: 401 Unauthorized" "wrong password message"
+check_not_contains "$(config_json)" "$REG" "no credentials stored after a failed login"
+
+step "login with --password-stdin"
+run_capture sh -c "echo pass | DOCKER_HOST=unix://$BERTHD_SOCK $DOCKER_CLI login -u user --password-stdin $REG"
+check_eq "$RC" 0 "login exit status ($OUT)"
+check_contains "$OUT" "Login Succeeded" "login output"
+check_contains "$(config_json)" "$REG" "credentials stored by the docker CLI"
+
+step "push: two layers, the config and the manifest"
+run_capture docker push "$REG/test/bb:1"
+check_eq "$RC" 0 "push exit status ($OUT)"
+check_contains "$OUT" "The push refers to repository [$REG/test/bb]" "push: repository line"
+check_contains "$OUT" "Pushed" "push: layers pushed"
+check_match "$OUT" "1: digest: sha256:[0-9a-f]{64} size: [0-9]+" "push: digest line"
+pushed_digest=$(grep -o 'digest: sha256:[0-9a-f]*' <<<"$OUT" | cut -d' ' -f2)
+check_contains "$(curl -s -u user:pass "http://$REG/v2/test/bb/tags/list")" '"1"' "the registry lists the tag"
+check_contains "$(docker image inspect -f '{{json .RepoDigests}}' "$REG/test/bb:1")" "$REG/test/bb@$pushed_digest" "push records RepoDigests"
+
+step "push again: every layer already exists"
+run_capture docker push "$REG/test/bb:1"
+check_eq "$RC" 0 "second push exit status ($OUT)"
+check_contains "$OUT" "Layer already exists" "second push: layers found"
+check_not_contains "$OUT" "Pushed" "second push: nothing uploaded"
+check_contains "$OUT" "1: digest: $pushed_digest" "second push: same manifest digest"
+
+step "rmi, then pull back"
+image_id=$(docker image inspect -f '{{.Id}}' "$REG/test/bb:1")
+docker rmi "$REG/test/bb:1" >/dev/null
+run_capture docker image inspect "$REG/test/bb:1"
+check_eq "$RC" 1 "the image is gone before the pull"
+run_capture docker pull "$REG/test/bb:1"
+check_eq "$RC" 0 "pull exit status ($OUT)"
+check_contains "$OUT" "1: Pulling from test/bb" "pull: Pulling from"
+check_contains "$OUT" "Already exists" "pull: the base layer is still there (bb:1 has it)"
+check_contains "$OUT" "Pull complete" "pull: the top layer pulled"
+check_contains "$OUT" "Digest: $pushed_digest" "pull: digest line"
+check_contains "$OUT" "Status: Downloaded newer image for $REG/test/bb:1" "pull: status line"
+check_eq "$(docker image inspect -f '{{.Id}}' "$REG/test/bb:1")" "$image_id" "the pulled image has the pushed image's ID"
+check_eq "$(docker run --rm "$REG/test/bb:1" cat /greeting)" "pushed-and-pulled" "run the pulled image"
+check_contains "$(docker images --digests --format '{{.Repository}} {{.Digest}}')" "$REG/test/bb $pushed_digest" "images --digests"
+
+step "pull again: up to date"
+run_capture docker pull "$REG/test/bb:1"
+check_eq "$RC" 0 "second pull exit status ($OUT)"
+check_contains "$OUT" "Status: Image is up to date for $REG/test/bb:1" "second pull: up to date"
+
+step "pull everything fresh: both layers downloaded, verified and unpacked"
+docker rmi "$REG/test/bb:1" bb:1 >/dev/null
+check_eq "$(docker images -q | wc -l)" 0 "no image left before the fresh pull"
+run_capture docker pull "$REG/test/bb@$pushed_digest"
+check_eq "$RC" 0 "pull by digest exit status ($OUT)"
+check_eq "$(grep -c 'Pull complete' <<<"$OUT")" 2 "pull by digest: two layers pulled"
+check_eq "$(docker run --rm "$REG/test/bb@$pushed_digest" cat /greeting)" "pushed-and-pulled" "run the image pulled by digest"
+run_capture docker events --since 0 --until "$(date +%s)" --filter type=image --filter event=pull --format '{{.Action}} {{.Actor.Attributes.name}}'
+check_contains "$OUT" "pull $REG/test/bb" "pull events"
+
+step "errors: a missing tag, a missing repository"
+run_capture docker pull "$REG/test/bb:nope"
+check_eq "$RC" 1 "pull of a missing tag exit status"
+check_contains "$OUT" "manifest for $REG/test/bb:nope not found: manifest unknown" "missing tag message"
+run_capture docker pull "$REG/nothere/x:1"
+check_eq "$RC" 1 "pull of a missing repository exit status"
+check_contains "$OUT" "$REG/nothere/x" "missing repository message names it"
+
+step "logout: the docker CLI forgets the credentials; pulls are refused again"
+run_capture docker logout "$REG"
+check_eq "$RC" 0 "logout exit status ($OUT)"
+check_not_contains "$(config_json)" "$REG" "credentials removed"
+run_capture docker pull "$REG/test/bb:1"
+check_eq "$RC" 1 "pull without credentials exit status"
+check_contains "$OUT" "pull access denied for $REG/test/bb" "pull without credentials: Docker's words"
+
+finish_checks docker_cli_registry
