@@ -25,7 +25,7 @@ std::vector<FieldRule> make_rules() {
       {"Config", "OpenStdin", T::kBool, P::kApplied, ""},
       {"Config", "StdinOnce", T::kBool, P::kApplied, ""},
       {"Config", "Env", T::kStrings, P::kApplied, ""},
-      {"Config", "Cmd", T::kStrings, P::kApplied, ""},
+      {"Config", "Cmd", T::kStrSlice, P::kApplied, ""},
       {"Config", "Healthcheck", T::kObject, P::kWarned,
        "Healthcheck: health checks are not run by this berthd yet; the container's health "
        "stays unknown"},
@@ -35,14 +35,14 @@ std::vector<FieldRule> make_rules() {
       {"Config", "Image", T::kString, P::kApplied, ""},
       {"Config", "Volumes", T::kObject, P::kApplied, ""},
       {"Config", "WorkingDir", T::kString, P::kApplied, ""},
-      {"Config", "Entrypoint", T::kStrings, P::kApplied, ""},
+      {"Config", "Entrypoint", T::kStrSlice, P::kApplied, ""},
       {"Config", "NetworkDisabled", T::kBool, P::kApplied, ""},
       // Kept for commit, as Docker keeps them: they act on images built FROM the result.
       {"Config", "OnBuild", T::kStrings, P::kApplied, ""},
       {"Config", "Labels", T::kStringMap, P::kApplied, ""},
       {"Config", "StopSignal", T::kString, P::kApplied, ""},
       {"Config", "StopTimeout", T::kInt, P::kApplied, ""},
-      {"Config", "Shell", T::kStrings, P::kApplied, ""},
+      {"Config", "Shell", T::kStrSlice, P::kApplied, ""},
       // API < 1.44 sends the MAC address here; the network service reads it.
       {"Config", "MacAddress", T::kString, P::kApplied, ""},
 
@@ -103,8 +103,8 @@ std::vector<FieldRule> make_rules() {
       {"HostConfig", "Mounts", T::kArray, P::kApplied, ""},
       {"HostConfig", "ConsoleSize", T::kArray, P::kApplied, ""},
       {"HostConfig", "Annotations", T::kStringMap, P::kApplied, ""},
-      {"HostConfig", "CapAdd", T::kStrings, P::kApplied, ""},
-      {"HostConfig", "CapDrop", T::kStrings, P::kApplied, ""},
+      {"HostConfig", "CapAdd", T::kStrSlice, P::kApplied, ""},
+      {"HostConfig", "CapDrop", T::kStrSlice, P::kApplied, ""},
       {"HostConfig", "CgroupnsMode", T::kString, P::kApplied, ""},
       {"HostConfig", "Dns", T::kStrings, P::kApplied, ""},
       {"HostConfig", "DnsOptions", T::kStrings, P::kApplied, ""},
@@ -148,6 +148,8 @@ const char* type_name(FieldType t) {
       return "bool";
     case T::kStrings:
       return "[]string";
+    case T::kStrSlice:
+      return "strslice.StrSlice";
     case T::kStringMap:
       return "map[string]string";
     case T::kObject:
@@ -179,9 +181,10 @@ bool fits(FieldType t, const json& v) {
              (v.is_number_float() && v.get<double>() == static_cast<double>(v.get<int64_t>()));
     case T::kBool:
       return v.is_boolean();
-    case T::kStrings:
-      // Docker's strslice takes one string for a list of one.
+    case T::kStrSlice:
       if (v.is_string()) return true;
+      [[fallthrough]];
+    case T::kStrings:
       if (!v.is_array()) return false;
       for (auto& e : v)
         if (!e.is_string()) return false;

@@ -13,7 +13,18 @@ namespace berth::api {
 enum class FieldPolicy { kApplied, kRefused, kWarned };
 
 // The JSON type Go's decoder expects; a value of another type is Docker's 400.
-enum class FieldType { kString, kInt, kBool, kStrings, kStringMap, kObject, kArray, kAny };
+// kStrings is Go's []string; kStrSlice is Docker's strslice, which also takes one string.
+enum class FieldType {
+  kString,
+  kInt,
+  kBool,
+  kStrings,
+  kStrSlice,
+  kStringMap,
+  kObject,
+  kArray,
+  kAny
+};
 
 struct FieldRule {
   std::string_view section;  // "Config", "HostConfig" or "NetworkingConfig"

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "api/json_depth.h"
 #include "base/error.h"
 #include "base/fs.h"
 
@@ -162,6 +163,8 @@ Response Router::handle(Request req, const BodyReader& body) const {
           req.body.append(buf, n);
           if (req.body.size() > kLimit) return error_response(413, "request body too large");
         }
+        if (json_nesting_depth(req.body) > kMaxJsonDepth)
+          return error_response(400, "invalid JSON: exceeded max depth");
       }
       return r.handler(req);
     } catch (const nlohmann::json::exception& e) {

@@ -28,6 +28,50 @@ namespace asio = boost::asio;
 namespace http = boost::beast::http;
 using unix_socket = asio::local::stream_protocol;
 
+namespace {
+
+constexpr size_t kHeaderLimit = 1 << 20;
+constexpr int kMaxConnections = 4096;
+constexpr std::chrono::milliseconds kIdleTimeout = std::chrono::minutes(5);
+constexpr std::chrono::milliseconds kReadTimeout = std::chrono::seconds(60);
+
+bool wait_readable(unix_socket::socket& sock, std::chrono::milliseconds timeout) {
+  pollfd p{sock.native_handle(), POLLIN, 0};
+  int ready;
+  do {
+    ready = ::poll(&p, 1, static_cast<int>(timeout.count()));
+  } while (ready < 0 && errno == EINTR);
+  return ready > 0;
+}
+
+// The connection's socket as Beast reads a request from it, with a time limit on each read
+// (SO_RCVTIMEO would not do: Asio answers its EAGAIN by polling without a limit).
+struct TimedReads {
+  unix_socket::socket& sock;
+  std::chrono::milliseconds timeout;
+
+  using executor_type = unix_socket::socket::executor_type;
+  executor_type get_executor() { return sock.get_executor(); }
+
+  template <class Buffers>
+  size_t read_some(const Buffers& buffers, boost::system::error_code& ec) {
+    if (!wait_readable(sock, timeout)) {
+      ec = asio::error::timed_out;
+      return 0;
+    }
+    return sock.read_some(buffers, ec);
+  }
+  template <class Buffers>
+  size_t read_some(const Buffers& buffers) {
+    boost::system::error_code ec;
+    size_t n = read_some(buffers, ec);
+    if (ec) throw boost::system::system_error(ec);
+    return n;
+  }
+};
+
+}  // namespace
+
 struct Server::Impl {
   const Router& router;
   std::string path;
@@ -46,12 +90,27 @@ struct Server::Impl {
     buf.reserve(1 << 18);
     boost::system::error_code ec;
     for (;;) {
+      // A kept-alive connection may wait long for its next request; once one begins, its
+      // header and body must keep coming (a client that stalls mid-request is let go).
+      if (buf.size() == 0 && !wait_readable(sock, kIdleTimeout)) return;
       http::request_parser<http::empty_body> head;
+      head.header_limit(kHeaderLimit);
       head.body_limit(std::numeric_limits<std::uint64_t>::max());
-      http::read_header(sock, buf, head, ec);
+      TimedReads in{sock, kReadTimeout};
+      try {
+        http::read_header(in, buf, head, ec);
+      } catch (const std::length_error&) {
+        // Beast keeps each field in at most 64 KiB, below the 1 MiB for all of them.
+        ec = http::error::header_limit;
+      }
+      if (ec == http::error::header_limit) {
+        // As dockerd (Go's 1 MiB limit): a status the client can show, then the end.
+        send_error(sock, 431, "request header fields too large");
+        return;
+      }
       if (ec) {
         if (ec != http::error::end_of_stream) log::debug("API connection: " + ec.message());
-        return;  // closed, or garbage that is not HTTP
+        return;  // closed, stalled, or garbage that is not HTTP
       }
       // The body is read only when and as the route wants it: a load streams hundreds of
       // megabytes straight into the content store.
@@ -71,7 +130,7 @@ struct Server::Impl {
           body_parser.get().body().data = out;
           body_parser.get().body().size = len;
           boost::system::error_code rec;
-          http::read(sock, buf, body_parser, rec);
+          http::read(in, buf, body_parser, rec);
           if (rec && rec != http::error::need_buffer)
             throw Error("read request body: " + rec.message());
           size_t n = len - body_parser.get().body().size;
@@ -104,6 +163,11 @@ struct Server::Impl {
       if (!send(sock, resp, version, keep_alive, hreq.method() == http::verb::head)) return;
       if (!keep_alive) return;
     }
+  }
+
+  static void send_error(unix_socket::socket& sock, int status, const std::string& message) {
+    Response resp = error_response(status, message);
+    send(sock, resp, 11, false, false);
   }
 
   static void hand_over(unix_socket::socket& sock, Response& resp, bool upgrade, size_t buffered) {
@@ -213,10 +277,22 @@ void Server::run() {
       log::warn("accept on " + impl_->path + ": " + ec.message());
       continue;
     }
+    if (impl_->active >= kMaxConnections) {
+      // Each connection is a thread: past the limit a client is told, not queued forever.
+      Impl::send_error(sock, 503,
+                       "too many connections to berthd (" + std::to_string(kMaxConnections) +
+                           " open); try again");
+      continue;
+    }
     ++impl_->active;
     impl_->served = true;
     std::thread([this, s = std::move(sock)]() mutable {
-      impl_->serve(std::move(s));
+      try {
+        impl_->serve(std::move(s));
+      } catch (const std::exception& e) {
+        // Whatever one client sent, it ends only its own connection.
+        log::warn(std::string("API connection: ") + e.what());
+      }
       --impl_->active;
     }).detach();
   }

@@ -1,6 +1,9 @@
 #include "base/sqlite.h"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "base/error.h"
 
@@ -14,6 +17,14 @@ namespace {
 }  // namespace
 
 Db::Db(const std::string& path, const std::string& schema) : path_(path) {
+  // Containers' environments (secrets among them) are in the database: only root reads it.
+  // SQLite gives its WAL and shared-memory files the database file's mode, so the one mode
+  // set here covers all three, also for a database an older berthd made 0644.
+  if (int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600); fd >= 0) {
+    ::fchmod(fd, 0600);
+    ::close(fd);
+  }
+  for (const char* side : {"-wal", "-shm"}) ::chmod((path + side).c_str(), 0600);
   int rc =
       sqlite3_open_v2(path.c_str(), &db_,
                       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);

@@ -86,7 +86,7 @@ int main(int argc, char** argv) {
     o.runtime_binary = sibling_binary("berth-runtime");
     std::string socket_path = o.socket_path();
 
-    berth::mkdir_p(o.data_root, 0711);
+    berth::mkdir_p(o.data_root, 0710);
     berth::mkdir_p(o.exec_root, 0711);
     // One daemon per data root: the lock lives as long as this process.
     auto lock_path = berth::path_join(o.data_root, "berthd.lock");

@@ -1,5 +1,7 @@
 #include "engine/engine.h"
 
+#include <sys/stat.h>
+
 #include "base/fs.h"
 #include "base/sqlite.h"
 
@@ -35,7 +37,9 @@ struct Engine::Parts {
 };
 
 Engine::Engine(const DaemonConfig& cfg) : cfg_(cfg) {
-  mkdir_p(cfg_.data_root, 0711);
+  // As dockerd's: other users may not even list what the data root holds.
+  mkdir_p(cfg_.data_root, 0710);
+  ::chmod(cfg_.data_root.c_str(), 0710);
   mkdir_p(cfg_.exec_root, 0711);
   parts_ = std::make_unique<Parts>(cfg_);
   // What a kill -9 left half done (a layer being unpacked, a blob being written) goes now.

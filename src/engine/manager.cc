@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <future>
 #include <set>
 #include <thread>
 
@@ -49,9 +50,41 @@ struct ContainerManager::Live {
   std::chrono::steady_clock::time_point started;
   std::chrono::milliseconds backoff{0};
   std::vector<std::pair<UniqueFd, AttachOptions>> pending_attach;
+  int rootfs_borrowers = 0;  // exports and copies reading its root while it is not running
 };
 
 namespace {
+
+// Runs `fn` on a thread whose mount namespace is its own, after `setup` has mounted there
+// what `fn` reads. The container's lock `op` is held only during the setup: the namespace
+// keeps its own reference to every mount in it, so a client that reads slowly never blocks
+// a stop, start or rm of the container (a removal meanwhile only ends the read early).
+// `op` is held again when this returns.
+void in_private_mounts(std::unique_lock<std::mutex>& op, const std::function<void()>& setup,
+                       const std::function<void()>& fn) {
+  std::promise<void> set_up;
+  std::exception_ptr failed;
+  std::thread worker([&] {
+    bool ready = false;
+    try {
+      if (::unshare(CLONE_NEWNS) < 0) throw_errno("unshare the mount namespace");
+      if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) < 0)
+        throw_errno("make mounts private");
+      setup();
+      ready = true;
+      set_up.set_value();
+      fn();
+    } catch (...) {
+      failed = std::current_exception();
+      if (!ready) set_up.set_value();
+    }
+  });
+  set_up.get_future().wait();
+  op.unlock();
+  worker.join();
+  op.lock();
+  if (failed) std::rethrow_exception(failed);
+}
 
 std::string read_hostname() {
   char buf[256] = {};
@@ -1030,18 +1063,20 @@ void ContainerManager::export_rootfs(const std::string& ref,
                                      const std::function<void(std::string_view)>& out) {
   Container c = store_.get(ref);
   auto l = live(c.id);
-  std::lock_guard op(l->op);
+  std::unique_lock op(l->op);
   c = store_.get(c.id);
   ContainerRootfs rootfs(opts_.snapshot_root(), c.id);
-  bool was_mounted = c.running();
   std::string merged = rootfs.mount(images_.layer_dirs(images_.get(c.image_id)));
+  ++l->rootfs_borrowers;
+  std::exception_ptr failed;
   try {
-    write_rootfs_tar(merged, out);
+    in_private_mounts(
+        op, [] {}, [&] { write_rootfs_tar(merged, out); });
   } catch (...) {
-    if (!was_mounted) rootfs.unmount();
-    throw;
+    failed = std::current_exception();
   }
-  if (!was_mounted) rootfs.unmount();
+  give_back_rootfs(c.id, *l);
+  if (failed) std::rethrow_exception(failed);
   event(c, "export");
 }
 
@@ -1059,27 +1094,38 @@ void ContainerManager::with_root(const std::string& ref, const std::function<voi
     fn(root.get());
     return;
   }
-  // Stopped: its root mounted for the time it takes (a start waits for `op`), and its volumes
-  // and binds over it in a mount namespace of this thread's own, which ends with the thread.
+  // Stopped: its root, and its volumes and binds over it, as the container would see them.
   ContainerRootfs rootfs(opts_.snapshot_root(), c.id);
   std::string merged = rootfs.mount(images_.layer_dirs(images_.get(c.image_id)));
+  ++l->rootfs_borrowers;
   std::exception_ptr failed;
-  std::thread worker([&] {
-    try {
-      if (::unshare(CLONE_NEWNS) < 0) throw_errno("unshare the mount namespace");
-      if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) < 0)
-        throw_errno("make mounts private");
-      bind_mounts_into(c, merged, volumes_);
-      UniqueFd root(::open(merged.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-      if (!root) throw_errno("open " + merged);
-      fn(root.get());
-    } catch (...) {
-      failed = std::current_exception();
-    }
-  });
-  worker.join();
-  rootfs.unmount();
+  UniqueFd root;
+  try {
+    in_private_mounts(
+        op,
+        [&] {
+          bind_mounts_into(c, merged, volumes_);
+          root = UniqueFd(::open(merged.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+          if (!root) throw_errno("open " + merged);
+        },
+        [&] { fn(root.get()); });
+  } catch (...) {
+    failed = std::current_exception();
+  }
+  give_back_rootfs(c.id, *l);
   if (failed) std::rethrow_exception(failed);
+}
+
+void ContainerManager::give_back_rootfs(const std::string& id, Live& l) {
+  // The last reader of a container that is not running unmounts what it mounted; a start
+  // meanwhile found the mount and kept it, a removal meanwhile took it already.
+  if (--l.rootfs_borrowers > 0 || l.removed) return;
+  try {
+    if (!store_.get(id).running()) ContainerRootfs(opts_.snapshot_root(), id).unmount();
+  } catch (const std::exception& e) {
+    if (kind_of(e) != ErrorKind::kNotFound)
+      log::warn("unmount the root of " + id + ": " + e.what());
+  }
 }
 
 void ContainerManager::restore() {

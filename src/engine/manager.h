@@ -162,6 +162,9 @@ class ContainerManager {
   void on_exit(const std::string& id, int code, const std::string& finished_at, bool oom,
                const std::string& error);
   bool wait_exit(Live& l, uint64_t seq, int timeout_s);
+  // After an export or a copy read the root of a container: unmounts it when that was the
+  // last reader and the container does not run. Called with the container's lock held.
+  void give_back_rootfs(const std::string& id, Live& l);
   void destroy(const Container& c, bool remove_volumes);
   // At the container's exit: its volumes' `unmount`, and their own mounts where unused now.
   void release_volumes(const Container& c);
