@@ -9,6 +9,7 @@
 #include "base/fs.h"
 #include "cli/command.h"
 #include "cli/json_message.h"
+#include "cli/registry_commands.h"
 #include "cli/units.h"
 #include "oci/reference.h"
 
@@ -236,6 +237,7 @@ void register_image_transfer(Registry& r) {
   register_load(r);
   register_import(r);
   register_save(r);
+  register_registry_commands(r);
 }
 
 }  // namespace berth::cli

@@ -130,4 +130,47 @@ run_capture docker pull "$REG/test/bb:1"
 check_eq "$RC" 1 "pull without credentials exit status"
 check_contains "$OUT" "pull access denied for $REG/test/bb" "pull without credentials: Docker's words"
 
+# ---------------------------------------------------------------------------------------
+# The berth CLI: its own config dir (~/.berth's format), the same registry.
+export BERTH_CONFIG=$WORK/berth-config
+berth() { "$BERTH" -H "unix://$BERTHD_SOCK" "$@"; }
+docker tag "$REG/test/bb@$pushed_digest" "$REG/test/bb:1"
+
+step "berth login: a wrong password refused, nothing written; then --password-stdin"
+run_capture berth login -u user -p wrong "$REG"
+check_eq "$RC" 1 "berth login with a wrong password exit status"
+check_contains "$OUT" "401 Unauthorized" "berth login: wrong password message"
+check_not_contains "$(cat "$BERTH_CONFIG/config.json" 2>/dev/null)" "$REG" "berth: nothing stored after a failed login"
+run_capture sh -c "echo pass | $BERTH -H unix://$BERTHD_SOCK login -u user --password-stdin $REG"
+check_eq "$RC" 0 "berth login exit status ($OUT)"
+check_contains "$OUT" "Login Succeeded" "berth login output"
+auth_of() { python3 -c 'import json, sys; print(json.load(open(sys.argv[1])).get("auths", {}).get(sys.argv[2], {}).get("auth", "none"))' "$BERTH_CONFIG/config.json" "$REG"; }
+check_eq "$(auth_of | base64 -d)" "user:pass" "berth login stores base64 user:pass in auths"
+
+step "berth push to a new repository, rmi, pull back, run"
+berth tag "$REG/test/bb:1" "$REG/other/bb:2"
+run_capture berth push "$REG/other/bb:2"
+check_eq "$RC" 0 "berth push exit status ($OUT)"
+check_contains "$OUT" "The push refers to repository [$REG/other/bb]" "berth push: repository line"
+check_match "$OUT" "2: digest: sha256:[0-9a-f]{64} size: [0-9]+" "berth push: digest line"
+berth rmi "$REG/other/bb:2" "$REG/test/bb:1" >/dev/null
+check_eq "$(docker images -q | wc -l)" 0 "no image left before berth pull"
+run_capture berth pull "$REG/other/bb:2"
+check_eq "$RC" 0 "berth pull exit status ($OUT)"
+check_contains "$OUT" "2: Pulling from other/bb" "berth pull: Pulling from"
+check_contains "$OUT" "Status: Downloaded newer image for $REG/other/bb:2" "berth pull: status line"
+check_eq "$(berth run --rm "$REG/other/bb:2" cat /greeting)" "pushed-and-pulled" "run the image berth pulled"
+run_capture berth pull -q "$REG/other/bb:2"
+check_eq "$OUT" "$REG/other/bb:2" "berth pull -q prints the reference alone"
+run_capture berth pull "$REG/other/bb:nope"
+check_eq "$RC" 1 "berth pull of a missing tag exit status"
+check_contains "$OUT" "manifest for $REG/other/bb:nope not found: manifest unknown" "berth: missing tag message"
+
+step "berth logout"
+run_capture berth logout "$REG"
+check_eq "$OUT" "Removing login credentials for $REG" "berth logout output"
+check_eq "$(auth_of)" "none" "berth logout removes the entry"
+run_capture berth pull "$REG/other/bb:2"
+check_eq "$RC" 1 "berth pull after logout exit status"
+
 finish_checks docker_cli_registry
