@@ -1,0 +1,193 @@
+#!/usr/bin/env python3
+"""push and pull of a ~200 MB image of 4 layers over loopback: berthd against Debian's
+dockerd, both against Debian's docker-registry (distribution 2.8), side by side. Each run
+pushes to a registry of its own (fresh storage, fresh port), so nothing is found there or
+mounted from an earlier run; then the image is removed from the daemon and pulled back.
+Reports wall time, throughput of the image's size and the daemon's CPU seconds."""
+import argparse
+import hashlib
+import io
+import json
+import os
+import random
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+import urllib.request
+
+from daemons import DOCKER, Daemons, run
+
+REGISTRY = shutil.which("docker-registry") or "/usr/bin/docker-registry"
+
+
+def layer_bytes(rng, size):
+    """Half random, half text-like: compresses about as much as a distribution's files."""
+    out = bytearray()
+    words = ["".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(2, 9)))
+             .encode() for _ in range(2000)]
+    while len(out) < size:
+        if rng.random() < 0.5:
+            out += rng.randbytes(64 << 10)
+        else:
+            out += b" ".join(rng.choice(words) for _ in range(10000)) + b"\n"
+    return bytes(out[:size])
+
+
+def make_image(path, total_mb, layers):
+    """A docker-save archive of `layers` layers, each a tar of a few files."""
+    rng = random.Random(7)
+    per_layer = total_mb * 1000 * 1000 // layers
+    diff_ids, layer_names, members = [], [], []
+    for i in range(layers):
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as t:
+            remaining, n = per_layer, 0
+            while remaining > 0:
+                size = min(remaining, rng.randint(1 << 20, 8 << 20))
+                data = layer_bytes(rng, size)
+                info = tarfile.TarInfo(f"layer{i}/file{n}")
+                info.size = len(data)
+                info.mtime = 0
+                t.addfile(info, io.BytesIO(data))
+                remaining -= size
+                n += 1
+        tar = buf.getvalue()
+        diff_ids.append("sha256:" + hashlib.sha256(tar).hexdigest())
+        layer_names.append(f"{i}/layer.tar")
+        members.append((f"{i}/layer.tar", tar))
+    config = json.dumps({"architecture": "amd64", "os": "linux", "config": {"Cmd": ["sh"]},
+                         "rootfs": {"type": "layers", "diff_ids": diff_ids},
+                         "history": [{"created_by": f"layer {i}"} for i in range(layers)]}
+                        ).encode()
+    config_name = hashlib.sha256(config).hexdigest() + ".json"
+    manifest = json.dumps([{"Config": config_name, "RepoTags": ["bench:img"],
+                            "Layers": layer_names}]).encode()
+    with tarfile.open(path, "w") as t:
+        for name, data in members + [(config_name, config), ("manifest.json", manifest)]:
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            t.addfile(info, io.BytesIO(data))
+    return sum(len(d) for _, d in members)
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Registry:
+    def __init__(self, work, name):
+        self.port = free_port()
+        self.dir = os.path.join(work, name)
+        os.makedirs(self.dir)
+        cfg = os.path.join(self.dir, "config.yml")
+        with open(cfg, "w") as f:
+            f.write(f"version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n"
+                    f"    rootdirectory: {self.dir}/data\nhttp:\n  addr: 127.0.0.1:{self.port}\n")
+        self.proc = subprocess.Popen([REGISTRY, "serve", cfg], stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)
+        for _ in range(300):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{self.port}/v2/", timeout=1)
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("docker-registry did not come up")
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(10)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def cpu_seconds(pids):
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def timed(argv, env, pids):
+    c0, t0 = cpu_seconds(pids), time.perf_counter()
+    run(argv, env)
+    return time.perf_counter() - t0, cpu_seconds(pids) - c0
+
+
+def bench_daemon(env, pids, archive, work, iterations):
+    run([DOCKER, "load", "-q", "-i", archive], env)
+    pushes, pulls = [], []
+    for i in range(iterations):
+        reg = Registry(work, f"registry-{len(os.listdir(work))}")
+        try:
+            name = f"127.0.0.1:{reg.port}/bench/img:{i}"
+            run([DOCKER, "tag", "bench:img", name], env)
+            run(["sync"])
+            pushes.append(timed([DOCKER, "push", name], env, pids))
+            run([DOCKER, "rmi", name, "bench:img"], env)
+            run(["sync"])
+            pulls.append(timed([DOCKER, "pull", name], env, pids))
+            run([DOCKER, "tag", name, "bench:img"], env)
+            run([DOCKER, "rmi", name], env)
+        finally:
+            reg.stop()
+    run([DOCKER, "rmi", "bench:img"], env)
+    med = lambda xs: (statistics.median(x[0] for x in xs), statistics.median(x[1] for x in xs))
+    return med(pushes), med(pulls)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--iterations", type=int, default=3)
+    ap.add_argument("--size-mb", type=int, default=200)
+    ap.add_argument("--layers", type=int, default=4)
+    args = ap.parse_args()
+    if os.geteuid() != 0:
+        sys.exit("run as root: the daemons unpack layers with their owners")
+    if not os.path.exists(REGISTRY):
+        sys.exit("docker-registry is not installed (scripts/setup.sh installs it)")
+
+    work = tempfile.mkdtemp(prefix="berth-pull-push-bench-")
+    daemons = Daemons(work)
+    try:
+        archive = os.path.join(work, "image.tar")
+        size = make_image(archive, args.size_mb, args.layers)
+        mb = size / 1e6
+        print(f"image: {args.layers} layers, {mb:.0f} MB uncompressed; "
+              f"{args.iterations} runs each, medians")
+        results = {}
+        p, env = daemons.berthd()
+        results["berthd"] = bench_daemon(env, [p.pid], archive, work, args.iterations)
+        peers = daemons.dockerd()
+        if peers:
+            d, c, denv = peers
+            results["dockerd"] = bench_daemon(denv, [d.pid, c.pid], archive, work,
+                                              args.iterations)
+        print(f"\n{'daemon':10} {'push':>8} {'MB/s':>6} {'CPU-s':>6}   "
+              f"{'pull':>8} {'MB/s':>6} {'CPU-s':>6}")
+        for name, ((pt, pc), (lt, lc)) in results.items():
+            print(f"{name:10} {pt:7.2f}s {mb / pt:6.0f} {pc:6.2f}   "
+                  f"{lt:7.2f}s {mb / lt:6.0f} {lc:6.2f}")
+        if "dockerd" in results:
+            (bp, bpc), (bl, blc) = results["berthd"]
+            (dp, dpc), (dl, dlc) = results["dockerd"]
+            print(f"\nberthd/dockerd throughput: push {dp / bp:.2f}x (goal 3x), "
+                  f"pull {dl / bl:.2f}x (goal 2x); daemon CPU: push {bpc / dpc:.2f}x, "
+                  f"pull {blc / dlc:.2f}x of dockerd's")
+    finally:
+        daemons.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
