@@ -9,6 +9,7 @@ void add_routes(Router& router, engine::Engine& engine, const std::string& engin
   add_event_routes(router, engine);
   add_container_routes(router, engine);
   add_commit_routes(router, engine);
+  add_build_routes(router, engine);
   add_exec_routes(router, engine);
   add_network_routes(router, engine);
   add_archive_routes(router, engine);

@@ -17,6 +17,7 @@ void add_image_transfer_routes(Router& router, engine::Engine& s);
 void add_event_routes(Router& router, engine::Engine& s);
 void add_container_routes(Router& router, engine::Engine& s);
 void add_commit_routes(Router& router, engine::Engine& s);
+void add_build_routes(Router& router, engine::Engine& s);
 void add_exec_routes(Router& router, engine::Engine& s);
 void add_network_routes(Router& router, engine::Engine& s);
 void add_archive_routes(Router& router, engine::Engine& s);

@@ -400,6 +400,7 @@ int run(int argc, char** argv) {
   register_container_stats(reg);
   register_network_commands(reg);
   register_volume_commands(reg);
+  register_build_command(reg);
 
   std::vector<std::string> args(argv, argv + argc);
   end_flags_at_command(reg, args);

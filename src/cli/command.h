@@ -131,6 +131,7 @@ void register_container_cp(Registry& r);
 void register_container_stats(Registry& r);
 void register_network_commands(Registry& r);
 void register_volume_commands(Registry& r);
+void register_build_command(Registry& r);
 
 // docker's inspect: the objects found as a JSON array (or through -f), then one error line
 // per name not found; `type` is "container", "image", "network", "volume" or "" for any.

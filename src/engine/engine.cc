@@ -21,6 +21,7 @@ struct Engine::Parts {
   NetworkService networks;
   std::shared_ptr<ExecManager> execs;
   StatsService stats;
+  BuildService builds;
 
   explicit Parts(const DaemonConfig& cfg)
       : db(path_join(cfg.data_root, "berth.db"), ""),
@@ -33,7 +34,8 @@ struct Engine::Parts {
         images(image_store, content, events, db, registry::Options{cfg.insecure_registries}),
         networks(network_manager, events),
         execs(std::make_shared<ExecManager>(containers, events)),
-        stats(containers, StatsHost::detect()) {}
+        stats(containers, StatsHost::detect()),
+        builds(containers, image_store, content, images, db, cfg.data_root) {}
 };
 
 Engine::Engine(const DaemonConfig& cfg) : cfg_(cfg) {
@@ -75,6 +77,9 @@ ExecManager& Engine::execs() {
 }
 StatsService& Engine::stats() {
   return parts_->stats;
+}
+BuildService& Engine::builds() {
+  return parts_->builds;
 }
 EventBus& Engine::events() {
   return parts_->events;

@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 
+#include "engine/build_service.h"
 #include "engine/commit.h"
 #include "engine/container_archive.h"
 #include "engine/container_mounts.h"
@@ -40,6 +41,7 @@ class Engine {
   ExecManager& execs();
   StatsService& stats();
   EventBus& events();
+  BuildService& builds();
   const DaemonConfig& config() const { return cfg_; }
 
   // Docker's commit: a new image from a container's changes.
