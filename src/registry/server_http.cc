@@ -192,6 +192,8 @@ struct HttpServer::Impl {
     for (;;) {
       http::request_parser<http::empty_body> head;
       head.header_limit(64 * 1024);
+      // The body's size is the route's business (a layer has no limit, a manifest has).
+      head.body_limit(std::numeric_limits<std::uint64_t>::max());
       boost::system::error_code ec;
       http::read_header(stream, buf, head, ec);
       if (ec) return;  // closed, timed out, or not HTTP
