@@ -83,16 +83,23 @@ void apply_config_file(DaemonConfig& o, const CLI::App& app) {
                                                     "userland-proxy",
                                                     "max-concurrent-downloads",
                                                     "max-concurrent-uploads",
-                                                    "shutdown-timeout",
-                                                    "group",
-                                                    "tls",
-                                                    "tlsverify",
-                                                    "tlscacert",
-                                                    "tlscert",
-                                                    "tlskey"};
+                                                    "shutdown-timeout"};
+  // Settings that protect the API socket: starting without them would leave it more open
+  // than its owner believes, so a berthd that cannot apply them does not start.
+  static const std::set<std::string> kProtective = {"group",     "tls",     "tlsverify",
+                                                    "tlscacert", "tlscert", "tlskey"};
   std::string unknown;
   for (auto& [key, value] : j.items()) {
     if (kUsed.count(key)) continue;
+    if (kProtective.count(key)) {
+      bool asked = !(value.is_null() || (value.is_boolean() && !value.get<bool>()) ||
+                     (value.is_string() && value.get_ref<const std::string&>().empty()));
+      if (asked)
+        throw Error(o.config_file + ": " + key +
+                    " is not supported by berthd yet; refusing to start with the API socket less "
+                    "protected than configured");
+      continue;
+    }
     if (kDockerOnly.count(key)) {
       log::warn(o.config_file + ": " + key + " is not supported yet and is ignored");
       continue;

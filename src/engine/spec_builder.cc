@@ -145,6 +145,9 @@ std::string cgroups_path(const Container& c, const std::string& default_parent) 
 
 json build_spec(const Container& c, const SpecPaths& paths) {
   json spec = oci::default_spec(false);
+  // As dockerd's spec: nothing under /proc is run, nor is a device or set-user-id there.
+  for (auto& m : spec["mounts"])
+    if (m.value("destination", "") == "/proc") m["options"] = {"nosuid", "noexec", "nodev"};
   const json& cfg = c.config;
   const json& hc = c.host_config;
   const ContainerSpec& cs = c.spec;

@@ -37,7 +37,7 @@ inline constexpr uint16_t kFlagRd = 0x0100;
 inline constexpr uint16_t kFlagRa = 0x0080;
 inline constexpr uint16_t kRcodeMask = 0x000f;
 
-enum class Rcode : uint8_t { kNoError = 0, kFormErr = 1, kServFail = 2, kNotImp = 4 };
+enum class Rcode : uint8_t { kNoError = 0, kFormErr = 1, kServFail = 2, kNotImp = 4, kRefused = 5 };
 
 struct Query {
   uint16_t id = 0;

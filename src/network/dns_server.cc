@@ -419,17 +419,20 @@ void DnsServer::Impl::handle(std::span<const uint8_t> packet, Ipv4 local, Ipv4 c
     return respond(dns::error_reply(packet, *rcode));
   }
   auto& query = std::get<dns::Query>(parsed);
+  bool local_question = query.qclass == dns::kClassIn && !query.name.empty();
+  // Only PTR questions are reverse lookups (as in Docker): other types of an in-addr.arpa
+  // name go through the names, find none and are forwarded.
+  auto reverse = local_question && query.type == dns::kTypePtr ? dns::reverse_address(query.name)
+                                                               : std::nullopt;
   Answer found;
-  if (query.qclass == dns::kClassIn && !query.name.empty()) {
-    // Only PTR questions are reverse lookups (as in Docker): other types of an in-addr.arpa
-    // name go through the names, find none and are forwarded.
-    auto reverse = query.type == dns::kTypePtr ? dns::reverse_address(query.name) : std::nullopt;
-    try {
-      found = reverse ? reverse_lookup(local, client, *reverse) : lookup(local, client, query.name);
-    } catch (const std::exception& e) {
-      log::warn("DNS: looking up " + query.name + ": " + e.what());
-      return respond(dns::reply(query, dns::Rcode::kServFail, false));
-    }
+  try {
+    found = reverse ? reverse_lookup(local, client, *reverse) : lookup(local, client, query.name);
+  } catch (const std::exception& e) {
+    log::warn("DNS: looking up " + query.name + ": " + e.what());
+    return respond(dns::reply(query, dns::Rcode::kServFail, false));
+  }
+  if (found.refused) return respond(dns::reply(query, dns::Rcode::kRefused, false));
+  if (local_question) {
     if (reverse && !found.ptr_name.empty()) {
       auto answer = dns::ptr_reply(query, found.ptr_name);
       if (answer) return respond(std::move(*answer));

@@ -23,6 +23,10 @@ class DnsServer {
     std::vector<Ipv4> addresses;
     std::string ptr_name;
     std::vector<std::string> upstreams;
+    // The asker is not a container of the network it asked on: it gets REFUSED and nothing
+    // is looked up or forwarded for it (containers of other networks and users of the host
+    // must not learn a network's names, nor use berthd as an open resolver).
+    bool refused = false;
   };
   // `local` is the address the question came in on (it names the network), `client` the
   // asker's, `name` the question's name, lowercase, without the trailing dot.

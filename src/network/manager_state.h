@@ -69,10 +69,12 @@ struct NetworkManager::State {
   DnsTables dns_tables;
   DnsServer::Answer dns_lookup(Ipv4 local, Ipv4 client, const std::string& name);
   DnsServer::Answer dns_reverse_lookup(Ipv4 local, Ipv4 client, Ipv4 address);
-  // The gateways of the networks the asker's questions look at, its own first; needs dns_mu.
+  // The gateways of the networks the asker's questions look at, its own first; needs dns_mu
+  // and an asker that dns_answer_for did not refuse.
   std::vector<Ipv4> dns_view(Ipv4 local, Ipv4 client) const;
-  // An answer with the asker's own resolvers in it, when it has some; needs dns_mu.
-  DnsServer::Answer dns_answer_for(Ipv4 client) const;
+  // An answer with the asker's own resolvers in it, when it has some, or refused when the
+  // asker is no container of the network of `local`; needs dns_mu.
+  DnsServer::Answer dns_answer_for(Ipv4 local, Ipv4 client) const;
 
   State(NetworkOptions o, Db& d) : opts(std::move(o)), db(d) {}
 

@@ -188,7 +188,7 @@ Netlink::~Netlink() = default;
 Netlink::Netlink(Netlink&&) noexcept = default;
 Netlink& Netlink::operator=(Netlink&&) noexcept = default;
 
-void Netlink::ensure_bridge(const std::string& name, const Ipv4Prefix& address, int mtu) {
+bool Netlink::ensure_bridge(const std::string& name, const Ipv4Prefix& address, int mtu) {
   const Impl& nl = *impl_;
   Link link = nl.find_link(name);
   if (!link) {
@@ -211,10 +211,15 @@ void Netlink::ensure_bridge(const std::string& name, const Ipv4Prefix& address, 
     // Exists: another caller created it just now; it is checked like any existing one.
     if (err != -NLE_EXIST) {
       nl.check(err, "create bridge", name);
-      link = nl.find_link(name);
-      if (!link) nl.fail(-NLE_OBJ_NOTFOUND, "find new bridge", name);
-      nl.add_address(rtnl_link_get_ifindex(link.get()), address, NLM_F_EXCL, name);
-      return;
+      try {
+        link = nl.find_link(name);
+        if (!link) nl.fail(-NLE_OBJ_NOTFOUND, "find new bridge", name);
+        nl.add_address(rtnl_link_get_ifindex(link.get()), address, NLM_F_EXCL, name);
+      } catch (...) {
+        delete_link(name);
+        throw;
+      }
+      return true;
     }
     link = nl.find_link(name);
     if (!link) nl.fail(-NLE_OBJ_NOTFOUND, "find bridge", name);
@@ -255,6 +260,7 @@ void Netlink::ensure_bridge(const std::string& name, const Ipv4Prefix& address, 
   // Removing a primary may have taken ours along when it was a secondary: replace, which adds
   // it whether or not it is still there.
   if (!present || others) nl.add_address(ifindex, address, NLM_F_REPLACE, name);
+  return false;
 }
 
 void Netlink::delete_link(const std::string& name) {

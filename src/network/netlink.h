@@ -35,8 +35,10 @@ class Netlink {
   Netlink& operator=(Netlink&&) noexcept;
 
   // Creates the bridge when missing, gives it `address` (replacing other IPv4 addresses),
-  // `mtu`, and sets it up. Idempotent.
-  void ensure_bridge(const std::string& name, const Ipv4Prefix& address, int mtu);
+  // `mtu`, and sets it up. Idempotent. True when it created the bridge (and then, when it
+  // fails after that, it deletes the bridge again): only a bridge berth made is berth's to
+  // delete.
+  bool ensure_bridge(const std::string& name, const Ipv4Prefix& address, int mtu);
   // Removes a link by name; a missing link is not an error.
   void delete_link(const std::string& name);
   bool link_exists(const std::string& name);

@@ -40,6 +40,8 @@ struct Network {
   Ipv4 gateway;
   std::optional<Ipv4Prefix> ip_range;
   bool internal = false, attachable = false, icc = true;
+  // Whether berth created the bridge (and so deletes it with the network), or found it.
+  bool own_bridge = true;
   int mtu = 1500;
   nlohmann::json labels = nlohmann::json::object(), options = nlohmann::json::object();
 

@@ -222,7 +222,8 @@ void NetworkManager::State::rebuild_dns() {
 DnsServer::Answer NetworkManager::State::dns_lookup(Ipv4 local, Ipv4 client,
                                                     const std::string& name) {
   std::lock_guard lk(dns_mu);
-  DnsServer::Answer answer = dns_answer_for(client);
+  DnsServer::Answer answer = dns_answer_for(local, client);
+  if (answer.refused) return answer;
   if (auto* found = first_in_view(dns_view(local, client), dns_tables.zones, name))
     answer.addresses = *found;
   return answer;
@@ -230,22 +231,24 @@ DnsServer::Answer NetworkManager::State::dns_lookup(Ipv4 local, Ipv4 client,
 
 DnsServer::Answer NetworkManager::State::dns_reverse_lookup(Ipv4 local, Ipv4 client, Ipv4 address) {
   std::lock_guard lk(dns_mu);
-  DnsServer::Answer answer = dns_answer_for(client);
+  DnsServer::Answer answer = dns_answer_for(local, client);
+  if (answer.refused) return answer;
   if (auto* found = first_in_view(dns_view(local, client), dns_tables.ptr_names, address))
     answer.ptr_name = *found;
   return answer;
 }
 
-DnsServer::Answer NetworkManager::State::dns_answer_for(Ipv4 client) const {
+DnsServer::Answer NetworkManager::State::dns_answer_for(Ipv4 local, Ipv4 client) const {
   DnsServer::Answer answer;
+  // Every container on a user network has a view of the names from there; nobody else asks.
+  answer.refused = dns_tables.views.count({local, client}) == 0;
   if (auto up = dns_tables.upstreams.find(client); up != dns_tables.upstreams.end())
     answer.upstreams = up->second;
   return answer;
 }
 
 std::vector<Ipv4> NetworkManager::State::dns_view(Ipv4 local, Ipv4 client) const {
-  auto view = dns_tables.views.find({local, client});
-  return view == dns_tables.views.end() ? std::vector<Ipv4>{local} : view->second;
+  return dns_tables.views.at({local, client});
 }
 
 void NetworkManager::restore(const std::set<std::string>& running) {
@@ -444,8 +447,9 @@ Network NetworkManager::create(const json& req) {
   }
 
   Netlink nl;
+  n.own_bridge = false;  // until ensure_bridge says it made it: a failure keeps what it found
   try {
-    nl.ensure_bridge(n.bridge, {n.gateway, n.subnet.len}, n.mtu);
+    n.own_bridge = nl.ensure_bridge(n.bridge, {n.gateway, n.subnet.len}, n.mtu);
     st.networks[n.id] = n;
     st.apply_firewall();
     st.dns->listen(n.gateway);
@@ -453,7 +457,7 @@ Network NetworkManager::create(const json& req) {
   } catch (...) {
     st.networks.erase(n.id);
     st.dns->stop_listening(n.gateway);
-    nl.delete_link(n.bridge);
+    if (n.own_bridge) nl.delete_link(n.bridge);
     try {
       st.apply_firewall();
     } catch (const std::exception& e) {
@@ -482,7 +486,8 @@ void NetworkManager::remove(const std::string& ref) {
   for (auto& [cid, eps] : st.endpoints) eps.erase(n.id);
   st.networks.erase(n.id);
   st.dns->stop_listening(n.gateway);
-  Netlink().delete_link(n.bridge);
+  // A bridge the user made and named (-o com.docker.network.bridge.name) stays theirs.
+  if (n.own_bridge) Netlink().delete_link(n.bridge);
   st.apply_firewall();
   st.rebuild_dns();
 }

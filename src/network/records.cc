@@ -6,10 +6,18 @@ namespace berth::network {
 using nlohmann::json;
 
 json Network::to_json() const {
-  json j = {
-      {"id", id},         {"name", name},         {"driver", driver},         {"created", created},
-      {"bridge", bridge}, {"internal", internal}, {"attachable", attachable}, {"icc", icc},
-      {"mtu", mtu},       {"labels", labels},     {"options", options}};
+  json j = {{"id", id},
+            {"name", name},
+            {"driver", driver},
+            {"created", created},
+            {"bridge", bridge},
+            {"internal", internal},
+            {"attachable", attachable},
+            {"icc", icc},
+            {"mtu", mtu},
+            {"labels", labels},
+            {"options", options},
+            {"own_bridge", own_bridge}};
   if (subnet.len != 32 || subnet.addr.value != 0) {
     j["subnet"] = subnet.str();
     j["gateway"] = gateway.str();
@@ -29,6 +37,8 @@ Network Network::from_json(const json& j) {
   n.attachable = j.value("attachable", false);
   n.icc = j.value("icc", true);
   n.mtu = j.value("mtu", 1500);
+  // Records from before this was kept: berth created the bridges of its networks then too.
+  n.own_bridge = j.value("own_bridge", true);
   n.labels = j.value("labels", json::object());
   n.options = j.value("options", json::object());
   if (j.contains("subnet")) {

@@ -139,11 +139,24 @@ check_eq "$RC" 0 "rm -f while a cp stalls: $OUT"
 kill $reader 2>/dev/null || true
 alive || fail "berthd died"
 
+step "/proc in a container is nosuid, nodev, noexec, as dockerd mounts it"
+check_match "$(docker run --rm busybox grep '^proc /proc ' /proc/mounts)" '^proc /proc proc [^ ]*nosuid,nodev,noexec' "/proc's options"
+
 step "state files are root's alone"
 data=$BERTHD_DIR/data
 check_eq "$(stat -c %a "$data")" 710 "data root mode"
 for f in "$data"/berth.db "$data"/berth.db-wal "$data"/berth.db-shm; do
   [ -e "$f" ] && check_eq "$(stat -c %a "$f")" 600 "mode of $(basename "$f")"
+done
+
+step "daemon.json's TLS and group settings are refused until berthd applies them"
+for setting in '"tlsverify": true' '"group": "docker"'; do
+  mkdir -p "$WORK/refuse"
+  echo "{$setting}" >"$WORK/refuse/daemon.json"
+  run_capture timeout 20 "$BERTHD" --data-root "$WORK/refuse/data" --exec-root "$WORK/refuse/exec" \
+    -H "unix://$WORK/refuse/s.sock" -b "${BERTHD_BRIDGE}r" --config-file "$WORK/refuse/daemon.json"
+  check_eq "$RC" 1 "berthd with $setting exits"
+  check_contains "$OUT" "not supported by berthd yet" "berthd with $setting says why"
 done
 
 finish_checks api_hostile_input

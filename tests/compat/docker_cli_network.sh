@@ -216,6 +216,16 @@ docker run -d --name out --network net2 busybox sleep 600 >/dev/null
 pings out "$IP1" && check_fail "a container on net2 reaches net1's $IP1"
 check_eq "$(ns_addrs out web1)" "" "net2 does not resolve net1's names"
 check_not_contains "$(ex out nslookup "$IP1")" "web1" "net2 does not answer PTR for net1's addresses"
+# net1's DNS answers only net1's containers: not one of net2 asking it there, not the host.
+check_contains "$(ex out nslookup web1 "$B.254")" "REFUSED" "net1's DNS refuses a container of net2"
+check_eq "$(python3 - "$B.254" <<'EOF'
+import socket, struct, sys
+q = struct.pack('>HHHHHH', 0x4242, 0x0100, 1, 0, 0, 0) + b'\x04web1\x00' + struct.pack('>HH', 1, 1)
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(5)
+s.sendto(q, (sys.argv[1], 53))
+print(s.recv(512)[3] & 0x0f)
+EOF
+)" 5 "net1's DNS refuses the host (rcode 5, REFUSED)"
 run_capture docker network connect --ip "$B.20" --alias calias net1 out
 check_eq "$RC/$OUT" "0/" "network connect --ip --alias of a running container"
 check_contains "$(ex out ip -o -4 addr)" "$B.20/24" "connect: the interface appears inside with its --ip"
@@ -274,6 +284,19 @@ check_contains "$OUT" "has active endpoints" "network rm of a network in use mes
 run_capture docker network rm netauto
 check_eq "$RC/$OUT" "0/netauto" "network rm netauto"
 check_eq "$(docker network ls --filter name=netauto -q)" "" "network rm: gone from ls"
+
+step "links berth did not make stay: a bridge it adopted, a link that is not a bridge"
+ip link add "${BR}u" type bridge
+defer "ip link del ${BR}u 2>/dev/null || true"
+docker network create -o com.docker.network.bridge.name="${BR}u" adopted >/dev/null
+docker network rm adopted >/dev/null
+ip link show "${BR}u" >/dev/null 2>&1 || check_fail "network rm deleted a bridge the user had made"
+ip link add "${BR}v" type veth peer name "${BR}w"
+defer "ip link del ${BR}v 2>/dev/null || true"
+run_capture docker network create -o com.docker.network.bridge.name="${BR}v" notabridge
+check_eq "$RC" 1 "network create over a link that is not a bridge fails"
+check_contains "$OUT" "is not a bridge" "network create over a veth: message"
+ip link show "${BR}v" >/dev/null 2>&1 || check_fail "a failed network create deleted the user's veth"
 
 # ---------------------------------------------------------------------------------------
 step "published ports: -p H:C, -p IP:H:C, -p C, /udp, ranges, -P --expose; docker port, inspect, ps"

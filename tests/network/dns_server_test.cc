@@ -315,17 +315,18 @@ class DnsServerTest : public ::testing::Test {
   std::vector<Ipv4> askers;
   std::vector<Ipv4> addresses_looked_up;
   std::map<Ipv4, std::vector<std::string>> client_upstreams;
+  bool strangers = false;  // the askers are no containers of the network
   DnsServer server{
       [this](Ipv4 local, Ipv4 client, const std::string& name) {
         std::lock_guard lock(mu);
         names_looked_up.push_back(name);
         askers.push_back(client);
-        return DnsServer::Answer{containers(local, name), "", client_upstreams[client]};
+        return DnsServer::Answer{containers(local, name), "", client_upstreams[client], strangers};
       },
       [this](Ipv4 local, Ipv4 client, Ipv4 address) {
         std::lock_guard lock(mu);
         addresses_looked_up.push_back(address);
-        return DnsServer::Answer{{}, ptr_name(local, address), client_upstreams[client]};
+        return DnsServer::Answer{{}, ptr_name(local, address), client_upstreams[client], strangers};
       },
       {}};
   uint16_t port = free_port();
@@ -494,6 +495,18 @@ TEST_F(DnsServerTest, RelaysTruncationAndForwardsTcpQuestionsOverTcp) {
   Answer over_tcp = parse(*ask_tcp(port, query(2, "big.example")));
   EXPECT_EQ(over_tcp.id, 2);
   EXPECT_EQ(over_tcp.addresses, std::vector<std::string>{"5.6.7.8"});
+}
+
+TEST_F(DnsServerTest, RefusesAskersThatAreNoContainersOfTheNetwork) {
+  FakeUpstream upstream;
+  server.set_upstreams({upstream.address()});
+  strangers = true;
+  for (auto* name : {"db", "example.com", "4.0.0.10.in-addr.arpa"}) {
+    Answer a = parse(*ask_udp(port, query(9, name)));
+    EXPECT_EQ(a.rcode(), static_cast<int>(dns::Rcode::kRefused)) << name;
+    EXPECT_TRUE(a.addresses.empty()) << name;
+  }
+  EXPECT_TRUE(upstream.received().empty()) << "nothing is forwarded for a stranger";
 }
 
 TEST_F(DnsServerTest, FailsWithoutUpstreams) {

@@ -215,7 +215,7 @@ TEST_F(NetlinkTest, EnsureBridgeIsIdempotent) {
     return links.size() == 1 ? links[0] : json::object();
   };
   for (int i = 0; i < 2; ++i) {
-    nl.ensure_bridge(bridge_, gw, 1450);
+    EXPECT_EQ(nl.ensure_bridge(bridge_, gw, 1450), i == 0) << "created only the first time";
     auto b = show();
     EXPECT_EQ(b.value("mtu", 0), 1450);
     EXPECT_TRUE(has_flag(b, "UP"));
@@ -247,6 +247,7 @@ TEST_F(NetlinkTest, EnsureBridgeIsIdempotent) {
   auto not_bridge = link("v");
   ASSERT_EQ(run("ip link add " + not_bridge + " type veth peer name " + link("p")).status, 0);
   EXPECT_THROW(nl.ensure_bridge(not_bridge, gw, 1500), Error);
+  EXPECT_TRUE(nl.link_exists(not_bridge)) << "a link it did not make is left alone";
 }
 
 TEST_F(NetlinkTest, VethReachesBridge) {
