@@ -193,7 +193,7 @@ int run_build(Context& ctx, const Options& o, const std::string& context_dir) {
   }
   printer.finish();
   if (o.quiet) print_out(id + "\n");
-  if (!o.iidfile.empty()) write_file(o.iidfile, id);
+  if (!o.iidfile.empty()) write_file(o.iidfile, id, O_CREAT | O_TRUNC);
   return 0;
 }
 

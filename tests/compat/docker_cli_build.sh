@@ -97,4 +97,80 @@ run_capture docker build --no-cache -t app:5 --build-arg GREETING=hey "$ctx"
 check_eq "$(grep -c ' ---> Using cache' <<<"$OUT")" 0 "--no-cache uses nothing"
 no_containers "after rebuilds"
 
+step "multi-stage: COPY --from a named stage and by index, --target, FROM scratch"
+ms=$WORK/ms
+mkdir -p "$ms"
+echo src >"$ms/src.txt"
+cat >"$ms/Dockerfile" <<'DF'
+ARG BASE=busybox
+FROM $BASE AS builder
+COPY src.txt /work/
+RUN cp /work/src.txt /work/built && echo extra >/work/extra
+FROM scratch AS files
+COPY --from=builder /work/built /out/
+COPY --from=0 /work/extra /out/extra
+FROM busybox
+COPY --from=files /out /opt/
+CMD ["cat", "/opt/built", "/opt/extra"]
+DF
+run_capture docker build -t ms:1 "$ms"
+check_eq "$RC" 0 "multi-stage build ($OUT)"
+check_eq "$(docker run --rm ms:1 | tr '\n' ' ')" "src extra " "files came through two stages"
+OUT=$(docker build -q --target files -t ms:files "$ms" 2>/dev/null) && RC=0 || RC=$?
+check_eq "$RC" 0 "--target files -q ($OUT)"
+check_match "$OUT" "^sha256:[0-9a-f]{64}$" "-q prints only the image ID"
+check_eq "$(insp '{{len .RootFS.Layers}}' ms:files)" 2 "the scratch stage has its two COPY layers"
+
+step "berth build: -f outside the context, --label, --iidfile, ONBUILD in a child"
+mkdir -p "$WORK/b2"
+echo hi >"$WORK/b2/a"
+cat >"$WORK/other.Dockerfile" <<'DF'
+FROM busybox
+COPY a /a
+ONBUILD RUN echo triggered >/trigger
+DF
+run_capture berth build -f "$WORK/other.Dockerfile" --label team=x --iidfile "$WORK/iid" -t parent:1 "$WORK/b2"
+check_eq "$RC" 0 "berth build ($OUT)"
+check_contains "$OUT" "Successfully tagged parent:1" "berth build tags"
+check_eq "$(cat "$WORK/iid")" "$(insp '{{.Id}}' parent:1)" "--iidfile"
+check_eq "$(insp '{{.Config.Labels.team}}|{{json .Config.OnBuild}}' parent:1)" 'x|["RUN echo triggered >/trigger"]' "--label and OnBuild"
+mkdir -p "$WORK/b3"
+printf 'FROM parent:1\nRUN cat /trigger\n' >"$WORK/b3/Dockerfile"
+run_capture berth build -t child:1 "$WORK/b3"
+check_eq "$RC" 0 "a child of an ONBUILD image ($OUT)"
+check_contains "$OUT" "# Executing 1 build trigger" "the trigger runs"
+check_contains "$OUT" "triggered" "RUN output is streamed"
+check_eq "$(insp '{{json .Config.OnBuild}}' child:1)" 'null' "triggers are not inherited"
+
+step "bad input: unknown instruction, missing file, ../x, failing RUN; nothing tagged, no container"
+bad=$WORK/bad
+mkdir -p "$bad"
+printf 'FROM busybox\n\nFOO bar\n' >"$bad/Dockerfile"
+run_capture docker build -t bad:1 "$bad"
+check_eq "$RC" 1 "unknown instruction exit status"
+check_contains "$OUT" "Dockerfile parse error on line 3: unknown instruction: FOO" "unknown instruction message"
+printf 'FROM busybox\nCOPY missing.txt /\n' >"$bad/Dockerfile"
+run_capture docker build -t bad:1 "$bad"
+check_eq "$RC" 1 "COPY of a missing file exit status"
+check_contains "$OUT" "COPY failed: file not found in build context or excluded by .dockerignore: stat missing.txt: file does not exist" "missing file message"
+printf 'FROM busybox\nCOPY ../x /\n' >"$bad/Dockerfile"
+run_capture docker build -t bad:1 "$bad"
+check_contains "$OUT" "forbidden path outside the build context: ../x" "../x is refused"
+printf 'FROM busybox\nRUN echo about to fail && exit 3\n' >"$bad/Dockerfile"
+run_capture docker build -t bad:1 "$bad"
+check_eq "$RC" 1 "failing RUN exit status"
+check_contains "$OUT" "about to fail" "the failing step's output is shown"
+check_contains "$OUT" "The command '/bin/sh -c echo about to fail && exit 3' returned a non-zero code: 3" "failing RUN message"
+printf 'FROM nosuchimage\n' >"$bad/Dockerfile"
+run_capture docker build -t bad:1 "$bad"
+check_eq "$RC" 1 "a missing base image exit status"
+check_eq "$(docker images -q bad 2>&1)" "" "nothing was tagged"
+no_containers "after failed builds"
+
+step "the cache survives a daemon restart"
+stop_pid "$BERTHD_PID" berthd
+start_berthd b1
+run_capture docker build -t app:6 --build-arg GREETING=hey "$ctx"
+check_eq "$(grep -c ' ---> Using cache' <<<"$OUT")" 17 "every step comes from the cache after a restart"
+
 finish_checks docker_cli_build
