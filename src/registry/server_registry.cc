@@ -1,5 +1,4 @@
 #include "registry/server.h"
-
 #include "registry/server_auth.h"
 #include "registry/server_http.h"
 #include "registry/server_routes.h"

@@ -147,10 +147,6 @@ HttpResponse Routes::handle(HttpRequest& req) {
     return dispatch(req);
   } catch (const RegistryError& e) {
     return error_response(e.code(), e.what(), e.detail());
-  } catch (const Error& e) {
-    if (e.kind() == ErrorKind::kInvalidArgument)
-      return error_response(ErrorCode::kDigestInvalid, e.what(), json());
-    throw;
   }
 }
 
