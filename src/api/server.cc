@@ -18,6 +18,7 @@
 #include <thread>
 #include <utility>  // before asio: Boost 1.74 uses std::exchange without including it
 
+#include "base/crash_log.h"
 #include "base/error.h"
 #include "base/log.h"
 #include "base/memory.h"
@@ -287,6 +288,7 @@ void Server::run() {
     ++impl_->active;
     impl_->served = true;
     std::thread([this, s = std::move(sock)]() mutable {
+      give_thread_crash_stack();
       try {
         impl_->serve(std::move(s));
       } catch (const std::exception& e) {

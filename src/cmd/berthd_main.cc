@@ -13,6 +13,7 @@
 
 #include "api/routes.h"
 #include "api/server.h"
+#include "base/crash_log.h"
 #include "base/error.h"
 #include "base/fs.h"
 #include "base/log.h"
@@ -71,6 +72,7 @@ int main(int argc, char** argv) {
     return app.exit(e);
   }
 
+  berth::install_crash_log("berthd");
   // Before any thread exists: every thread inherits the mask, and only the signal thread
   // below takes these signals (one delivered to another thread would kill the daemon).
   sigset_t sigs;

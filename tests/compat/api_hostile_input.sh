@@ -159,4 +159,9 @@ for setting in '"tlsverify": true' '"group": "docker"'; do
   check_contains "$OUT" "not supported by berthd yet" "berthd with $setting says why"
 done
 
+step "a fatal signal leaves berthd's last words in its log"
+kill -SEGV "$BERTHD_PID"
+wait "$BERTHD_PID" 2>/dev/null || true
+check_contains "$(cat "$BERTHD_DIR/berthd.log")" "berthd: fatal signal SEGV (Segmentation fault), backtrace:" "the log's last line"
+
 finish_checks api_hostile_input
