@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """push and pull of a ~200 MB image of 4 layers over loopback: berthd against Debian's
-dockerd, both against Debian's docker-registry (distribution 2.8), side by side. Each run
+dockerd, both against Debian's docker-registry (distribution 2.8), side by side, and berthd
+against berth-registry when it is built. Each run
 pushes to a registry of its own (fresh storage, fresh port), so nothing is found there or
 mounted from an earlier run; then the image is removed from the daemon and pulled back.
 Reports wall time, throughput of the image's size and the daemon's CPU seconds."""
@@ -20,9 +21,10 @@ import tempfile
 import time
 import urllib.request
 
-from daemons import DOCKER, Daemons, run
+from daemons import BUILD, DOCKER, Daemons, run
 
 REGISTRY = shutil.which("docker-registry") or "/usr/bin/docker-registry"
+BERTH_REGISTRY = os.path.join(BUILD, "src/cmd/berth-registry")
 
 
 def layer_bytes(rng, size):
@@ -84,7 +86,7 @@ def free_port():
 
 
 class Registry:
-    def __init__(self, work, name):
+    def __init__(self, work, name, binary):
         self.port = free_port()
         self.dir = os.path.join(work, name)
         os.makedirs(self.dir)
@@ -92,7 +94,7 @@ class Registry:
         with open(cfg, "w") as f:
             f.write(f"version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n"
                     f"    rootdirectory: {self.dir}/data\nhttp:\n  addr: 127.0.0.1:{self.port}\n")
-        self.proc = subprocess.Popen([REGISTRY, "serve", cfg], stdout=subprocess.DEVNULL,
+        self.proc = subprocess.Popen([binary, "serve", cfg], stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL)
         for _ in range(300):
             try:
@@ -118,31 +120,32 @@ def cpu_seconds(pids):
     return total
 
 
-def timed(argv, env, pids):
-    c0, t0 = cpu_seconds(pids), time.perf_counter()
+def timed(argv, env, pids, registry):
+    """Wall seconds, the daemon's CPU seconds and the registry's."""
+    c0, r0, t0 = cpu_seconds(pids), cpu_seconds([registry]), time.perf_counter()
     run(argv, env)
-    return time.perf_counter() - t0, cpu_seconds(pids) - c0
+    return (time.perf_counter() - t0, cpu_seconds(pids) - c0, cpu_seconds([registry]) - r0)
 
 
-def bench_daemon(env, pids, archive, work, iterations):
+def bench_daemon(env, pids, archive, work, iterations, registry=REGISTRY):
     run([DOCKER, "load", "-q", "-i", archive], env)
     pushes, pulls = [], []
     for i in range(iterations):
-        reg = Registry(work, f"registry-{len(os.listdir(work))}")
+        reg = Registry(work, f"registry-{len(os.listdir(work))}", registry)
         try:
             name = f"127.0.0.1:{reg.port}/bench/img:{i}"
             run([DOCKER, "tag", "bench:img", name], env)
             run(["sync"])
-            pushes.append(timed([DOCKER, "push", name], env, pids))
+            pushes.append(timed([DOCKER, "push", name], env, pids, reg.proc.pid))
             run([DOCKER, "rmi", name, "bench:img"], env)
             run(["sync"])
-            pulls.append(timed([DOCKER, "pull", name], env, pids))
+            pulls.append(timed([DOCKER, "pull", name], env, pids, reg.proc.pid))
             run([DOCKER, "tag", name, "bench:img"], env)
             run([DOCKER, "rmi", name], env)
         finally:
             reg.stop()
     run([DOCKER, "rmi", "bench:img"], env)
-    med = lambda xs: (statistics.median(x[0] for x in xs), statistics.median(x[1] for x in xs))
+    med = lambda xs: tuple(statistics.median(x[k] for x in xs) for k in range(3))
     return med(pushes), med(pulls)
 
 
@@ -168,22 +171,32 @@ def main():
         results = {}
         p, env = daemons.berthd()
         results["berthd"] = bench_daemon(env, [p.pid], archive, work, args.iterations)
+        if os.path.exists(BERTH_REGISTRY):
+            results["berthd+b-r"] = bench_daemon(env, [p.pid], archive, work, args.iterations,
+                                                 BERTH_REGISTRY)
         peers = daemons.dockerd()
         if peers:
             d, c, denv = peers
             results["dockerd"] = bench_daemon(denv, [d.pid, c.pid], archive, work,
                                               args.iterations)
-        print(f"\n{'daemon':10} {'push':>8} {'MB/s':>6} {'CPU-s':>6}   "
-              f"{'pull':>8} {'MB/s':>6} {'CPU-s':>6}")
-        for name, ((pt, pc), (lt, lc)) in results.items():
-            print(f"{name:10} {pt:7.2f}s {mb / pt:6.0f} {pc:6.2f}   "
-                  f"{lt:7.2f}s {mb / lt:6.0f} {lc:6.2f}")
+        print("\nCPU-s: the daemon's (dockerd with its containerd); reg: the registry's, "
+              "docker-registry's except for berthd+b-r (berth-registry)")
+        print(f"{'daemon':10} {'push':>8} {'MB/s':>6} {'CPU-s':>6} {'reg':>5}   "
+              f"{'pull':>8} {'MB/s':>6} {'CPU-s':>6} {'reg':>5}")
+        for name, ((pt, pc, pr), (lt, lc, lr)) in results.items():
+            print(f"{name:10} {pt:7.2f}s {mb / pt:6.0f} {pc:6.2f} {pr:5.2f}   "
+                  f"{lt:7.2f}s {mb / lt:6.0f} {lc:6.2f} {lr:5.2f}")
         if "dockerd" in results:
-            (bp, bpc), (bl, blc) = results["berthd"]
-            (dp, dpc), (dl, dlc) = results["dockerd"]
+            (bp, bpc, _), (bl, blc, _) = results["berthd"]
+            (dp, dpc, _), (dl, dlc, _) = results["dockerd"]
             print(f"\nberthd/dockerd throughput: push {dp / bp:.2f}x (goal 3x), "
                   f"pull {dl / bl:.2f}x (goal 2x); daemon CPU: push {bpc / dpc:.2f}x, "
                   f"pull {blc / dlc:.2f}x of dockerd's")
+        if "dockerd" in results and "berthd+b-r" in results:
+            (bp, _, _), (bl, _, _) = results["berthd+b-r"]
+            (dp, _, _), (dl, _, _) = results["dockerd"]
+            print(f"berthd with berth-registry / dockerd with docker-registry: push "
+                  f"{dp / bp:.2f}x, pull {dl / bl:.2f}x")
     finally:
         daemons.stop()
         shutil.rmtree(work, ignore_errors=True)

@@ -7,6 +7,7 @@
 #include "cli/container_attach.h"
 #include "cli/container_opts.h"
 #include "cli/json_message.h"
+#include "cli/registry_commands.h"
 #include "cli/session.h"
 #include "cli/terminal.h"
 #include "oci/reference.h"
@@ -26,6 +27,7 @@ void pull_image(Context& ctx, const std::string& image, const std::string& platf
   if (!platform.empty()) q.add("platform", platform);
   HttpRequest req;
   req.method = "POST";
+  req.headers.emplace_back("X-Registry-Auth", registry_auth_header(ctx, ref.domain));
   JsonMessagePrinter printer(stderr, ::isatty(STDERR_FILENO) == 1);
   JsonSplitter splitter([&](const json& m) { printer.print(m); });
   ctx.api().stream(req, "/images/create", q, [&](std::string_view d) { splitter.feed(d); });

@@ -82,8 +82,10 @@ void save_config(Context& ctx, const json& cfg) {
   write_file_atomic(config_path(ctx), cfg.dump(1, '\t') + "\n", 0600);
 }
 
-// X-Registry-Auth for a registry: what `login` stored, base64url of its JSON.
-std::string registry_auth(Context& ctx, const std::string& domain) {
+}  // namespace
+
+// base64url of the JSON docker sends.
+std::string registry_auth_header(Context& ctx, const std::string& domain) {
   std::string key = server_key(domain);
   const json& cfg = ctx.config();
   json auth = json::object();
@@ -100,6 +102,8 @@ std::string registry_auth(Context& ctx, const std::string& domain) {
   }
   return base64(auth.dump(), true);
 }
+
+namespace {
 
 std::string prompt(const std::string& what, bool secret) {
   std::fprintf(stderr, "%s", what.c_str());
@@ -125,7 +129,7 @@ void transfer(Context& ctx, const std::string& path, const Query& q, const std::
               bool quiet) {
   HttpRequest req;
   req.method = "POST";
-  req.headers.emplace_back("X-Registry-Auth", registry_auth(ctx, domain));
+  req.headers.emplace_back("X-Registry-Auth", registry_auth_header(ctx, domain));
   JsonMessagePrinter printer(stdout, stdout_is_terminal());
   JsonSplitter splitter([&](const json& msg) {
     if (quiet) {

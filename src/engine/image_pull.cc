@@ -163,6 +163,7 @@ void ImageService::pull_one(registry::Client& client, const PullTarget& t, const
   std::condition_variable cv;
   std::atomic<bool> cancel{false};
   std::atomic<size_t> next{0};
+  std::exception_ptr first_error;
   auto fetch = [&](registry::Client& c, LayerJob& job) {
     std::string id = short_id(job.blob.digest);
     auto w = content_.writer();
@@ -185,11 +186,19 @@ void ImageService::pull_one(registry::Client& client, const PullTarget& t, const
           raw->write(d);
         });
     int64_t last = 0;
+    std::exception_ptr bad_data;
     c.fetch_blob(
         job.blob.digest, job.blob.size,
         [&](std::string_view d) {
           if (cancel) throw Error("cancelled");
-          dec.feed(d);
+          // A blob that does not decompress is first checked against its digest: a
+          // corrupt download is reported as one, as Docker does.
+          if (bad_data) return;
+          try {
+            dec.feed(d);
+          } catch (const InvalidArgument&) {
+            bad_data = std::current_exception();
+          }
         },
         [&](uint64_t done) {
           int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -199,6 +208,7 @@ void ImageService::pull_one(registry::Client& client, const PullTarget& t, const
           last = now;
           say({id, "Downloading", true, static_cast<int64_t>(done), job.blob.size, {}});
         });
+    if (bad_data) std::rethrow_exception(bad_data);
     dec.finish();
     say({id, "Verifying Checksum", true, 0, 0, {}});
     say({id, "Download complete", true, 0, 0, {}});
@@ -250,9 +260,11 @@ void ImageService::pull_one(registry::Client& client, const PullTarget& t, const
         fetch(c, job);
       } catch (...) {
         err = std::current_exception();
-        cancel = true;
       }
       std::lock_guard lock(mu);
+      // The first failure is the one reported; the others only follow from it.
+      if (err && !first_error) first_error = err;
+      if (err) cancel = true;
       job.error = err;
       job.done = true;
       cv.notify_all();
@@ -263,7 +275,6 @@ void ImageService::pull_one(registry::Client& client, const PullTarget& t, const
     threads.emplace_back(worker);
 
   // Layers are put in place in order as their downloads complete, while later ones arrive.
-  std::exception_ptr failure;
   std::string parent;
   try {
     for (size_t i = 0; i < jobs.size(); i++) {
@@ -278,22 +289,16 @@ void ImageService::pull_one(registry::Client& client, const PullTarget& t, const
         say({short_id(job.blob.digest), "Pull complete", true, 0, 0, {}});
     }
   } catch (...) {
-    failure = std::current_exception();
+    std::lock_guard lock(mu);
+    if (!first_error) first_error = std::current_exception();
     cancel = true;
   }
   for (auto& th : threads) th.join();
+  std::exception_ptr failure = first_error;
   // Every blob stored goes with the pull if it fails; layers unpacked ahead that no image
   // took are dropped.
-  for (auto& job : jobs) {
+  for (auto& job : jobs)
     if (!job.stored.empty()) added.add_blob(job.stored);
-    if (!job.staged.empty() && (failure || job.error)) store_.drop_staged(job.staged);
-  }
-  if (!failure)
-    for (auto& job : jobs)
-      if (job.error) {
-        failure = job.error;
-        break;
-      }
   if (failure) {
     for (auto& job : jobs)
       if (!job.staged.empty()) store_.drop_staged(job.staged);

@@ -33,6 +33,12 @@ class Scanner {
     while (i_ < s_.size() && is_token_char(s_[i_])) i_++;
     return std::string(s_.substr(start, i_ - start));
   }
+  // An unquoted value: a token by the RFC, but registries put URLs there unquoted too.
+  std::string bare() {
+    size_t start = i_;
+    while (i_ < s_.size() && s_[i_] != ',' && s_[i_] != ' ' && s_[i_] != '\t') i_++;
+    return std::string(s_.substr(start, i_ - start));
+  }
   std::string quoted() {
     std::string out;
     advance();  // the opening quote
@@ -81,7 +87,7 @@ std::vector<Challenge> parse_www_authenticate(std::string_view header) {
       }
       sc.advance();
       sc.skip_space();
-      std::string value = sc.peek() == '"' ? sc.quoted() : sc.token();
+      std::string value = sc.peek() == '"' ? sc.quoted() : sc.bare();
       c.params[lower(name)] = value;
     }
     out.push_back(std::move(c));

@@ -122,6 +122,66 @@ run_capture docker pull "$REG/nothere/x:1"
 check_eq "$RC" 1 "pull of a missing repository exit status"
 check_contains "$OUT" "$REG/nothere/x" "missing repository message names it"
 
+step "a layer that does not match its digest: refused, nothing of the pull left behind"
+top_layer=$(curl -s -u user:pass -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
+  "http://$REG/v2/test/bb/manifests/1" | python3 -c 'import json, sys; print(json.load(sys.stdin)["layers"][-1]["digest"])')
+hex=${top_layer#sha256:}
+blob=$WORK/registry-data/docker/registry/v2/blobs/sha256/${hex:0:2}/$hex/data
+[ -f "$blob" ] || fail "the registry's blob file is not at $blob"
+cp "$blob" "$WORK/blob.good"
+python3 -c 'import sys; f = open(sys.argv[1], "r+b"); f.seek(100); b = f.read(1); f.seek(100); f.write(bytes([b[0] ^ 1]))' "$blob"
+docker rmi "$REG/test/bb@$pushed_digest" >/dev/null
+blobs_before=$(ls "$BERTHD_DIR/data/content/sha256" | sort)
+run_capture docker pull "$REG/test/bb:1"
+check_eq "$RC" 1 "pull of a corrupt layer exit status"
+check_contains "$OUT" "filesystem layer verification failed for digest $top_layer" "corrupt layer message"
+run_capture docker image inspect "$REG/test/bb:1"
+check_eq "$RC" 1 "no image after the failed pull"
+check_eq "$(ls "$BERTHD_DIR/data/content/sha256" | sort)" "$blobs_before" "no blob left by the failed pull"
+cp "$WORK/blob.good" "$blob"
+run_capture docker pull "$REG/test/bb@$pushed_digest"
+check_eq "$RC" 0 "pull once the blob is good again ($OUT)"
+
+step "login through Docker's token flow (a Bearer challenge, a token service asked with basic auth)"
+# A stand-in for a token-auth registry: /v2/ wants a Bearer token that /token gives user:pass.
+tport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+cat >"$WORK/token_registry.py" <<'PY'
+import base64, http.server, json, sys
+port = int(sys.argv[1])
+class H(http.server.BaseHTTPRequestHandler):
+    def log_message(self, *a): pass
+    def answer(self, code, body, headers=()):
+        data = json.dumps(body).encode()
+        self.send_response(code)
+        for k, v in headers: self.send_header(k, v)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+    def do_GET(self):
+        auth = self.headers.get("Authorization", "")
+        if self.path.startswith("/token"):
+            if auth == "Basic " + base64.b64encode(b"user:pass").decode() and "service=test" in self.path:
+                return self.answer(200, {"token": "t0ken"})
+            return self.answer(401, {"errors": [{"code": "UNAUTHORIZED", "message": "incorrect username or password"}]})
+        if auth == "Bearer t0ken":
+            return self.answer(200, {})
+        return self.answer(401, {"errors": [{"code": "UNAUTHORIZED", "message": "authentication required"}]},
+                           [("WWW-Authenticate", f'Bearer realm="http://127.0.0.1:{port}/token",service="test"')])
+http.server.ThreadingHTTPServer(("127.0.0.1", port), H).serve_forever()
+PY
+python3 "$WORK/token_registry.py" "$tport" >"$WORK/token_registry.log" 2>&1 &
+TOKEN_PID=$!
+defer "stop_pid $TOKEN_PID token_registry"
+token_up() { curl -s -o /dev/null "http://127.0.0.1:$tport/v2/"; }
+wait_for 30 token_up || fail "the token registry did not start"
+run_capture docker login -u user -p wrong "127.0.0.1:$tport"
+check_eq "$RC" 1 "token flow login with a wrong password exit status"
+check_contains "$OUT" "Error response from daemon: Get \"http://127.0.0.1:$tport/token\": unauthorized: incorrect username or password" "token flow: wrong password message"
+run_capture docker login -u user -p pass "127.0.0.1:$tport"
+check_eq "$RC" 0 "token flow login exit status ($OUT)"
+check_contains "$OUT" "Login Succeeded" "token flow login output"
+
 step "logout: the docker CLI forgets the credentials; pulls are refused again"
 run_capture docker logout "$REG"
 check_eq "$RC" 0 "logout exit status ($OUT)"
@@ -166,11 +226,50 @@ run_capture berth pull "$REG/other/bb:nope"
 check_eq "$RC" 1 "berth pull of a missing tag exit status"
 check_contains "$OUT" "manifest for $REG/other/bb:nope not found: manifest unknown" "berth: missing tag message"
 
+step "berth run of an image not here pulls it with the stored credentials"
+berth rmi "$REG/other/bb:2" >/dev/null
+run_capture berth run --rm "$REG/other/bb:2" cat /greeting
+check_eq "$RC" 0 "berth run of a missing image exit status ($OUT)"
+check_contains "$OUT" "Unable to find image '$REG/other/bb:2' locally" "berth run: docker's notice"
+check_contains "$OUT" "pushed-and-pulled" "berth run: the pulled image ran"
+
 step "berth logout"
 run_capture berth logout "$REG"
 check_eq "$OUT" "Removing login credentials for $REG" "berth logout output"
 check_eq "$(auth_of)" "none" "berth logout removes the entry"
 run_capture berth pull "$REG/other/bb:2"
 check_eq "$RC" 1 "berth pull after logout exit status"
+
+# ---------------------------------------------------------------------------------------
+# berth -> berth-registry -> berth: the same config file format, the same htpasswd file.
+BERTH_REGISTRY=${BERTH_REGISTRY:-$(dirname "$RUNTIME")/berth-registry}
+if [ -x "$BERTH_REGISTRY" ]; then
+  step "berth-registry: berth login, push, rmi, pull back, run, push again"
+  bport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  BREG=127.0.0.1:$bport
+  sed -e "s|$WORK/registry-data|$WORK/berth-registry-data|" -e "s|addr: $REG|addr: $BREG|" \
+    "$WORK/registry.yml" >"$WORK/berth-registry.yml"
+  "$BERTH_REGISTRY" serve "$WORK/berth-registry.yml" >"$WORK/berth-registry.log" 2>&1 &
+  BERTH_REGISTRY_PID=$!
+  defer "stop_pid $BERTH_REGISTRY_PID berth-registry"
+  berth_registry_up() { [ "$(curl -s -o /dev/null -w '%{http_code}' "http://$BREG/v2/")" = 401 ]; }
+  wait_for 30 berth_registry_up || { cat "$WORK/berth-registry.log" >&2; fail "berth-registry did not start"; }
+  run_capture sh -c "echo pass | $BERTH -H unix://$BERTHD_SOCK login -u user --password-stdin $BREG"
+  check_eq "$RC" 0 "berth login to berth-registry exit status ($OUT)"
+  berth tag "$REG/other/bb:2" "$BREG/mine/bb:1"
+  run_capture berth push "$BREG/mine/bb:1"
+  check_eq "$RC" 0 "berth push to berth-registry exit status ($OUT)"
+  check_match "$OUT" "1: digest: sha256:[0-9a-f]{64} size: [0-9]+" "berth push to berth-registry: digest line"
+  berth rmi "$BREG/mine/bb:1" "$REG/other/bb:2" >/dev/null
+  check_eq "$(docker images -q | wc -l)" 0 "no image left before the pull from berth-registry"
+  run_capture berth pull "$BREG/mine/bb:1"
+  check_eq "$RC" 0 "berth pull from berth-registry exit status ($OUT)"
+  check_eq "$(grep -c 'Pull complete' <<<"$OUT")" 2 "berth pull from berth-registry: two layers"
+  check_eq "$(berth run --rm "$BREG/mine/bb:1" cat /greeting)" "pushed-and-pulled" "run the image pulled from berth-registry"
+  run_capture berth push "$BREG/mine/bb:1"
+  check_contains "$OUT" "Layer already exists" "push again to berth-registry: layers found"
+else
+  echo "--- berth-registry not built ($BERTH_REGISTRY): its part is left out"
+fi
 
 finish_checks docker_cli_registry
