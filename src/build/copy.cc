@@ -19,9 +19,7 @@
 #include "image/digest.h"
 
 namespace berth::build {
-namespace {
 
-// `rel` below `root` as if `root` were "/".
 int open_in_root(int root, const std::string& rel, int flags) {
   open_how how{};
   how.flags = static_cast<uint64_t>(flags | O_CLOEXEC);
@@ -36,6 +34,19 @@ int open_in_root(int root, const std::string& rel, int flags) {
   return -1;
 }
 
+bool looks_like_archive(int fd) {
+  unsigned char b[512] = {};
+  ssize_t n = ::pread(fd, b, sizeof b, 0);
+  if (n < 6) return false;
+  if (b[0] == 0x1f && b[1] == 0x8b) return true;
+  if (b[0] == 'B' && b[1] == 'Z' && b[2] == 'h') return true;
+  if (b[0] == 0xfd && b[1] == '7' && b[2] == 'z' && b[3] == 'X' && b[4] == 'Z') return true;
+  if (b[0] == 0x28 && b[1] == 0xb5 && b[2] == 0x2f && b[3] == 0xfd) return true;
+  return n >= 262 && std::string_view(reinterpret_cast<char*>(b) + 257, 5) == "ustar";
+}
+
+namespace {
+
 bool has_wildcard(const std::string& s) {
   return s.find_first_of("*?[") != std::string::npos;
 }
@@ -49,18 +60,6 @@ std::string dir_name(const std::string& p) {
   auto s = p.find_last_of('/');
   if (s == std::string::npos) return ".";
   return s == 0 ? "/" : p.substr(0, s);
-}
-
-// tar, gzip, bzip2, xz or zstd, by their magic numbers.
-bool looks_like_archive(int fd) {
-  unsigned char b[512] = {};
-  ssize_t n = ::pread(fd, b, sizeof b, 0);
-  if (n < 6) return false;
-  if (b[0] == 0x1f && b[1] == 0x8b) return true;
-  if (b[0] == 'B' && b[1] == 'Z' && b[2] == 'h') return true;
-  if (b[0] == 0xfd && b[1] == '7' && b[2] == 'z' && b[3] == 'X' && b[4] == 'Z') return true;
-  if (b[0] == 0x28 && b[1] == 0xb5 && b[2] == 0x2f && b[3] == 0xfd) return true;
-  return n >= 262 && std::string_view(reinterpret_cast<char*>(b) + 257, 5) == "ustar";
 }
 
 struct Walker {
@@ -110,10 +109,41 @@ void hash_tree(const Walker& w, int fd, const std::string& rel, const std::strin
   }
 }
 
+using Owner = std::optional<std::pair<uint32_t, uint32_t>>;
+
+bool numeric(const std::string& s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), ::isdigit);
+}
+
+// The id of `name` in an /etc/passwd or /etc/group below the root.
+uint32_t lookup_id(int root, const std::string& file, const std::string& name,
+                   const std::string& spec) {
+  if (numeric(name)) return static_cast<uint32_t>(std::stoul(name));
+  UniqueFd fd(open_in_root(root, file, O_RDONLY));
+  if (fd)
+    for (auto& line : split(read_fd(fd.get()), '\n')) {
+      auto f = split(line, ':');
+      if (f.size() >= 3 && f[0] == name && numeric(f[2]))
+        return static_cast<uint32_t>(std::stoul(f[2]));
+    }
+  throw InvalidArgument("unable to convert uid/gid chown string to host mapping: can't find " +
+                        std::string(file == "/etc/passwd" ? "uid for user " : "gid for group ") +
+                        name + " in " + file + " (--chown=" + spec + ")");
+}
+
+Owner resolve_owner(int root, const std::string& spec) {
+  if (spec.empty()) return std::nullopt;
+  auto colon = spec.find(':');
+  uint32_t uid = lookup_id(root, "/etc/passwd", spec.substr(0, colon), spec);
+  uint32_t gid = colon == std::string::npos
+                     ? uid
+                     : lookup_id(root, "/etc/group", spec.substr(colon + 1), spec);
+  return std::make_pair(uid, gid);
+}
+
 // Makes each missing directory of `path` below `root` (0755, owned as asked); returns the
 // last one opened.
-UniqueFd mkdir_in_root(int root, const std::string& path,
-                       const std::optional<std::pair<uint32_t, uint32_t>>& owner) {
+UniqueFd mkdir_in_root(int root, const std::string& path, const Owner& owner) {
   std::string cur;
   UniqueFd dir(open_in_root(root, "/", O_PATH | O_DIRECTORY));
   if (!dir) throw_errno("open the root");
@@ -138,9 +168,10 @@ UniqueFd mkdir_in_root(int root, const std::string& path,
 struct Copier {
   const Walker& w;
   const CopyRequest& req;
+  Owner owner;
 
   void owner_mode(int dirfd, const std::string& name, const struct stat& st, bool link) {
-    uint32_t uid = req.chown ? req.chown->first : 0, gid = req.chown ? req.chown->second : 0;
+    uint32_t uid = owner ? owner->first : 0, gid = owner ? owner->second : 0;
     if (::fchownat(dirfd, name.c_str(), uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
       throw_errno("chown " + name);
     if (link) return;
@@ -270,11 +301,6 @@ ResolvedCopy resolve_copy(int src_root, const CopyRequest& req) {
       rc.single_file = !S_ISDIR(st.st_mode);
       rc.single_dir = S_ISDIR(st.st_mode);
     }
-    if (req.unpack_archives && S_ISREG(st.st_mode) && looks_like_archive(fd.get()))
-      throw InvalidArgument(req.keyword + " failed: " + rel +
-                            " is an archive, and unpacking "
-                            "archives is not supported by berth's builder yet (COPY it and "
-                            "RUN tar instead)");
     hash_tree(w, fd.get(), rel, base_name(rel), h);
   }
   std::string hex = h.digest().substr(7);
@@ -288,7 +314,7 @@ ResolvedCopy resolve_copy(int src_root, const CopyRequest& req) {
 
 void perform_copy(int src_root, int dst_root, const CopyRequest& req, const ResolvedCopy& rc) {
   Walker w{src_root, req};
-  Copier c{w, req};
+  Copier c{w, req, resolve_owner(dst_root, req.chown)};
   bool dest_is_dir = req.dest.back() == '/' || rc.sources.size() > 1 || rc.single_dir;
   std::string dest = clean_path(req.dest);
   if (!dest_is_dir) {
@@ -302,12 +328,16 @@ void perform_copy(int src_root, int dst_root, const CopyRequest& req, const Reso
     struct stat st {};
     if (::fstat(src.get(), &st) < 0) throw_errno("stat " + rel);
     if (S_ISDIR(st.st_mode)) {
-      UniqueFd d = mkdir_in_root(dst_root, dest, req.chown);
+      UniqueFd d = mkdir_in_root(dst_root, dest, c.owner);
       c.copy_children(src.get(), rel, d.get());
       continue;
     }
+    if (req.unpack_archives && S_ISREG(st.st_mode) && looks_like_archive(src.get())) {
+      unpack_archive(src.get(), dst_root, dest, rel);
+      continue;
+    }
     std::string target = dest_is_dir ? dest + "/" + base_name(rel) : dest;
-    UniqueFd parent = mkdir_in_root(dst_root, dir_name(target), req.chown);
+    UniqueFd parent = mkdir_in_root(dst_root, dir_name(target), c.owner);
     c.copy(src.get(), st, rel, parent.get(), base_name(target));
   }
 }

@@ -14,7 +14,9 @@ namespace berth::build {
 struct CopyRequest {
   std::vector<std::string> sources;  // as written (expanded), relative to the source root
   std::string dest;                  // absolute, a trailing '/' kept
-  std::optional<std::pair<uint32_t, uint32_t>> chown;  // numeric uid:gid
+  // --chown as written: user[:group], names looked up in the destination's /etc/passwd and
+  // /etc/group; a user alone gives its uid as the gid too, as Docker does.
+  std::string chown;
   std::optional<uint32_t> chmod;
   bool from_context = true;  // the .dockerignore applies, and Docker's context words
   const DockerIgnore* ignore = nullptr;
@@ -35,5 +37,11 @@ ResolvedCopy resolve_copy(int src_root, const CopyRequest& req);
 void perform_copy(int src_root, int dst_root, const CopyRequest& req, const ResolvedCopy& rc);
 // WORKDIR: the directory and its parents, made where missing.
 void make_dirs(int dst_root, const std::string& path);
+// `rel` below `root` as if `root` were "/"; -1 with errno when it cannot be opened.
+int open_in_root(int root, const std::string& rel, int flags);
+// tar, gzip, bzip2, xz or zstd, by their magic numbers.
+bool looks_like_archive(int fd);
+// ADD: the archive open at `src` unpacked into the directory `dest` below `dst_root`.
+void unpack_archive(int src, int dst_root, const std::string& dest, const std::string& name);
 
 }  // namespace berth::build

@@ -123,21 +123,6 @@ void only_flags(const Instruction& ins, const std::set<std::string>& allowed) {
   }
 }
 
-std::optional<std::pair<uint32_t, uint32_t>> parse_chown(const Instruction& ins,
-                                                         const std::string& v) {
-  if (v.empty()) return std::nullopt;
-  auto colon = v.find(':');
-  std::string u = v.substr(0, colon), g = colon == std::string::npos ? u : v.substr(colon + 1);
-  auto num = [&](const std::string& s) -> uint32_t {
-    if (s == "root") return 0;
-    if (s.empty() || !std::all_of(s.begin(), s.end(), ::isdigit))
-      fail(ins,
-           "--chown=" + v + ": only numeric ids (and root) are supported by berth's builder yet");
-    return static_cast<uint32_t>(std::stoul(s));
-  };
-  return std::make_pair(num(u), num(g));
-}
-
 void expose(Context& c, json& cfg, const std::vector<std::string>& ports) {
   json exposed = cfg.contains("ExposedPorts") && cfg["ExposedPorts"].is_object()
                      ? cfg["ExposedPorts"]
@@ -416,7 +401,7 @@ StepPlan plan_step(Context& c) {
     r.dest = clean_path(r.dest);
     if (dir_form && r.dest != "/") r.dest += "/";
     if (dir_form && r.dest == "/") r.dest = "/";
-    r.chown = parse_chown(ins, word(flag_value(ins, "chown")));
+    r.chown = word(flag_value(ins, "chown"));
     std::string mode = flag_value(ins, "chmod");
     if (!mode.empty()) {
       if (mode.find_first_not_of("01234567") != std::string::npos || mode.size() > 4)

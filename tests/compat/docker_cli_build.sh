@@ -167,6 +167,18 @@ check_eq "$RC" 1 "a missing base image exit status"
 check_eq "$(docker images -q bad 2>&1)" "" "nothing was tagged"
 no_containers "after failed builds"
 
+step "ADD unpacks a local tar.gz; COPY --chown by name from the image's /etc/passwd"
+ad=$WORK/add
+mkdir -p "$ad/tree/sub"
+echo packed >"$ad/tree/sub/file"
+ln -s sub/file "$ad/tree/link"
+tar -C "$ad/tree" -czf "$ad/files.tar.gz" --owner=7 --group=8 .
+echo plain >"$ad/plain.txt"
+printf 'FROM busybox\nRUN echo "app:x:4242:4343::/home/app:/bin/sh" >>/etc/passwd\nADD files.tar.gz /opt\nADD plain.txt /opt/\nCOPY --chown=app plain.txt /owned\n' >"$ad/Dockerfile"
+run_capture docker build -t add:1 "$ad"
+check_eq "$RC" 0 "ADD build ($OUT)"
+check_eq "$(docker run --rm add:1 sh -c 'cat /opt/sub/file /opt/link /opt/plain.txt; stat -c %u:%g /opt/sub/file /owned' | tr '\n' ' ')" "packed packed plain 7:8 4242:4242 " "the archive is unpacked with its owners, a plain file copied, --chown=name"
+
 step "the cache survives a daemon restart"
 stop_pid "$BERTHD_PID" berthd
 start_berthd b1
