@@ -15,7 +15,8 @@
 namespace berth::engine {
 namespace {
 
-constexpr int kParallelUploads = 3;
+// As dockerd's max-concurrent-uploads: the compressor is the bottleneck, one per layer.
+constexpr int kParallelUploads = 5;
 
 std::string short_id(const std::string& digest) {
   return digest.substr(digest.find(':') + 1, 12);
