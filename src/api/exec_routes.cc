@@ -53,8 +53,8 @@ void add_exec_routes(Router& router, engine::Engine& s) {
       r.content_type = "text/plain; charset=utf-8";
       return r;
     }
-    r.content_type =
-        rec.tty ? "application/vnd.docker.raw-stream" : "application/vnd.docker.multiplexed-stream";
+    r.content_type = rec.raw_stream ? "application/vnd.docker.raw-stream"
+                                    : "application/vnd.docker.multiplexed-stream";
     r.hijack = [execs, id](UniqueFd conn, const std::function<void()>& send_header) {
       send_header();
       execs->run(id, std::move(conn));

@@ -202,6 +202,7 @@ ExecRecord ExecManager::begin_start(const std::string& id, const json& start) {
   if (rec.running) throw Conflict("Error: Exec command " + id + " is already running");
   if (rec.started) throw Conflict("Error: Exec command " + id + " has already run");
   rec.started = true;
+  rec.raw_stream = start.is_object() && start.value("Tty", false);
   if (start.is_object())
     if (auto cs = start.value("ConsoleSize", json(nullptr)); cs.is_array() && cs.size() == 2) {
       rec.height = cs[0].get<unsigned>();
@@ -291,7 +292,8 @@ void ExecManager::run(const std::string& id, UniqueFd conn) {
                 {"stdin", r.attach_stdin && conn},
                 {"stdout", r.attach_stdout},
                 {"stderr", r.attach_stderr},
-                {"detach_keys", r.detach_keys}};
+                {"detach_keys", r.detach_keys},
+                {"raw", r.raw_stream}};
     try {
       pid = shim->call(req, conn ? conn.get() : -1).value("pid", 0);
     } catch (const Error& e) {
@@ -303,7 +305,7 @@ void ExecManager::run(const std::string& id, UniqueFd conn) {
   } catch (const std::exception& e) {
     finish(id, kStartFailureCode);
     if (!conn) throw;
-    write_stream_error(conn.get(), r.tty, e.what());
+    write_stream_error(conn.get(), r.raw_stream, e.what());
     return;
   }
   {

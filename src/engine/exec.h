@@ -27,6 +27,9 @@ struct ExecRecord {
   std::string user, working_dir, detach_keys;
   bool tty = false, attach_stdin = false, attach_stdout = false, attach_stderr = false;
   bool privileged = false;
+  // The start request's Tty: raw output to the client, else Docker's frames (as dockerd
+  // decides, whatever Tty the exec was created with).
+  bool raw_stream = false;
   unsigned height = 0, width = 0;  // ConsoleSize; 0: the terminal's default
   bool started = false, running = false;
   std::optional<int> exit_code;

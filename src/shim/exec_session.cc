@@ -33,7 +33,7 @@ std::unique_ptr<ExecSession> ExecSession::start(runtime::OciRuntime& rt,
   ao.stdin = req.stdin;
   ao.stdout = req.stdout;
   ao.stderr = req.stderr;
-  ao.tty = tty;
+  ao.tty = req.raw_stream;
   // Bad keys fail the start, before any process exists.
   ao.detach_keys = parse_detach_keys(req.detach_keys);
 

@@ -40,6 +40,7 @@ struct ExecRequest {
   nlohmann::json process_json;  // what `process` was parsed from, for a runtime binary
   bool stdin = false, stdout = false, stderr = false;
   std::string detach_keys;  // Docker's syntax
+  bool raw_stream = false;  // raw bytes to the client, else Docker's frames
   UniqueFd client;          // the hijacked connection; empty when detached
 };
 

@@ -24,8 +24,10 @@
 //       {"exit":{"code":N,"finished_at":"RFC3339","oom_killed":b}}
 //   {"op":"state"}                          -> {"pid":N,"running":b}
 //   {"op":"exec","exec_id":"ID","process":{OCI process},"stdin":b,"stdout":b,"stderr":b,
-//    "detach_keys":"ctrl-p,ctrl-q"}
-//       runs a process in the container (`docker exec`); process.terminal gives it a pty.
+//    "detach_keys":"ctrl-p,ctrl-q","raw":b}
+//       runs a process in the container (`docker exec`); process.terminal gives it a pty,
+//       "raw" says how its output goes to the connection: raw bytes, or Docker's frames
+//       (dockerd frames by the start request's Tty, not the exec's; absent: as the pty).
 //       With one file descriptor passed (the client's hijacked connection) its output goes
 //       there as with attach (never to the log), stdin is read from it when asked, and the
 //       shim closes it after the last output; without one it runs detached, its output

@@ -588,6 +588,7 @@ std::optional<json> Shim::start_exec(ControlConn& c, const json& req) {
   x.stdout = req.value("stdout", false);
   x.stderr = req.value("stderr", false);
   x.detach_keys = req.value("detach_keys", std::string());
+  x.raw_stream = req.value("raw", x.process.terminal);
   auto session = ExecSession::start(*rt_, o_.id, o_.state_dir, std::move(x), *this);
   pid_t pid = session->pid();
   execs_.emplace(session->id(), std::move(session));

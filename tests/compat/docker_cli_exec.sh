@@ -116,6 +116,20 @@ check_eq "$code" 404 "exec inspect of a missing exec: 404"
 code=$(api -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/json' -d '{"Cmd":[]}' http://b/containers/ex/exec)
 check_eq "$code" 400 "exec create without a command: 400"
 
+step "exec framing follows the start request's Tty, as dockerd's (docker-py starts tty execs so)"
+# exec_bytes CREATE-BODY START-BODY: the first bytes of the hijacked answer's body, in hex.
+exec_bytes() {
+  local eid
+  eid=$(api -X POST -H 'Content-Type: application/json' -d "$1" http://b/containers/ex/exec | python3 -c 'import json,sys; print(json.load(sys.stdin)["Id"])')
+  api -X POST -H 'Content-Type: application/json' -d "$2" "http://b/exec/$eid/start" | head -c 8 | od -An -tx1 | tr -d ' \n'
+}
+check_eq "$(exec_bytes '{"Cmd":["echo","hi"],"Tty":true,"AttachStdout":true}' '{"Detach":false,"Tty":false}')" \
+  "0100000000000004" "exec created with Tty, started without: a stdout frame of 4 bytes (hi\r\n)"
+check_eq "$(exec_bytes '{"Cmd":["echo","hi"],"Tty":true,"AttachStdout":true}' '{"Detach":false,"Tty":true}')" \
+  "68690d0a" "exec created and started with Tty: raw bytes"
+check_eq "$(exec_bytes '{"Cmd":["echo","hi"],"AttachStdout":true}' '{"Detach":false,"Tty":true}')" \
+  "68690a" "exec without a pty, started with Tty: raw bytes"
+
 step "docker: exec events"
 ev=$(bdocker events --since 0 --until "$(($(date +%s) + 1))" --filter event=exec_die --format '{{.Action}} {{index .Actor.Attributes "execID"}} {{index .Actor.Attributes "exitCode"}}')
 check_contains "$ev" "exec_die $id 5" "events: exec_die with execID and exitCode"
