@@ -238,6 +238,21 @@ BuildService::BuildService(ContainerManager& containers, image::ImageStore& stor
       db_(db),
       data_root_(std::move(data_root)) {
   db_.exec(kSchema);
+  // What a build cut short by a killed daemon left: its context and its snapshots.
+  std::string tmp = path_join(data_root_, "tmp");
+  if (path_exists(tmp))
+    for (auto& name : list_dir(tmp))
+      if (name.rfind("build-", 0) == 0) TempDir leftover{path_join(tmp, name)};  // removed now
+  std::string snapshots = containers_.options().snapshot_root();
+  if (path_exists(snapshots))
+    for (auto& name : list_dir(snapshots))
+      if (name.rfind("build-", 0) == 0) {
+        try {
+          ContainerRootfs(snapshots, name).remove();
+        } catch (const std::exception& e) {
+          log::warn("build: remove a leftover snapshot " + name + ": " + e.what());
+        }
+      }
 }
 
 BuildResult BuildService::build(const BuildRequest& req, const image::ReadFn& context,
