@@ -3,6 +3,7 @@
 // are in registry_routes.cc.
 #include <nlohmann/json.hpp>
 
+#include "api/json_message.h"
 #include "api/registry_routes.h"
 #include "api/routes.h"
 #include "base/error.h"
@@ -12,9 +13,8 @@ namespace {
 
 using nlohmann::json;
 
-// Docker's JSON message stream, one object per line.
 std::string stream_line(const char* key, const std::string& text) {
-  return json{{key, text}}.dump() + "\n";
+  return json_message(json{{key, text}});
 }
 
 Response save(engine::Engine& s, const std::vector<std::string>& names) {
@@ -45,7 +45,9 @@ Response import(engine::Engine& s, const Request& req) {
     if (opts.os != "linux") throw InvalidArgument("unsupported os " + opts.os);
   }
   auto img = s.images().import(req.q("fromSrc"), req.read_body, opts, req.q("repo"), req.q("tag"));
-  return json_response(stream_line("status", img.id));
+  Response r;
+  r.body = stream_line("status", img.id);
+  return r;
 }
 
 }  // namespace
@@ -57,7 +59,7 @@ void add_image_transfer_routes(Router& router, engine::Engine& s) {
         auto result = s.images().load(req.read_body);
         std::string out;
         for (auto& m : result.messages) out += stream_line("stream", m + "\n");
-        Response r = json_response(out);
+        Response r;
         r.body = out;
         return r;
       },

@@ -57,6 +57,14 @@ id3=$(docker import - <"$tarball")
 [[ "$id3" =~ ^sha256:[0-9a-f]{64}$ ]] || fail "import - without a name must print the new image ID, got '$id3'"
 check_eq "$(docker image inspect -f '{{json .RepoTags}}' "$id3")" '[]' "import - without a name: no RepoTags"
 
+step "the JSON message streams of import and load: one object per line, each ended by \\r\\n"
+raw=$(api -X POST -H 'Content-Type: application/x-tar' --data-binary "@$tarball" "http://b/images/create?fromSrc=-&repo=bb&tag=raw" | od -An -c | tr -s ' \n' ' ')
+check_match "$raw" '^ \{ " s t a t u s " : " s h a 2 5 6 : ([0-9a-f] ){64}" \} \\r \\n $' "import's answer, byte by byte"
+docker save -o "$WORK/raw.tar" bb:raw
+raw=$(api -X POST -H 'Content-Type: application/x-tar' --data-binary "@$WORK/raw.tar" "http://b/images/load" | od -An -c | tr -s ' \n' ' ')
+check_match "$raw" '^ \{ " s t r e a m " : .* \} \\r \\n $' "load's answer, byte by byte"
+docker rmi bb:raw >/dev/null
+
 step "import with a LABEL change, and with an invalid change"
 idl=$(docker import --change 'LABEL team=blue' "$tarball" lbl:1)
 check_eq "$(docker image inspect -f '{{json .Config.Labels}}' lbl:1)" '{"team":"blue"}' "import --change LABEL"
