@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "api/json_message.h"
 #include "base/log.h"
 
 namespace berth::api {
@@ -76,13 +77,12 @@ std::string message(const engine::TransferProgress& p) {
     }
   }
   if (!p.id.empty()) j["id"] = p.id;
-  std::string out = j.dump() + "\n";
+  std::string out = json_message(j);
   if (p.pushed)
-    out += json{{"progressDetail", json::object()},
-                {"aux",
-                 {{"Tag", p.pushed->tag}, {"Digest", p.pushed->digest}, {"Size", p.pushed->size}}}}
-               .dump() +
-           "\n";
+    out += json_message(
+        {{"progressDetail", json::object()},
+         {"aux",
+          {{"Tag", p.pushed->tag}, {"Digest", p.pushed->digest}, {"Size", p.pushed->size}}}});
   return out;
 }
 
@@ -96,7 +96,7 @@ Response transfer_stream(std::function<void(const engine::TransferFn&)> run) {
       });
     } catch (const std::exception& e) {
       log::info(std::string("registry transfer: ") + e.what());
-      write(json{{"errorDetail", {{"message", e.what()}}}, {"error", e.what()}}.dump() + "\n");
+      write(json_message({{"errorDetail", {{"message", e.what()}}}, {"error", e.what()}}));
     }
   };
   return r;
