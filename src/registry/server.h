@@ -20,8 +20,11 @@ struct ServerConfig {
   std::vector<std::pair<std::string, std::string>> headers;  // http.headers
   std::string htpasswd_realm;                                // auth.htpasswd.realm
   std::string htpasswd_path;                                 // auth.htpasswd.path; empty: no auth
-  std::string log_level = "info";                            // log.level
-  bool access_log = true;                                    // !log.accesslog.disabled
+  std::string debug_addr;                                    // http.debug.addr
+  // http.debug.prometheus.path when http.debug.prometheus.enabled; empty: no metrics.
+  std::string metrics_path;
+  std::string log_level = "info";  // log.level
+  bool access_log = true;          // !log.accesslog.disabled
 };
 
 // Reads registry:2's configuration file (empty path: the defaults), then the environment's
@@ -35,6 +38,8 @@ class RegistryServer {
   explicit RegistryServer(const ServerConfig& config);
   ~RegistryServer();
   uint16_t port() const;
+  // The metrics listener's port; 0 without one.
+  uint16_t debug_port() const;
   // Serves until stop().
   void run();
   void stop();

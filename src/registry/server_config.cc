@@ -100,13 +100,36 @@ struct Reader {
           else
             unknown(key + "." + tk);
         }
+      } else if (k == "debug") {
+        debug(kv.second, c);
       } else if (k == "secret" || k == "host" || k == "relativeurls" || k == "http2" ||
-                 k == "debug" || k == "draintimeout") {
+                 k == "draintimeout") {
         ignored(key, "a single berth-registry process answers with relative URLs");
       } else {
         unknown(key);
       }
     }
+  }
+
+  void debug(const YAML::Node& node, ServerConfig& c) {
+    bool prometheus = false;
+    std::string path = "/metrics";
+    for (auto kv : node) {
+      std::string k = kv.first.as<std::string>(), key = "http.debug." + k;
+      if (k == "addr") {
+        c.debug_addr = str(kv.second, key);
+      } else if (k == "prometheus") {
+        if (kv.second["enabled"]) prometheus = boolean(kv.second["enabled"], key + ".enabled");
+        if (kv.second["path"]) path = str(kv.second["path"], key + ".path");
+      } else {
+        unknown(key);
+      }
+    }
+    if (prometheus) c.metrics_path = path;
+    if (!c.debug_addr.empty() && !prometheus)
+      ignored("http.debug.addr", "it serves only Prometheus metrics (http.debug.prometheus)");
+    if (prometheus && c.debug_addr.empty())
+      throw InvalidArgument("configuration http.debug.prometheus needs http.debug.addr");
   }
 
   void auth(const YAML::Node& node, ServerConfig& c) {

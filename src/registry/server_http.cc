@@ -174,6 +174,7 @@ struct HttpServer::Impl {
   HttpHandler handler;
   std::vector<std::pair<std::string, std::string>> extra_headers;
   bool access_log;
+  RequestObserver observer;
   asio::io_context ioc;
   tcp::acceptor acceptor{ioc};
   std::unique_ptr<ssl::context> tls;
@@ -273,8 +274,11 @@ struct HttpServer::Impl {
           asio::write(stream, asio::buffer(res.body), ec);
         }
       }
-      if (access_log)
-        log_request(remote, req, target, version, res.status, head_only ? 0 : length, start);
+      uint64_t sent = head_only ? 0 : length;
+      if (access_log) log_request(remote, req, target, version, res.status, sent, start);
+      if (observer)
+        observer(req.method, res.status, sent,
+                 std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
       if (ec || !keep_alive) return;
     }
   }
@@ -375,6 +379,10 @@ HttpServer::HttpServer(const std::string& addr, HttpHandler handler, const TlsFi
 
 HttpServer::~HttpServer() {
   stop();
+}
+
+void HttpServer::observe(RequestObserver observer) {
+  impl_->observer = std::move(observer);
 }
 
 uint16_t HttpServer::port() const {

@@ -47,6 +47,9 @@ struct HttpResponse {
 };
 
 using HttpHandler = std::function<HttpResponse(HttpRequest&)>;
+// Told of every answered request: its method, status, body bytes sent and seconds taken.
+using RequestObserver =
+    std::function<void(const std::string& method, int status, uint64_t bytes, double seconds)>;
 
 struct TlsFiles {
   std::string certificate;  // PEM chain
@@ -60,6 +63,8 @@ class HttpServer {
              std::vector<std::pair<std::string, std::string>> extra_headers, bool access_log);
   ~HttpServer();
   uint16_t port() const;
+  // Set before run().
+  void observe(RequestObserver observer);
   // Accepts until stop().
   void run();
   void stop();

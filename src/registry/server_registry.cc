@@ -1,6 +1,9 @@
+#include <thread>
+
 #include "registry/server.h"
 #include "registry/server_auth.h"
 #include "registry/server_http.h"
+#include "registry/server_metrics.h"
 #include "registry/server_routes.h"
 #include "registry/server_storage.h"
 #include "registry/server_upload.h"
@@ -13,6 +16,10 @@ struct RegistryServer::Impl {
   std::unique_ptr<Htpasswd> auth;
   std::unique_ptr<Routes> routes;
   std::unique_ptr<HttpServer> http;
+  Metrics metrics;
+  // On http.debug.addr, apart from the API so that it needs no credentials.
+  std::unique_ptr<HttpServer> debug;
+  std::thread debug_thread;
 
   explicit Impl(const ServerConfig& c) : storage(c.root) {
     if (!c.htpasswd_path.empty())
@@ -21,6 +28,23 @@ struct RegistryServer::Impl {
     http = std::make_unique<HttpServer>(
         c.addr, [this](HttpRequest& req) { return routes->handle(req); },
         TlsFiles{c.tls_certificate, c.tls_key}, c.headers, c.access_log);
+    if (c.metrics_path.empty()) return;
+    http->observe([this](const std::string& method, int status, uint64_t bytes, double s) {
+      metrics.record(method, status, bytes, s);
+    });
+    debug = std::make_unique<HttpServer>(
+        c.debug_addr,
+        [this, path = c.metrics_path](HttpRequest& req) {
+          HttpResponse res;
+          if (req.path != path || (req.method != "GET" && req.method != "HEAD")) {
+            res.status = 404;
+            return res;
+          }
+          res.set("Content-Type", "text/plain; version=0.0.4");
+          res.body = metrics.render();
+          return res;
+        },
+        TlsFiles{}, std::vector<std::pair<std::string, std::string>>{}, false);
   }
 };
 
@@ -33,12 +57,21 @@ uint16_t RegistryServer::port() const {
   return impl_->http->port();
 }
 
+uint16_t RegistryServer::debug_port() const {
+  return impl_->debug ? impl_->debug->port() : 0;
+}
+
 void RegistryServer::run() {
+  if (impl_->debug) impl_->debug_thread = std::thread([this] { impl_->debug->run(); });
   impl_->http->run();
 }
 
 void RegistryServer::stop() {
   impl_->http->stop();
+  if (impl_->debug) {
+    impl_->debug->stop();
+    if (impl_->debug_thread.joinable()) impl_->debug_thread.join();
+  }
 }
 
 }  // namespace berth::registry

@@ -92,6 +92,11 @@ http:
   tls:
     certificate: /certs/domain.crt
     key: /certs/domain.key
+  debug:
+    addr: 127.0.0.1:5002
+    prometheus:
+      enabled: true
+      path: /metrics
 auth:
   htpasswd:
     realm: Registry Realm
@@ -107,6 +112,8 @@ frobnicate: yes
   EXPECT_EQ(c.tls_key, "/certs/domain.key");
   EXPECT_EQ(c.htpasswd_realm, "Registry Realm");
   EXPECT_EQ(c.htpasswd_path, "/auth/htpasswd");
+  EXPECT_EQ(c.debug_addr, "127.0.0.1:5002");
+  EXPECT_EQ(c.metrics_path, "/metrics");
   EXPECT_EQ(c.log_level, "debug");
   EXPECT_FALSE(c.access_log);
   ASSERT_EQ(c.headers.size(), 1u);
@@ -153,6 +160,27 @@ TEST_F(RegistryServerConfig, RefusesWhatItDoesNotImplement) {
 TEST_F(RegistryServerConfig, TlsNeedsBothFiles) {
   config_.tls_certificate = dir_ / "missing.crt";
   EXPECT_THROW(RegistryServer{config_}, berth::Error);
+}
+
+TEST_F(RegistryServerConfig, PrometheusMetricsOnTheDebugAddress) {
+  config_.debug_addr = "127.0.0.1:0";
+  config_.metrics_path = "/metrics";
+  start();
+  call("GET", "/v2/");
+  call("GET", "/v2/");
+  call("GET", "/v2/nothing/tags/list");
+  uint16_t api = port_;
+  port_ = server_->debug_port();
+  Reply m = call("GET", "/metrics");
+  EXPECT_EQ(m.status, 200);
+  EXPECT_NE(m.body.find("registry_http_requests_total{method=\"GET\",code=\"200\"} 2\n"),
+            std::string::npos)
+      << m.body;
+  EXPECT_NE(m.body.find("registry_http_requests_total{method=\"GET\",code=\"404\"} 1\n"),
+            std::string::npos)
+      << m.body;
+  EXPECT_EQ(call("GET", "/v2/").status, 404);  // the debug listener serves metrics only
+  port_ = api;
 }
 
 TEST_F(RegistryServerGc, RemovesWhatNoManifestReferences) {
