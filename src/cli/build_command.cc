@@ -33,14 +33,16 @@ struct Options {
 // the Dockerfile and .dockerignore always.
 class ContextWriter {
  public:
-  ContextWriter(TarWriter& tar, const build::DockerIgnore& ignore, std::set<std::string> keep)
-      : tar_(tar), ignore_(ignore), keep_(std::move(keep)) {}
+  ContextWriter(TarWriter& tar, const build::DockerIgnore& ignore, std::set<std::string> keep,
+                std::set<std::string> skip)
+      : tar_(tar), ignore_(ignore), keep_(std::move(keep)), skip_(std::move(skip)) {}
 
   void walk(int dirfd, const std::string& rel) {
     for (auto& name : dir_names(dirfd)) {
       std::string path = rel.empty() ? name : rel + "/" + name;
       struct stat st {};
       if (::fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) < 0) throw_errno("stat " + path);
+      if (skip_.count(path)) continue;
       bool excluded = ignore_.excluded(path) && !keep_.count(path);
       if (excluded && !(S_ISDIR(st.st_mode) && ignore_.has_exceptions())) continue;
       TarHeader h;
@@ -85,7 +87,7 @@ class ContextWriter {
  private:
   TarWriter& tar_;
   const build::DockerIgnore& ignore_;
-  std::set<std::string> keep_;
+  std::set<std::string> keep_, skip_;
 };
 
 std::string random_hex() {
@@ -141,15 +143,22 @@ int run_build(Context& ctx, const Options& o, const std::string& context_dir) {
   if (!tmp) throw_errno("create a temporary file for the build context");
   {
     TarWriter tar([&](std::string_view d) { write_all(tmp.get(), d); });
-    ContextWriter w(tar, ignore, {dockerfile, ".dockerignore"});
-    w.walk(root.get(), "");
-    if (!extra_name.empty()) {
+    auto add = [&](const std::string& name, const std::string& text) {
       TarHeader h;
-      h.name = extra_name;
+      h.name = name;
       h.mode = 0600;
-      h.size = static_cast<int64_t>(extra_text.size());
+      h.size = static_cast<int64_t>(text.size());
       tar.header(h);
-      tar.data(extra_text);
+      tar.data(text);
+    };
+    if (extra_name.empty()) {
+      ContextWriter(tar, ignore, {dockerfile, ".dockerignore"}, {}).walk(root.get(), "");
+    } else {
+      // As the docker CLI: the Dockerfile brought from elsewhere, and a .dockerignore that
+      // keeps it (and itself) out of what COPY sees.
+      ContextWriter(tar, ignore, {}, {".dockerignore"}).walk(root.get(), "");
+      add(extra_name, extra_text);
+      add(".dockerignore", ignore_text + "\n" + extra_name + "\n.dockerignore\n");
     }
     tar.finish();
   }

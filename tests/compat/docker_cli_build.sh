@@ -142,6 +142,11 @@ check_contains "$OUT" "# Executing 1 build trigger" "the trigger runs"
 check_contains "$OUT" "triggered" "RUN output is streamed"
 check_eq "$(insp '{{json .Config.OnBuild}}' child:1)" 'null' "triggers are not inherited"
 
+step "berth build -f - and .dockerignore when berth packs the context"
+printf 'FROM busybox\nCOPY . /ctx/\nRUN ls -a /ctx | tr "\\n" " "\n' | berth build -f - -t ign:1 "$ctx" >"$WORK/ign.out" 2>&1 && RC=0 || RC=$?
+check_eq "$RC" 0 "berth build -f - ($(cat "$WORK/ign.out"))"
+check_contains "$(cat "$WORK/ign.out")" ". .. Dockerfile dir hello.txt " "COPY . sees all but the .dockerignore'd secret.key, the sent Dockerfile and .dockerignore"
+
 step "bad input: unknown instruction, missing file, ../x, failing RUN; nothing tagged, no container"
 bad=$WORK/bad
 mkdir -p "$bad"
