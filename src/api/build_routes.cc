@@ -3,6 +3,7 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "api/json_message.h"
 #include "api/routes.h"
 #include "base/error.h"
 
@@ -86,7 +87,7 @@ Response build(engine::Engine& s, const Request& req) {
   r.stream = [&s, br = std::move(br), quiet, warnings = std::move(warnings),
               context = std::move(context)](const ChunkWriter& write) {
     auto send = [&](const json& j) {
-      if (!write(j.dump() + "\n")) throw Error("the client went away");
+      if (!write(json_message(j))) throw Error("the client went away");
     };
     size_t pos = 0;
     engine::ReadFn read = [&](char* out, size_t len) {

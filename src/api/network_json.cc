@@ -111,6 +111,7 @@ json network_inspect(const network::Network& n, const std::vector<network::Endpo
   if (n.is_bridge()) {
     json c = {{"Subnet", n.subnet.str()}, {"Gateway", n.gateway.str()}};
     if (n.ip_range) c["IPRange"] = n.ip_range->str();
+    for (auto& [name, a] : n.aux_addresses) c["AuxiliaryAddresses"][name] = a.str();
     config.push_back(c);
   }
   json containers = json::object();

@@ -55,9 +55,14 @@ void check_ipam(const Ipv4Prefix& subnet, const Ipv4& gateway,
 
 Ipv4 allocate_address(const Network& n, const std::set<Ipv4>& used,
                       const std::optional<Ipv4>& requested) {
+  auto auxiliary = [&](Ipv4 a) {
+    for (auto& [name, held] : n.aux_addresses)
+      if (held == a) return true;
+    return false;
+  };
   auto usable = [&](Ipv4 a) {
     return n.subnet.contains(a) && a != n.subnet.network() && a != n.subnet.broadcast() &&
-           a != n.gateway;
+           a != n.gateway && !auxiliary(a);
   };
   if (requested) {
     if (!n.subnet.contains(*requested))
@@ -65,7 +70,8 @@ Ipv4 allocate_address(const Network& n, const std::set<Ipv4>& used,
                             requested->str() + " is outside its subnet " + n.subnet.str());
     if (!usable(*requested))
       throw InvalidArgument("invalid address " + requested->str() + " on network " + n.name +
-                            ": it is the network's own, gateway or broadcast address");
+                            ": it is the network's own, gateway, broadcast or an auxiliary "
+                            "address");
     if (used.count(*requested))
       throw Conflict("Address already in use: " + requested->str() + " on network " + n.name);
     return *requested;

@@ -39,6 +39,8 @@ struct Network {
   Ipv4Prefix subnet;  // canonical; unset for host and none
   Ipv4 gateway;
   std::optional<Ipv4Prefix> ip_range;
+  // IPAM's AuxiliaryAddresses: addresses other hosts on the bridge hold, never handed out.
+  std::map<std::string, Ipv4> aux_addresses;
   bool internal = false, attachable = false, icc = true;
   // Whether berth created the bridge (and so deletes it with the network), or found it.
   bool own_bridge = true;

@@ -418,6 +418,9 @@ Network NetworkManager::create(const json& req) {
   if (!configs.is_array()) configs = json::array();
   json v4;
   for (auto& c : configs) {
+    // Go decodes null as the field's zero value: absent, for every field of a pool.
+    if (c.is_object())
+      for (auto it = c.begin(); it != c.end();) it = it.value().is_null() ? c.erase(it) : ++it;
     std::string subnet = c.is_object() ? c.value("Subnet", "") : "";
     if (subnet.find(':') != std::string::npos)
       throw InvalidArgument("IPv6 subnets are not supported by berth yet: " + subnet);
@@ -434,12 +437,26 @@ Network NetworkManager::create(const json& req) {
     if (!v4.value("IPRange", "").empty())
       n.ip_range = Ipv4Prefix::parse(v4.value("IPRange", ""), "ip-range");
     check_ipam(n.subnet, n.gateway, n.ip_range);
+    if (auto aux = v4.value("AuxiliaryAddresses", json::object()); aux.is_object()) {
+      for (auto& [name, text] : aux.items()) {
+        if (!text.is_string())
+          throw InvalidArgument("auxiliary address " + name + " must be a string");
+        Ipv4 a = Ipv4::parse(text.get<std::string>(), "auxiliary address");
+        if (!n.subnet.contains(a))
+          throw Forbidden("auxiliary address: (" + name + ":" + a.str() +
+                          ") must belong to the master pool: " + n.subnet.str());
+        n.aux_addresses[name] = a;
+      }
+    } else {
+      throw InvalidArgument("AuxiliaryAddresses must be an object of names and addresses");
+    }
     for (auto& o : others)
       if (o.overlaps(n.subnet))
         throw Forbidden("Pool overlaps with other one on this address space");
   } else {
-    if (v4.is_object() && (!v4.value("Gateway", "").empty() || !v4.value("IPRange", "").empty()))
-      throw InvalidArgument("a gateway or ip-range needs a subnet (--subnet)");
+    if (v4.is_object() && (!v4.value("Gateway", "").empty() || !v4.value("IPRange", "").empty() ||
+                           !v4.value("AuxiliaryAddresses", json::object()).empty()))
+      throw InvalidArgument("a gateway, ip-range or aux-address needs a subnet (--subnet)");
     auto taken = Netlink().routes();
     taken.insert(taken.end(), others.begin(), others.end());
     n.subnet = pick_subnet(st.opts.pools, taken);

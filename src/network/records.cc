@@ -23,6 +23,7 @@ json Network::to_json() const {
     j["gateway"] = gateway.str();
   }
   if (ip_range) j["ip_range"] = ip_range->str();
+  for (auto& [name, a] : aux_addresses) j["aux_addresses"][name] = a.str();
   return j;
 }
 
@@ -46,6 +47,9 @@ Network Network::from_json(const json& j) {
     n.gateway = Ipv4::parse(j.at("gateway").get<std::string>());
   }
   if (j.contains("ip_range")) n.ip_range = Ipv4Prefix::parse(j["ip_range"].get<std::string>());
+  if (j.contains("aux_addresses"))
+    for (auto& [name, a] : j["aux_addresses"].items())
+      n.aux_addresses[name] = Ipv4::parse(a.get<std::string>());
   return n;
 }
 
