@@ -98,17 +98,23 @@ run_capture docker run --rm busybox echo served
 check_eq "$OUT" "served" "a run while another client stalls"
 kill $staller 2>/dev/null || true
 
-step "an export nobody reads does not block stop and rm -f"
-docker run -d --name exported busybox sleep 1000 >/dev/null
-python3 - "$BERTHD_SOCK" "$WORK/stalled" <<'EOF' &
+# stall_reading PATH MARKER: in the background, a client that GETs PATH, reads the start of the
+# answer (berthd is streaming it then), touches MARKER and reads no more.
+stall_reading() {
+  python3 - "$BERTHD_SOCK" "$1" "$2" <<'EOF' &
 import socket, sys, time
 s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
 s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-s.sendall(b'GET /v1.44/containers/exported/export HTTP/1.1\r\nHost: x\r\n\r\n')
-s.recv(100)  # the answer has begun: berthd is writing the tar and the reader stalls
-open(sys.argv[2], 'w').close()
+s.sendall(b'GET ' + sys.argv[2].encode() + b' HTTP/1.1\r\nHost: x\r\n\r\n')
+s.recv(100)
+open(sys.argv[3], 'w').close()
 time.sleep(60)
 EOF
+}
+
+step "an export nobody reads does not block stop and rm -f"
+docker run -d --name exported busybox sleep 1000 >/dev/null
+stall_reading /v1.44/containers/exported/export "$WORK/stalled"
 reader=$!
 defer "kill $reader 2>/dev/null || true"
 wait_for 20 test -e "$WORK/stalled" || fail "the export did not begin"
@@ -120,15 +126,7 @@ run_capture tdocker rm -f exported
 check_eq "$RC" 0 "rm -f while an export stalls: $OUT"
 kill $reader 2>/dev/null || true
 docker create --name stopped busybox true >/dev/null
-python3 - "$BERTHD_SOCK" "$WORK/stalled2" <<'EOF' &
-import socket, sys, time
-s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
-s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-s.sendall(b'GET /v1.44/containers/stopped/archive?path=/bin HTTP/1.1\r\nHost: x\r\n\r\n')
-s.recv(100)
-open(sys.argv[2], 'w').close()
-time.sleep(60)
-EOF
+stall_reading "/v1.44/containers/stopped/archive?path=/bin" "$WORK/stalled2"
 reader=$!
 defer "kill $reader 2>/dev/null || true"
 wait_for 20 test -e "$WORK/stalled2" || fail "the archive download did not begin"
