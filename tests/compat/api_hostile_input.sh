@@ -12,7 +12,7 @@ tarball=$(busybox_tar)
 start_berthd hostile
 docker() { bdocker "$@"; }
 docker import "$tarball" busybox >/dev/null
-defer 'docker rm -f $(docker ps -aq) >/dev/null 2>&1 || true'
+defer 'docker rm -f $(docker ps -aq 2>/dev/null) >/dev/null 2>&1 || true'
 # post PATH BODY-FILE: sets CODE and BODY.
 post() {
   BODY=$(curl -s -o - -w '\n%{http_code}' --unix-socket "$BERTHD_SOCK" -X POST \
