@@ -135,6 +135,22 @@ std::vector<FieldRule> make_rules() {
       {"HostConfig", "ReadonlyPaths", T::kStrings, P::kApplied, ""},
 
       {"NetworkingConfig", "EndpointsConfig", T::kObject, P::kApplied, ""},
+
+      // POST /containers/{id}/exec and POST /exec/{id}/start.
+      {"ExecConfig", "AttachStdin", T::kBool, P::kApplied, ""},
+      {"ExecConfig", "AttachStdout", T::kBool, P::kApplied, ""},
+      {"ExecConfig", "AttachStderr", T::kBool, P::kApplied, ""},
+      {"ExecConfig", "ConsoleSize", T::kArray, P::kApplied, ""},
+      {"ExecConfig", "DetachKeys", T::kString, P::kApplied, ""},
+      {"ExecConfig", "Tty", T::kBool, P::kApplied, ""},
+      {"ExecConfig", "Env", T::kStrings, P::kApplied, ""},
+      {"ExecConfig", "Cmd", T::kStrings, P::kApplied, ""},
+      {"ExecConfig", "Privileged", T::kBool, P::kApplied, ""},
+      {"ExecConfig", "User", T::kString, P::kApplied, ""},
+      {"ExecConfig", "WorkingDir", T::kString, P::kApplied, ""},
+      {"ExecStartConfig", "Detach", T::kBool, P::kApplied, ""},
+      {"ExecStartConfig", "Tty", T::kBool, P::kApplied, ""},
+      {"ExecStartConfig", "ConsoleSize", T::kArray, P::kApplied, ""},
   };
 }
 

@@ -3,8 +3,10 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "api/container_fields.h"
 #include "api/routes.h"
 #include "base/error.h"
+#include "base/log.h"
 
 namespace berth::api {
 namespace {
@@ -40,11 +42,20 @@ int dimension(const Request& req, const char* name) {
 void add_exec_routes(Router& router, engine::Engine& s) {
   engine::ExecManager* execs = &s.execs();
   router.add("POST", "/containers/{name}/exec", [execs](const Request& req) {
-    std::string id = execs->create(req.params.at("name"), body_object(req));
+    json body = body_object(req);
+    // Go's decoder matches names case-insensitively (docker-py sends "detachKeys"); neither
+    // answer has Warnings, so what is not part of the API is at least logged.
+    std::vector<std::string> warnings;
+    check_fields("ExecConfig", body, warnings);
+    for (auto& w : warnings) log::warn("exec create: " + w);
+    std::string id = execs->create(req.params.at("name"), body);
     return json_response(json{{"Id", id}}.dump(), 201);
   });
   router.add("POST", "/exec/{id}/start", [execs](const Request& req) {
     json start = body_object(req);
+    std::vector<std::string> warnings;
+    check_fields("ExecStartConfig", start, warnings);
+    for (auto& w : warnings) log::warn("exec start: " + w);
     std::string id = req.params.at("id");
     auto rec = execs->begin_start(id, start);
     Response r;

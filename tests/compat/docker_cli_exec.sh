@@ -130,6 +130,9 @@ check_eq "$(exec_bytes '{"Cmd":["echo","hi"],"Tty":true,"AttachStdout":true}' '{
 check_eq "$(exec_bytes '{"Cmd":["echo","hi"],"AttachStdout":true}' '{"Detach":false,"Tty":true}')" \
   "68690a" "exec without a pty, started with Tty: raw bytes"
 
+check_eq "$(exec_bytes '{"cmd":["echo","hi"],"tty":true,"attachStdout":true,"detachKeys":"ctrl-x"}' '{"detach":false,"tty":true}')" \
+  "68690d0a" "field names matched without case, as Go's decoder matches them"
+
 step "docker: exec events"
 ev=$(bdocker events --since 0 --until "$(($(date +%s) + 1))" --filter event=exec_die --format '{{.Action}} {{index .Actor.Attributes "execID"}} {{index .Actor.Attributes "exitCode"}}')
 check_contains "$ev" "exec_die $id 5" "events: exec_die with execID and exitCode"
