@@ -26,6 +26,7 @@
 #include "base/error.h"
 #include "base/fd.h"
 #include "base/fs.h"
+#include "base/path.h"
 #include "cli/command.h"
 #include "cli/tar_stream.h"
 #include "cli/units.h"
@@ -37,27 +38,6 @@ constexpr size_t kBuffer = 1 << 20;
 
 // ---- Go's path/filepath, in whose terms docker's copy rules are written.
 
-std::string clean(const std::string& p) {
-  bool rooted = !p.empty() && p[0] == '/';
-  std::vector<std::string> out;
-  for (auto& part : split(p, '/')) {
-    if (part.empty() || part == ".") continue;
-    if (part == "..") {
-      if (!out.empty() && out.back() != "..") {
-        out.pop_back();
-      } else if (!rooted) {
-        out.push_back(part);
-      }
-      continue;
-    }
-    out.push_back(part);
-  }
-  std::string s;
-  for (auto& part : out) s += (s.empty() ? "" : "/") + part;
-  if (rooted) return "/" + s;
-  return s.empty() ? "." : s;
-}
-
 std::string base(std::string p) {
   if (p.empty()) return ".";
   while (p.size() > 1 && p.back() == '/') p.pop_back();
@@ -67,7 +47,7 @@ std::string base(std::string p) {
 
 std::string dir(const std::string& p) {
   auto slash = p.rfind('/');
-  return clean(slash == std::string::npos ? "" : p.substr(0, slash + 1));
+  return clean_path(slash == std::string::npos ? "" : p.substr(0, slash + 1));
 }
 
 bool has_trailing_separator(const std::string& p) {
@@ -93,21 +73,21 @@ std::string preserve_trailing(std::string cleaned, const std::string& original) 
 
 // SplitPathDirEntry: the directory and the entry in it, "." kept for "dir/.".
 std::pair<std::string, std::string> split_dir_entry(const std::string& p) {
-  std::string cleaned = clean(p);
+  std::string cleaned = clean_path(p);
   if (specifies_current_dir(p)) cleaned += "/.";
   return {dir(cleaned), base(cleaned)};
 }
 
 std::string absolute(const std::string& p) {
-  if (!p.empty() && p[0] == '/') return preserve_trailing(clean(p), p);
+  if (!p.empty() && p[0] == '/') return preserve_trailing(clean_path(p), p);
   char cwd[PATH_MAX];
   if (!::getcwd(cwd, sizeof cwd)) throw_errno("getcwd");
-  return preserve_trailing(clean(std::string(cwd) + "/" + p), p);
+  return preserve_trailing(clean_path(std::string(cwd) + "/" + p), p);
 }
 
 std::string eval_symlinks(const std::string& p) {
   char out[PATH_MAX];
-  if (!::realpath(p.c_str(), out)) throw_errno("lstat " + clean(p));
+  if (!::realpath(p.c_str(), out)) throw_errno("lstat " + clean_path(p));
   return out;
 }
 
@@ -139,7 +119,7 @@ CopyInfo source_info(const std::string& path, bool follow) {
       info.rebase_name = base(path);
   }
   struct stat st;
-  if (::lstat(info.path.c_str(), &st) < 0) throw_errno("lstat " + clean(info.path));
+  if (::lstat(info.path.c_str(), &st) < 0) throw_errno("lstat " + clean_path(info.path));
   info.exists = true;
   info.is_dir = S_ISDIR(st.st_mode);
   return info;
@@ -157,7 +137,7 @@ CopyInfo local_destination_info(std::string path) {
     ssize_t len = ::readlink(path.c_str(), buf, sizeof buf);
     if (len < 0) throw_errno("readlink " + path);
     std::string target(buf, static_cast<size_t>(len));
-    path = target[0] == '/' ? target : clean(split_dir_entry(path).first + "/" + target);
+    path = target[0] == '/' ? target : clean_path(split_dir_entry(path).first + "/" + target);
     rc = ::lstat(path.c_str(), &st);
   }
   CopyInfo info{path, rc == 0, rc == 0 && S_ISDIR(st.st_mode), ""};
@@ -554,7 +534,7 @@ int copy_from(ApiClient& api, const Options& o, const std::string& container, st
   if (dst != "-") {
     dst = absolute(dst);
     // docker's ValidateOutputPath.
-    std::string parent = dir(clean(dst));
+    std::string parent = dir(clean_path(dst));
     struct stat st;
     if (parent != "." && ::stat(parent.c_str(), &st) < 0 && errno == ENOENT)
       throw Error("invalid output path: directory \"" + parent + "\" does not exist");
@@ -566,7 +546,7 @@ int copy_from(ApiClient& api, const Options& o, const std::string& container, st
     auto s = stat_path(api, container, src);
     if (s && s->is_symlink()) {
       std::string target = s->link_target;
-      if (!target.starts_with('/')) target = clean(split_dir_entry(src).first + "/" + target);
+      if (!target.starts_with('/')) target = clean_path(split_dir_entry(src).first + "/" + target);
       std::tie(src, rebase) = rebase_name(src, target);
     }
   }
@@ -620,7 +600,7 @@ int copy_to(ApiClient& api, const Options& o, const std::string& container, std:
   if (auto s = stat_path(api, container, dst)) {
     if (s->is_symlink()) {
       std::string target = s->link_target;
-      if (!target.starts_with('/')) target = clean(split_dir_entry(dst).first + "/" + target);
+      if (!target.starts_with('/')) target = clean_path(split_dir_entry(dst).first + "/" + target);
       dst_info.path = target;
       s = stat_path(api, container, target);
     }
