@@ -1065,18 +1065,9 @@ void ContainerManager::export_rootfs(const std::string& ref,
   auto l = live(c.id);
   std::unique_lock op(l->op);
   c = store_.get(c.id);
-  ContainerRootfs rootfs(opts_.snapshot_root(), c.id);
-  std::string merged = rootfs.mount(images_.layer_dirs(images_.get(c.image_id)));
-  ++l->rootfs_borrowers;
-  std::exception_ptr failed;
-  try {
-    in_private_mounts(
-        op, [] {}, [&] { write_rootfs_tar(merged, out); });
-  } catch (...) {
-    failed = std::current_exception();
-  }
-  give_back_rootfs(c.id, *l);
-  if (failed) std::rethrow_exception(failed);
+  read_rootfs(
+      c, *l, op, [](const std::string&) {},
+      [&](const std::string& merged) { write_rootfs_tar(merged, out); });
   event(c, "export");
 }
 
@@ -1095,24 +1086,31 @@ void ContainerManager::with_root(const std::string& ref, const std::function<voi
     return;
   }
   // Stopped: its root, and its volumes and binds over it, as the container would see them.
+  UniqueFd root;
+  read_rootfs(
+      c, *l, op,
+      [&](const std::string& merged) {
+        bind_mounts_into(c, merged, volumes_);
+        root = UniqueFd(::open(merged.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+        if (!root) throw_errno("open " + merged);
+      },
+      [&](const std::string&) { fn(root.get()); });
+}
+
+void ContainerManager::read_rootfs(const Container& c, Live& l, std::unique_lock<std::mutex>& op,
+                                   const std::function<void(const std::string&)>& setup,
+                                   const std::function<void(const std::string&)>& read) {
   ContainerRootfs rootfs(opts_.snapshot_root(), c.id);
   std::string merged = rootfs.mount(images_.layer_dirs(images_.get(c.image_id)));
-  ++l->rootfs_borrowers;
+  ++l.rootfs_borrowers;
   std::exception_ptr failed;
-  UniqueFd root;
   try {
     in_private_mounts(
-        op,
-        [&] {
-          bind_mounts_into(c, merged, volumes_);
-          root = UniqueFd(::open(merged.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-          if (!root) throw_errno("open " + merged);
-        },
-        [&] { fn(root.get()); });
+        op, [&] { setup(merged); }, [&] { read(merged); });
   } catch (...) {
     failed = std::current_exception();
   }
-  give_back_rootfs(c.id, *l);
+  give_back_rootfs(c.id, l);
   if (failed) std::rethrow_exception(failed);
 }
 

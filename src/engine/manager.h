@@ -162,8 +162,13 @@ class ContainerManager {
   void on_exit(const std::string& id, int code, const std::string& finished_at, bool oom,
                const std::string& error);
   bool wait_exit(Live& l, uint64_t seq, int timeout_s);
-  // After an export or a copy read the root of a container: unmounts it when that was the
-  // last reader and the container does not run. Called with the container's lock held.
+  // Mounts the container's root (if it is not mounted), runs `setup` and then `read` with its
+  // path on a thread whose mount namespace is its own, holding `op` only during the setup
+  // (see in_private_mounts), and unmounts the root again when this was its last reader and
+  // the container does not run. `op` is held when it returns.
+  void read_rootfs(const Container& c, Live& l, std::unique_lock<std::mutex>& op,
+                   const std::function<void(const std::string& merged)>& setup,
+                   const std::function<void(const std::string& merged)>& read);
   void give_back_rootfs(const std::string& id, Live& l);
   void destroy(const Container& c, bool remove_volumes);
   // At the container's exit: its volumes' `unmount`, and their own mounts where unused now.
