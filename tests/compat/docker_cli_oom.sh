@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# A container that outgrows its memory, seen through the real docker CLI against a berthd of
+# this test's own: the kernel kills it, inspect says OOMKilled, `docker events --filter
+# event=oom` shows the oom before the die, and a restart policy sees each exit (137) and
+# restarts it until its count runs out. A container that stays under its limit is not
+# reported, nor is one whose kill came from `docker kill`.
+source "$(dirname "$0")/lib.sh"
+set -E
+trap '[[ $- == *e* && $BASH_SUBSHELL == 0 ]] && echo "FAIL: unexpected failure at line $LINENO: $BASH_COMMAND" >&2' ERR
+
+tarball=$(busybox_tar)
+start_berthd oom
+docker() { bdocker "$@"; }
+docker import "$tarball" busybox >/dev/null
+defer 'docker rm -f $(docker ps -aq) >/dev/null 2>&1 || true'
+# A shell that holds 64 MiB in a variable: far beyond a 16 MiB limit without swap.
+hog='a=$(head -c 67108864 /dev/zero | tr "\000" x); echo survived'
+since=$(date +%s)
+
+step "a hog under -m 16m --memory-swap 16m is killed by the kernel"
+run_capture docker run --name hog -m 16m --memory-swap 16m busybox sh -c "$hog"
+check_eq "$RC" 137 "docker run's exit status"
+check_not_contains "$OUT" "survived" "the hog did not finish"
+check_eq "$(insp '{{.State.OOMKilled}} {{.State.ExitCode}} {{.State.Status}}' hog)" "true 137 exited" "inspect's State"
+events() {
+  docker events --since "$since" --until "$(date +%s.%N)" --filter "container=$1" \
+    --filter event=oom --filter event=die --filter event=start --format '{{.Action}}' | tr '\n' ' '
+}
+check_eq "$(events hog)" "start oom die " "oom comes before die"
+check_eq "$(docker events --since "$since" --until "$(date +%s.%N)" --filter event=oom --format '{{.Type}} {{.Actor.Attributes.name}} {{.Actor.Attributes.image}}')" \
+  "container hog busybox" "--filter event=oom alone"
+
+step "the restart policy sees the OOM exit"
+docker run -d --name again --restart on-failure:2 -m 16m --memory-swap 16m busybox sh -c "$hog" >/dev/null
+wait_for 30 bash -c "[ \"\$(DOCKER_HOST=unix://$BERTHD_SOCK $DOCKER_CLI inspect -f '{{.State.Status}} {{.RestartCount}}' again)\" = 'exited 2' ]" ||
+  check_fail "on-failure:2 restarts twice then stops: $(insp '{{.State.Status}} {{.RestartCount}}' again)"
+check_eq "$(insp '{{.State.OOMKilled}} {{.State.ExitCode}}' again)" "true 137" "the last run's State"
+check_eq "$(events again)" "start oom die start oom die start oom die " "three runs, each killed"
+
+step "no OOM without one"
+docker run --name fits -m 32m busybox sh -c 'a=$(head -c 4194304 /dev/zero | tr "\000" x); echo fits' >/dev/null
+check_eq "$(insp '{{.State.OOMKilled}} {{.State.ExitCode}}' fits)" "false 0" "a container under its limit"
+docker run -d --name killed -m 32m busybox sleep 100 >/dev/null
+docker kill killed >/dev/null
+docker wait killed >/dev/null
+check_eq "$(insp '{{.State.OOMKilled}} {{.State.ExitCode}}' killed)" "false 137" "a SIGKILL from docker kill"
+check_eq "$(events fits)$(events killed)" "start die start die " "no oom events for them"
+
+finish_checks docker_cli_oom
