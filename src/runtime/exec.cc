@@ -165,7 +165,7 @@ int Runtime::exec(const std::string& id, const ExecOptions& o) {
         if (::setns(fd.get(), flag) < 0) throw_errno("join namespace");
       if (proc.terminal) take_terminal(console.child.get(), proc.console_size);
       launcher.resolve_executable();
-      launcher.drop_privileges();
+      launcher.drop_privileges(o.preserve_fds);
       sync_send(child_sync.get(), SyncType::kCreated);
     } catch (const std::exception& e) {
       try {
@@ -175,7 +175,7 @@ int Runtime::exec(const std::string& id, const ExecOptions& o) {
       _exit(1);
     }
     try {
-      launcher.exec(o.preserve_fds);
+      launcher.exec();
     } catch (const std::exception& e) {
       std::string msg = std::string("berth-runtime: ") + e.what() + "\n";
       [[maybe_unused]] ssize_t n = ::write(STDERR_FILENO, msg.data(), msg.size());

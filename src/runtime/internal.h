@@ -119,8 +119,13 @@ class ProcessLauncher {
   ~ProcessLauncher();
   // Finds args[0] in the container's PATH; call once the container's root is in place.
   void resolve_executable();
-  void drop_privileges();
-  [[noreturn]] void exec(int preserve_fds);
+  // Marks every fd past stdio and the `preserve_fds` after it close-on-exec, then drops
+  // privileges; loads the seccomp filter here unless no_new_privs lets it wait.
+  void drop_privileges(int preserve_fds);
+  // Loads the seccomp filter if drop_privileges left it for later; startContainer hooks run
+  // after this, under the container's filter.
+  void load_seccomp();
+  [[noreturn]] void exec();
 
  private:
   const oci::Process& process_;

@@ -169,7 +169,7 @@ void join_session_keyring() {
     finish_rootfs(rctx);
     c.launcher->resolve_executable();
     if (!c.opts->no_new_keyring) join_session_keyring();
-    c.launcher->drop_privileges();
+    c.launcher->drop_privileges(c.opts->preserve_fds);
     sync_send(c.sync_fd, SyncType::kCreated);
     if (c.run_mode) {
       if (sync_receive(c.sync_fd).type != SyncType::kStart) _exit(1);
@@ -188,11 +188,13 @@ void join_session_keyring() {
   }
   // From here the parent is gone: errors can only be told on the container's stderr.
   try {
+    // The hooks run confined as the program will be, under its seccomp filter too.
+    c.launcher->load_seccomp();
     run_hooks(c.spec->hooks.start_container, state, "startContainer");
     // `start` reads this byte, then waits for the fifo to close, which the exec below does
     // (close-on-exec): so start returns, and poststart hooks run, once the program runs.
     if (fifo >= 0) write_all(fifo, "0");
-    c.launcher->exec(c.opts->preserve_fds);
+    c.launcher->exec();
   } catch (const std::exception& e) {
     std::string msg = std::string("berth-runtime: ") + e.what() + "\n";
     [[maybe_unused]] ssize_t n = ::write(STDERR_FILENO, msg.data(), msg.size());

@@ -1,6 +1,7 @@
 // The last steps before the user's program runs, in the order the kernel demands:
 // rlimits (needs privilege), groups and ids (keeping caps), capabilities, no_new_privs,
 // seccomp, exec.
+#include <dirent.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/close_range.h>
@@ -11,6 +12,7 @@
 
 #include <cctype>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 #include "base/error.h"
@@ -38,6 +40,30 @@ std::string go_errno_text(int err) {
 bool is_executable_file(const std::string& path) {
   struct stat st;
   return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(path.c_str(), X_OK) == 0;
+}
+
+// Marks every fd from `first` up close-on-exec, so that nothing the caller (or we) opened
+// reaches the container's program. Done before any seccomp filter is loaded, which may deny
+// close_range; kernels without close_range get a walk of /proc/self/fd.
+void close_inherited_fds(int first) {
+  if (::syscall(SYS_close_range, first, ~0U, CLOSE_RANGE_CLOEXEC) == 0) return;
+  int err = errno;
+  DIR* dir = ::opendir("/proc/self/fd");
+  if (!dir)
+    throw Error("close inherited fds: close_range: " + std::string(std::strerror(err)) +
+                ", and /proc/self/fd cannot be read: " + std::strerror(errno));
+  int own = ::dirfd(dir);
+  while (dirent* e = ::readdir(dir)) {
+    char* end = nullptr;
+    long fd = std::strtol(e->d_name, &end, 10);
+    if (*end != '\0' || end == e->d_name || fd < first || fd == own) continue;
+    if (::fcntl(static_cast<int>(fd), F_SETFD, FD_CLOEXEC) < 0 && errno != EBADF) {
+      int ferr = errno;
+      ::closedir(dir);
+      throw_errno("close inherited fd " + std::to_string(fd), ferr);
+    }
+  }
+  ::closedir(dir);
 }
 
 }  // namespace
@@ -76,13 +102,13 @@ void ProcessLauncher::resolve_executable() {
   throw Error("exec: \"" + name + "\": executable file not found in $PATH", ENOENT);
 }
 
-void ProcessLauncher::drop_privileges() {
+void ProcessLauncher::drop_privileges(int preserve_fds) {
+  close_inherited_fds(3 + preserve_fds);
   apply_rlimits(process_.rlimits);
   if (seccomp_ && !process_.no_new_privileges) {
     // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN, which the switch below
     // may drop: load it now, as runc does.
-    seccomp_->load();
-    seccomp_.reset();
+    load_seccomp();
   }
   const auto& u = process_.user;
   // setgroups is denied in a user namespace whose gid_map was written with setgroups=deny.
@@ -100,11 +126,14 @@ void ProcessLauncher::drop_privileges() {
     throw_errno("prctl no_new_privs");
 }
 
-void ProcessLauncher::exec(int preserve_fds) {
-  if (seccomp_) seccomp_->load();
-  // Nothing of ours may leak into the container: every fd past stdio and the preserved
-  // ones is closed at exec.
-  ::syscall(SYS_close_range, 3 + preserve_fds, ~0U, CLOSE_RANGE_CLOEXEC);
+void ProcessLauncher::load_seccomp() {
+  if (!seccomp_) return;
+  seccomp_->load();
+  seccomp_.reset();
+}
+
+void ProcessLauncher::exec() {
+  load_seccomp();
   std::vector<char*> argv, envp;
   for (auto& a : process_.args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);

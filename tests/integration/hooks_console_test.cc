@@ -56,6 +56,23 @@ TEST(Hooks, AllSixRunInOrderWithTheState) {
   EXPECT_EQ(nlohmann::json::parse(slurp(log + ".poststop"))["status"], "stopped");
 }
 
+// startContainer hooks run inside the container's confinement, its seccomp filter included,
+// also when no_new_privs lets the filter be loaded last.
+TEST(Hooks, StartContainerHooksRunUnderTheSeccompFilter) {
+  Bundle b;
+  b.config()["process"]["noNewPrivileges"] = true;
+  b.config()["linux"]["seccomp"] = {
+      {"defaultAction", "SCMP_ACT_ALLOW"},
+      {"syscalls",
+       {{{"names", {"mkdir", "mkdirat"}}, {"action", "SCMP_ACT_ERRNO"}, {"errnoRet", 1}}}}};
+  b.config()["hooks"]["startContainer"] = {
+      {{"path", "/bin/sh"},
+       {"args", {"sh", "-c", "mkdir /tmp/by-hook; echo ran > /tmp/hook-ran"}}}};
+  auto r = b.run(unique_name("t"), {"ls", "/tmp"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "hook-ran\n");
+}
+
 TEST(Hooks, FailingOrSlowPrestartHookFailsCreate) {
   Bundle b;
   b.config()["hooks"]["prestart"] = {{{"path", "/bin/false"}}};
