@@ -1,4 +1,5 @@
 // seccomp filters through libseccomp, read from the OCI profile the way runc reads it.
+#include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <seccomp.h>
@@ -14,6 +15,7 @@
 #include <cstdio>
 #include <cstring>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -132,6 +134,97 @@ void add_rules(scmp_filter_ctx ctx, uint32_t default_action, const oci::SeccompS
   }
 }
 
+// A syscall newer than the profile answers ENOSYS, not the default action, as with runc: glibc
+// falls back from clone3 (and other new calls) on ENOSYS only, and a profile can only deny
+// what it was written to know. Per architecture of the filter, the numbers above the highest
+// one the profile names get ENOSYS from a stub placed before libseccomp's program. x32 calls
+// come with x86_64's audit arch and bit 30 set, and have a highest number of their own.
+constexpr uint32_t kX32Bit = 0x40000000;
+
+struct Highest {
+  std::optional<uint32_t> native, x32;  // x32: bit 30 included
+};
+
+std::map<uint32_t, Highest> highest_syscalls(const oci::Seccomp& p) {
+  std::vector<uint32_t> arches = {seccomp_arch_native()};
+  for (const auto& a : p.architectures) arches.push_back(parse_arch(a));
+  std::map<uint32_t, Highest> out;
+  for (uint32_t arch : arches) {
+    bool x32 = arch == SCMP_ARCH_X32;
+    std::optional<uint32_t> best;
+    for (const auto& sc : p.syscalls)
+      for (const auto& name : sc.names) {
+        int nr = seccomp_syscall_resolve_name_arch(arch, name.c_str());
+        // Negative: unknown here, or a pseudo number libseccomp rewrites (socketcall).
+        if (nr < 0) continue;
+        best = std::max(best.value_or(0), static_cast<uint32_t>(nr));
+      }
+    if (!best) continue;
+    auto& h = out[x32 ? AUDIT_ARCH_X86_64 : arch];
+    (x32 ? h.x32 : h.native) = best;
+  }
+  return out;
+}
+
+std::vector<sock_filter> enosys_stub(const std::map<uint32_t, Highest>& highest) {
+  auto stmt = [](uint16_t code, uint32_t k) { return sock_filter{code, 0, 0, k}; };
+  constexpr uint32_t kArchOffset = offsetof(seccomp_data, arch);
+  constexpr uint32_t kNrOffset = offsetof(seccomp_data, nr);
+  // Jumps are written as targets (kCont, kEnosys, or an index) and made relative at the end.
+  constexpr int kCont = -1, kEnosys = -2;
+  struct Insn {
+    sock_filter f;
+    int jt = 0, jf = 0;  // targets for conditional jumps; 0 = next
+    bool cond = false;
+  };
+  std::vector<Insn> code;
+  code.push_back({stmt(BPF_LD | BPF_W | BPF_ABS, kArchOffset)});
+  for (const auto& [arch, h] : highest) {
+    size_t check = code.size();
+    code.push_back({stmt(BPF_JMP | BPF_JEQ | BPF_K, arch), 0, 0, true});  // jf: next arch
+    code.push_back({stmt(BPF_LD | BPF_W | BPF_ABS, kNrOffset)});
+    if (arch == AUDIT_ARCH_X86_64) {
+      size_t jset = code.size();
+      code.push_back({stmt(BPF_JMP | BPF_JSET | BPF_K, kX32Bit), 0, 0, true});
+      code.push_back(h.native
+                         ? Insn{stmt(BPF_JMP | BPF_JGT | BPF_K, *h.native), kEnosys, kCont, true}
+                         : Insn{stmt(BPF_JMP | BPF_JA, 0), kCont, 0, false});
+      code[jset].jt = static_cast<int>(code.size());
+      code.push_back(h.x32 ? Insn{stmt(BPF_JMP | BPF_JGT | BPF_K, *h.x32), kEnosys, kCont, true}
+                           : Insn{stmt(BPF_JMP | BPF_JA, 0), kCont, 0, false});
+    } else {
+      code.push_back({stmt(BPF_JMP | BPF_JGT | BPF_K, *h.native), kEnosys, kCont, true});
+    }
+    // Not this arch: the accumulator still holds it for the next comparison.
+    code[check].jf = static_cast<int>(code.size());
+  }
+  int cont = static_cast<int>(code.size());
+  code.push_back({stmt(BPF_JMP | BPF_JA, 1)});  // over the return below, into libseccomp's
+  int enosys = static_cast<int>(code.size());
+  code.push_back({stmt(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS)});
+  std::vector<sock_filter> out;
+  for (size_t i = 0; i < code.size(); i++) {
+    auto rel = [&](int target) {
+      if (target == 0) return 0;
+      int abs = target == kCont ? cont : target == kEnosys ? enosys : target;
+      return abs - static_cast<int>(i) - 1;
+    };
+    sock_filter f = code[i].f;
+    if (code[i].cond) {
+      f.jt = static_cast<uint8_t>(rel(code[i].jt));
+      f.jf = static_cast<uint8_t>(rel(code[i].jf));
+    } else if (BPF_OP(f.code) == BPF_JA && BPF_CLASS(f.code) == BPF_JMP && code[i].jt != 0) {
+      f.k = static_cast<uint32_t>(rel(code[i].jt));
+    }
+    out.push_back(f);
+  }
+  return out;
+}
+
+bool permissive(uint32_t action) {
+  return action == SCMP_ACT_ALLOW || action == SCMP_ACT_LOG;
+}
+
 // Everything the generated program depends on, unambiguously: the profile (each field
 // length-prefixed), the native architecture and libseccomp's version.
 std::string cache_key(const oci::Seccomp& p) {
@@ -171,7 +264,7 @@ std::string cache_key(const oci::Seccomp& p) {
 
 // A cache file: this header, naming the whole key, then the program.
 std::string cache_header(const std::string& key) {
-  return "berth-seccomp-bpf-1\n" + std::to_string(key.size()) + "\n" + key;
+  return "berth-seccomp-bpf-2\n" + std::to_string(key.size()) + "\n" + key;
 }
 
 std::string cache_path(const std::string& dir, const std::string& key) {
@@ -250,12 +343,20 @@ SeccompFilter::SeccompFilter(const oci::Seccomp& profile, const std::string& cac
   off_t size = ::lseek(mem.get(), 0, SEEK_END);
   if (size < 0) throw_errno("seccomp: size of the filter program");
   program_.resize(static_cast<size_t>(size) / sizeof(sock_filter));
-  if (program_.size() > USHRT_MAX)
-    throw Error("seccomp: the filter program has " + std::to_string(program_.size()) +
-                " instructions, more than a filter can hold");
   size_t want = program_.size() * sizeof(sock_filter);
   if (::pread(mem.get(), program_.data(), want, 0) != static_cast<ssize_t>(want))
     throw_errno("seccomp: read the filter program");
+  // A permissive default already lets unknown syscalls through to the kernel's own ENOSYS.
+  if (!permissive(default_action)) {
+    auto highest = highest_syscalls(profile);
+    if (!highest.empty()) {
+      auto stub = enosys_stub(highest);
+      program_.insert(program_.begin(), stub.begin(), stub.end());
+    }
+  }
+  if (program_.size() > BPF_MAXINSNS)
+    throw Error("seccomp: the filter program has " + std::to_string(program_.size()) +
+                " instructions, more than a filter can hold");
   if (cache_dir.empty()) return;
   try {
     write_cached(cache_dir, path, key, program_);

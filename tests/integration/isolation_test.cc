@@ -47,6 +47,28 @@ TEST(Isolation, SeccompDeniesAListedSyscall) {
   EXPECT_NE(r.err.find("Operation not permitted"), std::string::npos) << r.err;
 }
 
+// A syscall newer than everything the profile names answers ENOSYS, as with runc, so that
+// glibc falls back (clone3 -> clone); older ones not in the profile get the default action.
+TEST(Isolation, SeccompSyscallsNewerThanTheProfileAreENOSYS) {
+  Bundle b;
+  std::filesystem::copy_file(BERTH_SYSCALL_PROBE, b.rootfs() + "/bin/probe");
+  nlohmann::json allowed = {
+      "execve",     "brk",       "arch_prctl", "set_tid_address", "set_robust_list",
+      "rseq",       "prlimit64", "readlinkat", "mprotect",        "uname",
+      "newfstatat", "fstat",     "getrandom",  "ioctl",           "write",
+      "exit_group", "mmap",      "munmap",     "getpid",          "clone3"};
+  b.config()["process"]["noNewPrivileges"] = true;
+  b.config()["linux"]["seccomp"] = {
+      {"defaultAction", "SCMP_ACT_ERRNO"},
+      {"architectures", {"SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"}},
+      {"syscalls", {{{"names", allowed}, {"action", "SCMP_ACT_ALLOW"}}}}};
+  // 39 getpid (allowed), 95 umask (older, not listed), 435 clone3 (the highest named),
+  // 450 and 999 (above it).
+  auto r = b.run(unique_name("t"), {"probe", "39", "95", "450", "999"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "39 ok\n95 EPERM\n450 ENOSYS\n999 ENOSYS\n");
+}
+
 // The caller's fds are closed before the filter is loaded: a profile that denies close_range
 // (as older ones do) must not let fds 10 and 251 of the caller into the container.
 TEST(Isolation, CallerFdsDoNotLeakWhenSeccompDeniesCloseRange) {
