@@ -300,6 +300,12 @@ Launched launch_container(const RuntimeOptions& ropts, const std::string& id,
   rec.cgroups_path = resolve_cgroups_path(ropts, spec, id);
   Cgroup* cgroup = guard.adopt_cgroup(open_cgroup(rec.cgroups_path, ropts.cgroup_fs_root));
   cgroup->create();
+  // A process joining a frozen cgroup would stop there, and create with it (runc's check).
+  if (cgroup->frozen()) throw Error("container's cgroup unexpectedly frozen");
+  // Sharing a cgroup means sharing its limits, and delete --force kills every process in it.
+  if (auto others = cgroup->pids(); !others.empty())
+    log::warn("container's cgroup is not empty: " + std::to_string(others.size()) +
+              " process(es) found");
   oci::Resources resources = spec.linux->resources.value_or(oci::Resources{});
   for (auto& r : default_device_rules()) resources.devices.push_back(r);
   try {
