@@ -20,17 +20,15 @@ void apply(const std::string& dir, const oci::Resources& r) {
 }  // namespace
 
 // A new v1 cpuset cgroup starts with empty cpus and mems, and no task can join it until
-// they are set: copy them down from the parent at every level created.
+// they are set: copy them down from the parent at every level, also at the levels that were
+// already there (made by someone else, and left empty).
 void create_cpuset_v1(const std::string& mount, const std::string& dir) {
   std::string cur = mount;
   for (auto& part : split(dir.substr(mount.size()), '/')) {
     if (part.empty()) continue;
     std::string parent = cur;
     cur = path_join(cur, part);
-    if (::mkdir(cur.c_str(), 0755) < 0) {
-      if (errno == EEXIST) continue;
-      throw_errno("cgroup: mkdir " + cur);
-    }
+    if (::mkdir(cur.c_str(), 0755) < 0 && errno != EEXIST) throw_errno("cgroup: mkdir " + cur);
     for (auto* f : {"cpuset.cpus", "cpuset.mems"})
       if (read_control(cur, f).empty()) write_control(cur, f, read_control(parent, f));
   }
