@@ -126,8 +126,11 @@ void mount_entry(const RootfsContext& ctx, int rootfd, const oci::Mount& m) {
   auto target = make_target(rootfd, m.destination, Leaf::kDir);
   const char* type = m.type.empty() ? nullptr : m.type.c_str();
   std::string source = m.source.empty() ? m.type : m.source;
+  // A read-only /dev is filled first (devices, /dev/pts, links) and made read-only last, in
+  // finish_rootfs, as runc does.
+  unsigned long flags = m.destination == "/dev" ? opts.flags & ~MS_RDONLY : opts.flags;
   try {
-    do_mount(source, target, type, opts.flags, opts.data);
+    do_mount(source, target, type, flags, opts.data);
   } catch (const Error& e) {
     // sysfs cannot be mounted without a network namespace of one's own (or from a user
     // namespace that does not own it); runc falls back to binding the host's /sys.
@@ -262,6 +265,11 @@ void enter_rootfs(const RootfsContext& ctx) {
 
 void finish_rootfs(const RootfsContext& ctx) {
   const auto& spec = *ctx.spec;
+  for (auto& m : spec.mounts) {
+    if (m.destination != "/dev" || m.type == "bind") continue;
+    auto opts = parse_mount_options(m.options);
+    if (!opts.bind && (opts.flags & MS_RDONLY)) remount_bind("/dev", opts.flags);
+  }
   if (spec.linux) {
     for (auto& p : spec.linux->masked_paths) {
       if (!path_exists(p)) continue;

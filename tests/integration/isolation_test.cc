@@ -106,6 +106,18 @@ TEST(Isolation, ReadonlyRootAndPaths) {
   EXPECT_EQ(r.out, "0\n0\n");
 }
 
+// A read-only /dev is populated (nodes, /dev/pts, links) before it becomes read-only.
+TEST(Isolation, ReadonlyDevIsFilledThenMadeReadonly) {
+  Bundle b;
+  for (auto& m : b.config()["mounts"])
+    if (m["destination"] == "/dev") m["options"].push_back("ro");
+  auto r = b.run(unique_name("t"), {"sh", "-c",
+                                    "ls /dev/pts; readlink /dev/fd; echo x > /dev/null && echo "
+                                    "null-ok; touch /dev/x"});
+  EXPECT_EQ(r.out, "ptmx\n/proc/self/fd\nnull-ok\n");
+  EXPECT_NE(r.err.find("touch: /dev/x: Read-only file system"), std::string::npos) << r.err;
+}
+
 TEST(Isolation, UserNamespaceMapsIds) {
   Bundle b;
   auto& linux = b.config()["linux"];
