@@ -51,7 +51,7 @@ TEST(BadInput, EachBrokenField) {
        [](auto& j) {
          j["linux"]["namespaces"].push_back({{"type", "bogus"}});
        },
-       "linux.namespaces[6].type"},
+       "].type: unknown namespace type \"bogus\""},
       {"bad mount source",
        [](auto& j) {
          j["mounts"].push_back({{"destination", "/data"},

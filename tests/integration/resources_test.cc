@@ -32,6 +32,8 @@ TEST(Resources, LimitsVisibleInTheContainersCgroup) {
   b.config()["linux"]["resources"]["memory"] = {{"limit", 64 << 20}};
   b.config()["linux"]["resources"]["cpu"] = {{"shares", 512}, {"quota", 50000}, {"period", 100000}};
   b.config()["linux"]["resources"]["pids"] = {{"limit", 42}};
+  // berth-runtime spec adds none on a v1 host (as runc); asked for, the container gets one.
+  b.config()["linux"]["namespaces"].push_back({{"type", "cgroup"}});
   auto r = b.run(unique_name("t"),
                  {"sh", "-c",
                   "cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/cpu/cpu.shares "

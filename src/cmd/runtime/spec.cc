@@ -1,6 +1,9 @@
 // spec: writes a default config.json into the bundle, refusing to overwrite one.
 #include "oci/spec.h"
 
+#include <linux/magic.h>
+#include <sys/vfs.h>
+
 #include <nlohmann/json.hpp>
 
 #include "base/error.h"
@@ -8,6 +11,14 @@
 #include "cmd/runtime/verbs.h"
 
 namespace berth::runtime_cli {
+namespace {
+
+bool unified_cgroup_host() {
+  struct statfs st;
+  return ::statfs("/sys/fs/cgroup", &st) == 0 && st.f_type == CGROUP2_SUPER_MAGIC;
+}
+
+}  // namespace
 
 Verb add_spec(CLI::App& app) {
   struct Args {
@@ -21,7 +32,18 @@ Verb add_spec(CLI::App& app) {
   return {cmd, [a](runtime::Runtime&) {
             auto path = path_join(a->bundle, "config.json");
             if (path_exists(path)) throw Error("File " + path + " exists. Remove it first");
-            write_file_atomic(path, oci::default_spec(a->rootless).dump(1, '\t'));
+            auto spec = oci::default_spec(a->rootless);
+            // As runc: a cgroup namespace only on a unified host. On v1 a config with one
+            // breaks what exec sees of its cgroups, and the host's cgroup layout shows anyway.
+            if (!unified_cgroup_host()) {
+              auto& ns = spec["linux"]["namespaces"];
+              for (auto it = ns.begin(); it != ns.end(); ++it)
+                if ((*it)["type"] == "cgroup") {
+                  ns.erase(it);
+                  break;
+                }
+            }
+            write_file_atomic(path, spec.dump(1, '\t'));
             return 0;
           }};
 }
