@@ -127,5 +127,21 @@ TEST(Cgroup, EmptyCpusetParentsAreFilledBeforeJoining) {
   EXPECT_EQ(r.out, TestCgroup::slurp_line("cpuset.cpus") + "\n");
 }
 
+// update --memory -1 after memory and swap limits: memsw must be lifted before memory.
+TEST(Cgroup, UpdateMemoryUnlimitedAfterSwapLimit) {
+  if (unified() || !fs::exists("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes"))
+    GTEST_SKIP() << "v1 swap accounting only";
+  Bundle b;
+  b.config()["linux"]["resources"]["memory"] = {{"limit", 64 << 20}, {"swap", 128 << 20}};
+  b.set_args({"sleep", "1000"});
+  std::string id = unique_name("t");
+  ASSERT_EQ(b.runtime({"run", "-d", "--bundle", b.dir(), id}).status, 0);
+  auto r = b.runtime({"update", "--memory", "-1", id});
+  EXPECT_EQ(r.status, 0) << r.err;
+  auto limits = b.runtime({"exec", id, "cat", "/sys/fs/cgroup/memory/memory.limit_in_bytes",
+                           "/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes"});
+  EXPECT_EQ(limits.out, "9223372036854771712\n9223372036854771712\n");
+}
+
 }  // namespace
 }  // namespace berth::test

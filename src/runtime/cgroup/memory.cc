@@ -10,8 +10,13 @@ namespace berth::runtime {
 namespace {
 
 void apply_v1(const std::string& dir, const oci::Resources& r) {
-  const auto& m = r.memory;
+  auto m = r.memory;
   auto val = [](int64_t v) { return std::to_string(v); };
+  // Memory made unlimited with no word on swap lifts memory+swap too, first, as runc does:
+  // memory alone above the memsw limit is EINVAL.
+  if (m.limit && *m.limit == -1 && (!m.swap || *m.swap == 0) &&
+      path_exists(path_join(dir, "memory.memsw.limit_in_bytes")))
+    m.swap = -1;
   bool has_limit = m.limit && *m.limit != 0;
   bool has_swap = m.swap && *m.swap != 0;
   if (has_swap && !path_exists(path_join(dir, "memory.memsw.limit_in_bytes")))
