@@ -21,6 +21,7 @@
 #include "engine/changes.h"
 #include "engine/config_merge.h"
 #include "engine/container_mounts.h"
+#include "engine/container_top.h"
 #include "engine/names.h"
 #include "engine/network_service.h"
 #include "engine/restart_policy.h"
@@ -1009,44 +1010,14 @@ std::vector<std::string> ContainerManager::update_resources(const std::string& r
 }
 
 json ContainerManager::top(const std::string& ref, const std::string& ps_args) {
+  check_ps_args(ps_args);
   Container c = store_.get(ref);
+  if (c.state.status == State::kRestarting)
+    throw Conflict("Container " + c.id + " is restarting, wait until the container is running");
   if (!c.running()) throw Conflict("Container " + c.id + " is not running");
-  auto pids = runtime_of(c)->pids(c.id);
-  std::vector<std::string> argv = {"ps"};
-  for (auto& a : split(ps_args.empty() ? "-ef" : ps_args, ' '))
-    if (!a.empty()) argv.push_back(a);
-  auto ps = run_program(argv);
-  if (!ps) throw Unavailable("ps is not installed on the host");
-  const std::string& out = ps->output;
-  if (!ps->succeeded()) throw Error("ps " + ps_args + " failed: " + out);
-  auto lines = split(out, '\n');
-  if (lines.empty()) throw Error("ps printed nothing");
-  auto fields = [](const std::string& line, size_t max) {
-    std::vector<std::string> f;
-    size_t i = 0;
-    while (i < line.size() && f.size() + 1 < max) {
-      while (i < line.size() && line[i] == ' ') i++;
-      size_t start = i;
-      while (i < line.size() && line[i] != ' ') i++;
-      if (i > start) f.push_back(line.substr(start, i - start));
-    }
-    while (i < line.size() && line[i] == ' ') i++;
-    if (i < line.size()) f.push_back(line.substr(i));
-    return f;
-  };
-  auto titles = fields(lines[0], 1000);
-  auto pid_col = std::find(titles.begin(), titles.end(), "PID");
-  if (pid_col == titles.end()) throw InvalidArgument("Couldn't find PID field in ps output");
-  size_t col = static_cast<size_t>(pid_col - titles.begin());
-  json procs = json::array();
-  for (size_t i = 1; i < lines.size(); i++) {
-    if (trim(lines[i]).empty()) continue;
-    auto f = fields(lines[i], titles.size());
-    if (f.size() <= col) continue;
-    pid_t pid = static_cast<pid_t>(std::atol(f[col].c_str()));
-    if (std::find(pids.begin(), pids.end(), pid) != pids.end()) procs.push_back(f);
-  }
-  return {{"Titles", titles}, {"Processes", procs}};
+  json table = ps_top(runtime_of(c)->pids(c.id), ps_args);
+  event(c, "top");
+  return table;
 }
 
 json ContainerManager::changes(const std::string& ref) {
