@@ -146,8 +146,39 @@ std::vector<MountSpec> resolve_mounts(const ContainerSpec& spec, const json& con
   return out;
 }
 
-bool needs_copy_up(const std::vector<MountSpec>& mounts) {
-  return std::any_of(mounts.begin(), mounts.end(), copies_up);
+bool image_may_have(const std::vector<std::string>& layers, const std::string& path) {
+  std::vector<UniqueFd> dirs;
+  for (auto& l : layers) {
+    dirs.emplace_back(::open(l.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!dirs.back()) return true;
+  }
+  std::string prefix;
+  std::istringstream parts(path);
+  for (std::string part; std::getline(parts, part, '/');) {
+    if (part.empty() || part == ".") continue;
+    if (part == "..") return true;
+    prefix += (prefix.empty() ? "" : "/") + part;
+    bool found = false;
+    for (auto& d : dirs) {
+      struct stat st;
+      if (::fstatat(d.get(), prefix.c_str(), &st, AT_SYMLINK_NOFOLLOW) < 0) {
+        if (errno == ENOENT || errno == ENOTDIR) continue;
+        return true;
+      }
+      // A link may lead anywhere in the merged view. Whiteouts and files on the way are
+      // taken as the lower layers' content: a lookup too many, never one too few.
+      if (S_ISLNK(st.st_mode)) return true;
+      found = true;
+    }
+    if (!found) return false;
+  }
+  return true;
+}
+
+bool needs_copy_up(const std::vector<MountSpec>& mounts, const std::vector<std::string>& layers) {
+  return std::any_of(mounts.begin(), mounts.end(), [&](const MountSpec& m) {
+    return copies_up(m) && image_may_have(layers, m.destination);
+  });
 }
 
 void copy_up_volumes(const std::vector<MountSpec>& mounts, const std::string& rootfs,

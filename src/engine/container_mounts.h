@@ -23,8 +23,12 @@ std::vector<MountSpec> resolve_mounts(const ContainerSpec& spec,
                                       const std::function<Container(const std::string&)>& container,
                                       VolumeService& volumes, std::vector<std::string>& made);
 
-// Whether a create must fill volumes from the image (a volume mount that allows it).
-bool needs_copy_up(const std::vector<MountSpec>& mounts);
+// Whether `path` may name something in an image with these layer directories (top first),
+// found without mounting the overlay: false only when it is surely not there.
+bool image_may_have(const std::vector<std::string>& layers, const std::string& path);
+// Whether a create must fill volumes from the image: a volume mount that allows it, over a
+// path the image may have. Mounting the image's overlay to look costs a millisecond.
+bool needs_copy_up(const std::vector<MountSpec>& mounts, const std::vector<std::string>& layers);
 // Docker's copy-up at create: each empty volume mounted over a directory of the image
 // (`rootfs`, mounted) gets its content, unless nocopy.
 void copy_up_volumes(const std::vector<MountSpec>& mounts, const std::string& rootfs,

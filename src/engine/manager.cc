@@ -419,8 +419,8 @@ Created ContainerManager::create(CreateRequest req) {
     rootfs.prepare();
     // Empty volumes get the image's content now, as dockerd fills them at create: a volume
     // container that never runs serves its image's data through --volumes-from.
-    if (needs_copy_up(c.spec.mounts)) {
-      std::string merged = rootfs.mount(images_.layer_dirs(img));
+    if (auto layers = images_.layer_dirs(img); needs_copy_up(c.spec.mounts, layers)) {
+      std::string merged = rootfs.mount(layers);
       try {
         copy_up_volumes(c.spec.mounts, merged, volumes_);
       } catch (...) {
