@@ -298,6 +298,20 @@ engine::ContainerSpec decode_container_spec(const json& hc) {
   return s;
 }
 
+namespace {
+
+// dockerd's bounds: a duration is 0 (the default) or at least 1ms; retries are not negative.
+void check_healthcheck(const json& hc) {
+  for (const char* key : {"Interval", "Timeout", "StartPeriod", "StartInterval"}) {
+    int64_t v = num(hc, key);
+    if (v != 0 && v < 1'000'000)
+      throw InvalidArgument(std::string(key) + " in Healthcheck cannot be less than 1ms");
+  }
+  if (num(hc, "Retries") < 0) throw InvalidArgument("Retries in Healthcheck cannot be negative");
+}
+
+}  // namespace
+
 engine::CreateRequest decode_create_request(const std::string& name, const std::string& body_text,
                                             std::vector<std::string>& warnings) {
   json body = body_text.empty() ? json::object() : json::parse(body_text);
@@ -319,6 +333,10 @@ engine::CreateRequest decode_create_request(const std::string& name, const std::
   if (r.networking.is_null()) r.networking = json::object();
   r.config = std::move(body);
   check_fields("Config", r.config, warnings);
+  if (auto hc = r.config.find("Healthcheck"); hc != r.config.end() && hc->is_object()) {
+    check_fields("HealthConfig", *hc, warnings);
+    check_healthcheck(*hc);
+  }
   check_fields("HostConfig", r.host_config, warnings);
   check_fields("NetworkingConfig", r.networking, warnings);
   // Docker's NetworkDisabled is --network none.

@@ -26,9 +26,7 @@ std::vector<FieldRule> make_rules() {
       {"Config", "StdinOnce", T::kBool, P::kApplied, ""},
       {"Config", "Env", T::kStrings, P::kApplied, ""},
       {"Config", "Cmd", T::kStrSlice, P::kApplied, ""},
-      {"Config", "Healthcheck", T::kObject, P::kWarned,
-       "Healthcheck: health checks are not run by this berthd yet; the container's health "
-       "stays unknown"},
+      {"Config", "Healthcheck", T::kObject, P::kApplied, ""},
       // Windows only: Linux runs the arguments as given either way.
       {"Config", "ArgsEscaped", T::kBool, P::kWarned,
        "ArgsEscaped is Windows-only and has no effect on Linux"},
@@ -133,6 +131,14 @@ std::vector<FieldRule> make_rules() {
       {"HostConfig", "Isolation", T::kString, P::kApplied, ""},
       {"HostConfig", "MaskedPaths", T::kStrings, P::kApplied, ""},
       {"HostConfig", "ReadonlyPaths", T::kStrings, P::kApplied, ""},
+
+      // Config.Healthcheck, checked as a section of its own (Go's HealthConfig).
+      {"HealthConfig", "Test", T::kStrings, P::kApplied, ""},
+      {"HealthConfig", "Interval", T::kInt, P::kApplied, ""},
+      {"HealthConfig", "Timeout", T::kInt, P::kApplied, ""},
+      {"HealthConfig", "StartPeriod", T::kInt, P::kApplied, ""},
+      {"HealthConfig", "StartInterval", T::kInt, P::kApplied, ""},
+      {"HealthConfig", "Retries", T::kInt, P::kApplied, ""},
 
       {"NetworkingConfig", "EndpointsConfig", T::kObject, P::kApplied, ""},
 

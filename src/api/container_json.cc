@@ -47,8 +47,12 @@ std::string container_status_text(const engine::Container& c) {
   switch (c.state.status) {
     case State::kCreated:
       return "Created";
-    case State::kRunning:
-      return "Up " + human_duration(seconds_since(c.state.started_at));
+    case State::kRunning: {
+      std::string up = "Up " + human_duration(seconds_since(c.state.started_at));
+      if (!c.state.health) return up;
+      const auto& h = c.state.health->status;
+      return up + " (" + (h == engine::kHealthStarting ? "health: starting" : h) + ")";
+    }
     case State::kPaused:
       return "Up " + human_duration(seconds_since(c.state.started_at)) + " (Paused)";
     case State::kRestarting:
@@ -102,6 +106,7 @@ json container_inspect(const engine::Container& c, const engine::EngineOptions& 
                 {"Error", s.error},
                 {"StartedAt", s.started_at},
                 {"FinishedAt", s.finished_at}};
+  if (s.health) state["Health"] = engine::to_json(*s.health);
   json cfg = c.config;
   for (const char* k : {"Hostname", "Domainname", "User", "WorkingDir"})
     if (!cfg.contains(k)) cfg[k] = "";

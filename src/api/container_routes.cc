@@ -113,12 +113,12 @@ bool matches(const Filters& f, const Container& c, const std::vector<Container>&
                m.destination == want;
     if (!hit) return false;
   }
-  // None runs a health check, so each one's health is "none"; none is a swarm task.
+  // A container without a healthcheck is "none"; none is a swarm task.
   if (f.has("health")) {
     for (auto& h : f.get("health"))
       if (h != "starting" && h != "healthy" && h != "unhealthy" && h != "none")
         throw InvalidArgument("Unrecognised filter value for health: " + h);
-    if (!f.match("health", "none")) return false;
+    if (!f.match("health", c.state.health ? c.state.health->status : "none")) return false;
   }
   if (f.has("is-task") && f.boolean("is-task").value_or(false)) return false;
   if (!f.match("isolation", c.host_config.value("Isolation", json("")).get<std::string>()))

@@ -29,7 +29,16 @@ json event_json(const engine::Event& e, const std::string& api_version) {
 
 bool matches(const Filters& f, const engine::Event& e) {
   if (!f.match("type", e.type)) return false;
-  if (f.has("event") && !f.match("event", e.action)) return false;
+  if (f.has("event")) {
+    // As dockerd: health_status, exec_create and exec_start also match the actions that
+    // carry a detail after a colon ("health_status: healthy").
+    bool hit = false;
+    for (auto& want : f.get("event")) {
+      bool prefixed = want == "health_status" || want == "exec_create" || want == "exec_start";
+      hit |= want == e.action || (prefixed && e.action.rfind(want + ":", 0) == 0);
+    }
+    if (!hit) return false;
+  }
   auto attr = [&](const char* key) {
     auto it = e.attributes.find(key);
     return it == e.attributes.end() ? std::string() : it->second;

@@ -13,6 +13,7 @@
 
 #include "base/fs.h"
 #include "base/path.h"
+#include "base/time.h"
 #include "client/client.h"
 
 namespace berth::cli {
@@ -190,6 +191,24 @@ void add_container_flags(CLI::App& app, ContainerOptions& o) {
   add_list(app, "-e,--env", o.env, "Set environment variables");
   add_list(app, "--env-file", o.env_file, "Read in a file of environment variables");
   add_list(app, "--expose", o.expose, "Expose a port or a range of ports");
+  app.add_option("--health-cmd", o.health_cmd, "Command to run to check health")
+      ->type_name("string");
+  app.add_option("--health-interval", o.health_interval,
+                 "Time between running the check (ms|s|m|h) (default 0s)")
+      ->type_name("duration");
+  app.add_option("--health-retries", o.health_retries,
+                 "Consecutive failures needed to report unhealthy")
+      ->type_name("int");
+  app.add_option("--health-start-interval", o.health_start_interval,
+                 "Time between running the check during the start period (ms|s|m|h) (default 0s)")
+      ->type_name("duration");
+  app.add_option("--health-start-period", o.health_start_period,
+                 "Start period for the container to initialize before starting health-retries "
+                 "countdown (ms|s|m|h) (default 0s)")
+      ->type_name("duration");
+  app.add_option("--health-timeout", o.health_timeout,
+                 "Maximum time to allow one check to run (ms|s|m|h) (default 0s)")
+      ->type_name("duration");
   app.add_option("-h,--hostname", o.hostname, "Container host name")->type_name("string");
   o.init_opt =
       app.add_flag("--init", o.init,
@@ -217,6 +236,7 @@ void add_container_flags(CLI::App& app, ContainerOptions& o) {
   o.pids_opt = app.add_option("--pids-limit", o.pids_limit,
                               "Tune container pids limit (set -1 for unlimited)")
                    ->type_name("int");
+  app.add_flag("--no-healthcheck", o.no_healthcheck, "Disable any container-specified HEALTHCHECK");
   app.add_option("--platform", o.platform, "Set platform if server is multi-platform capable")
       ->type_name("string");
   app.add_flag("--privileged", o.privileged, "Give extended privileges to this container");
@@ -253,6 +273,47 @@ void add_container_flags(CLI::App& app, ContainerOptions& o) {
   app.add_option("-w,--workdir", o.workdir, "Working directory inside the container")
       ->type_name("string");
 }
+
+namespace {
+
+int64_t duration_flag(const std::string& value, const char* flag) {
+  if (value.empty()) return 0;
+  auto ns = parse_go_duration(value);
+  if (!ns) throw FlagValueError(value, flag, "time: invalid duration \"" + value + "\"");
+  return *ns;
+}
+
+// docker's Healthcheck from --health-* and --no-healthcheck: sent only when one was given,
+// with what was left at zero absent, so that the image's HEALTHCHECK fills it in.
+std::optional<json> health_config(const ContainerOptions& o) {
+  int64_t interval = duration_flag(o.health_interval, "--health-interval");
+  int64_t timeout = duration_flag(o.health_timeout, "--health-timeout");
+  int64_t start_period = duration_flag(o.health_start_period, "--health-start-period");
+  int64_t start_interval = duration_flag(o.health_start_interval, "--health-start-interval");
+  bool any = !o.health_cmd.empty() || interval != 0 || timeout != 0 || start_period != 0 ||
+             start_interval != 0 || o.health_retries != 0;
+  if (o.no_healthcheck) {
+    if (any) throw FlagError("--no-healthcheck conflicts with --health-* options");
+    return json{{"Test", {"NONE"}}};
+  }
+  if (!any) return std::nullopt;
+  for (auto [v, flag] : {std::pair{interval, "--health-interval"},
+                         {timeout, "--health-timeout"},
+                         {int64_t{o.health_retries}, "--health-retries"},
+                         {start_period, "--health-start-period"},
+                         {start_interval, "--health-start-interval"}})
+    if (v < 0) throw FlagError(std::string(flag) + " cannot be negative");
+  json hc = json::object();
+  if (!o.health_cmd.empty()) hc["Test"] = {"CMD-SHELL", o.health_cmd};
+  if (interval) hc["Interval"] = interval;
+  if (timeout) hc["Timeout"] = timeout;
+  if (start_period) hc["StartPeriod"] = start_period;
+  if (start_interval) hc["StartInterval"] = start_interval;
+  if (o.health_retries) hc["Retries"] = o.health_retries;
+  return hc;
+}
+
+}  // namespace
 
 json parse_restart_policy(const std::string& policy) {
   size_t colon = policy.find(':');
@@ -572,6 +633,7 @@ json create_body(const ContainerOptions& o, const std::string& image,
     config["Entrypoint"] = nullptr;
   }
   config["Labels"] = labels;
+  if (auto hc = health_config(o)) config["Healthcheck"] = *hc;
   if (!o.stop_signal.empty()) config["StopSignal"] = o.stop_signal;
   if (o.stop_timeout_opt && o.stop_timeout_opt->count() > 0) config["StopTimeout"] = o.stop_timeout;
 

@@ -40,6 +40,11 @@ struct ContainerOptions {
   std::string volume_driver;
   int64_t cpu_shares = 0, pids_limit = 0;
   int stop_timeout = 0;
+  // --health-*: Go durations ("30s"), checked when the body is made.
+  std::string health_cmd, health_interval, health_timeout, health_start_period,
+      health_start_interval;
+  int health_retries = 0;
+  bool no_healthcheck = false;
   NetworkFlags net;
   // Which flags were given at all: docker sends these fields only when they were.
   CLI::Option* entrypoint_opt = nullptr;

@@ -47,8 +47,21 @@ void merge_image_config(json& cfg, const json& img) {
     if (cfg.contains(key) && cfg[key].is_object()) merged.update(cfg[key]);
     cfg[key] = merged;
   }
-  if ((!cfg.contains("Healthcheck") || cfg["Healthcheck"].is_null()) && img.contains("Healthcheck"))
-    cfg["Healthcheck"] = img["Healthcheck"];
+  // As dockerd merges them: what the container leaves at zero (--health-interval alone keeps
+  // the image's command) comes from the image's HEALTHCHECK.
+  if (img.contains("Healthcheck") && img["Healthcheck"].is_object()) {
+    if (!cfg.contains("Healthcheck") || !cfg["Healthcheck"].is_object()) {
+      cfg["Healthcheck"] = img["Healthcheck"];
+    } else {
+      json& own = cfg["Healthcheck"];
+      for (auto& [key, value] : img["Healthcheck"].items()) {
+        auto it = own.find(key);
+        bool unset = it == own.end() || it->is_null() || (it->is_array() && it->empty()) ||
+                     (it->is_number() && it->get<int64_t>() == 0);
+        if (unset) own[key] = value;
+      }
+    }
+  }
 }
 
 }  // namespace berth::engine

@@ -52,7 +52,8 @@ nlohmann::json Container::to_json() const {
             {"finished_at", state.finished_at},
             {"oom_killed", state.oom_killed},
             {"stopped_by_user", state.stopped_by_user},
-            {"restart_count", state.restart_count}}}};
+            {"restart_count", state.restart_count},
+            {"health", state.health ? engine::to_json(*state.health) : nlohmann::json(nullptr)}}}};
 }
 
 Container Container::from_json(const nlohmann::json& j) {
@@ -94,6 +95,8 @@ Container Container::from_json(const nlohmann::json& j) {
   c.state.oom_killed = s.at("oom_killed");
   c.state.stopped_by_user = s.at("stopped_by_user");
   c.state.restart_count = s.at("restart_count");
+  if (auto h = s.find("health"); h != s.end() && h->is_object())
+    c.state.health = health_from_json(*h);
   return c;
 }
 

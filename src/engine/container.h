@@ -4,9 +4,11 @@
 
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 #include "engine/container_spec.h"
+#include "engine/health_state.h"
 
 namespace berth::engine {
 
@@ -25,6 +27,8 @@ struct ContainerState {
   // Set by `stop`/`kill` from a user: restart policies leave such a container alone.
   bool stopped_by_user = false;
   int restart_count = 0;
+  // State.Health: set while the container has a healthcheck; written by the health monitor only.
+  std::optional<ContainerHealth> health;
 };
 
 struct Container {

@@ -44,9 +44,21 @@ void ContainerStore::add(const Container& c) {
 
 void ContainerStore::update(const Container& c) {
   std::lock_guard lk(mu_);
-  if (!by_id_.count(c.id)) return;  // removed meanwhile
-  persist(c);
-  by_id_[c.id] = c;
+  auto it = by_id_.find(c.id);
+  if (it == by_id_.end()) return;  // removed meanwhile
+  Container next = c;
+  next.state.health = it->second.state.health;
+  persist(next);
+  it->second = std::move(next);
+}
+
+void ContainerStore::set_health(const std::string& id,
+                                const std::optional<ContainerHealth>& health) {
+  std::lock_guard lk(mu_);
+  auto it = by_id_.find(id);
+  if (it == by_id_.end()) return;
+  it->second.state.health = health;
+  persist(it->second);
 }
 
 void ContainerStore::remove(const std::string& id) {

@@ -18,7 +18,10 @@ class ContainerStore {
 
   // Throws Conflict in Docker's words when the name is taken.
   void add(const Container& c);
+  // Everything but the health, which only set_health writes (the health monitor owns it, and
+  // other writers hold copies taken before its last probe).
   void update(const Container& c);
+  void set_health(const std::string& id, const std::optional<ContainerHealth>& health);
   void remove(const std::string& id);
   void rename(const std::string& id, const std::string& name);
   // By full id, name (with or without '/') or unique id prefix; throws NotFound

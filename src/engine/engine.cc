@@ -4,6 +4,7 @@
 
 #include "base/fs.h"
 #include "base/sqlite.h"
+#include "engine/health_monitor.h"
 
 namespace berth::engine {
 
@@ -20,6 +21,7 @@ struct Engine::Parts {
   ImageService images;
   NetworkService networks;
   std::shared_ptr<ExecManager> execs;
+  std::shared_ptr<HealthMonitor> health;
   StatsService stats;
   BuildService builds;
 
@@ -34,6 +36,7 @@ struct Engine::Parts {
         images(image_store, content, events, db, registry::Options{cfg.insecure_registries}),
         networks(network_manager, events),
         execs(std::make_shared<ExecManager>(containers, events)),
+        health(HealthMonitor::create(containers, *execs)),
         stats(containers, StatsHost::detect()),
         builds(containers, image_store, content, images, db, cfg.data_root) {}
 };
@@ -58,6 +61,7 @@ Engine::~Engine() = default;
 
 void Engine::restore() {
   parts_->containers.restore();
+  parts_->health->restore();
 }
 
 ContainerManager& Engine::containers() {

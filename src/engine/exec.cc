@@ -252,6 +252,12 @@ json ExecManager::process_json(const ExecRecord& r, const Container& c) const {
   return proc;
 }
 
+json ExecManager::probe_process(const Container& c, const std::vector<std::string>& cmd) const {
+  ExecRecord r;
+  r.cmd = cmd;
+  return process_json(r, c);
+}
+
 void ExecManager::finish(const std::string& id, int code) {
   std::string container_id;
   {

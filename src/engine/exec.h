@@ -61,6 +61,9 @@ class ExecManager : public std::enable_shared_from_this<ExecManager> {
   void run(const std::string& id, UniqueFd conn);
   // Waits (up to 10 s, as dockerd) for the exec to start; a finished exec ignores it.
   void resize(const std::string& id, int height, int width);
+  // The OCI process of a health probe: `cmd` as the container's user, in its working
+  // directory, with its environment, no terminal (as dockerd runs HEALTHCHECK commands).
+  nlohmann::json probe_process(const Container& c, const std::vector<std::string>& cmd) const;
 
  private:
   nlohmann::json process_json(const ExecRecord& r, const Container& c) const;

@@ -582,6 +582,7 @@ void ContainerManager::start_locked(Container& c, Live& l) {
   c.state.oom_killed = false;
   store_.update(c);
   l.started = std::chrono::steady_clock::now();
+  if (run_observer_) run_observer_(c, true);
   event(c, "start");
   {
     std::lock_guard lk(mu_);
@@ -649,6 +650,7 @@ void ContainerManager::on_exit(const std::string& id, int code, const std::strin
   c.state.pid = 0;
   c.state.error = error;
   store_.update(c);
+  if (run_observer_) run_observer_(c, false);
   try {
     networks_.teardown(c.id);
   } catch (const std::exception& e) {

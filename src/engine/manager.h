@@ -148,6 +148,14 @@ class ContainerManager {
   // The running container's bundle: config.json (its OCI spec) and shim.sock (protocol.h),
   // for exec, which runs through the shim.
   std::string bundle_path(const std::string& id) const;
+  // Told when a container has started running (its state recorded, before the start event)
+  // and when it has exited: the health monitor follows them. Set once, while wiring.
+  void set_run_observer(std::function<void(const Container&, bool running)> fn) {
+    run_observer_ = std::move(fn);
+  }
+  void set_health(const std::string& id, const std::optional<ContainerHealth>& health) {
+    store_.set_health(id, health);
+  }
   // Publishes a container event with Docker's attributes (name, image, labels) and `extra`.
   void event(const Container& c, const std::string& action,
              std::map<std::string, std::string> extra = {});
@@ -197,6 +205,7 @@ class ContainerManager {
   std::condition_variable cv_;
   std::map<std::string, std::shared_ptr<Live>> live_;
   bool shutting_down_ = false;
+  std::function<void(const Container&, bool running)> run_observer_;
 };
 
 }  // namespace berth::engine

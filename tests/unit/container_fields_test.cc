@@ -73,11 +73,31 @@ std::string error_of(const json& body) {
 
 TEST(ContainerDecode, WarnsAboutFieldsNotAppliedYet) {
   std::vector<std::string> warnings;
-  auto r = decode_create_request(
-      "", json{{"Image", "busybox"}, {"Healthcheck", {{"Test", {"CMD", "true"}}}}}.dump(),
-      warnings);
+  auto r =
+      decode_create_request("", json{{"Image", "busybox"}, {"ArgsEscaped", true}}.dump(), warnings);
   ASSERT_EQ(warnings.size(), 1u);
-  EXPECT_NE(warnings[0].find("health checks are not run"), std::string::npos) << warnings[0];
+  EXPECT_NE(warnings[0].find("Windows-only"), std::string::npos) << warnings[0];
+}
+
+TEST(ContainerDecode, HealthcheckIsKeptWithDockersNamesAndBounds) {
+  std::vector<std::string> warnings;
+  auto r = decode_create_request(
+      "",
+      json{{"Image", "busybox"},
+           {"healthcheck", {{"test", {"CMD-SHELL", "true"}}, {"interval", 1000000000}}}}
+          .dump(),
+      warnings);
+  EXPECT_TRUE(warnings.empty());
+  EXPECT_EQ(r.config["Healthcheck"],
+            json({{"Test", {"CMD-SHELL", "true"}}, {"Interval", 1000000000}}));
+  EXPECT_EQ(error_of({{"Healthcheck", {{"Interval", 5}}}}),
+            "Interval in Healthcheck cannot be less than 1ms");
+  EXPECT_EQ(error_of({{"Healthcheck", {{"StartInterval", 999999}}}}),
+            "StartInterval in Healthcheck cannot be less than 1ms");
+  EXPECT_EQ(error_of({{"Healthcheck", {{"Retries", -1}}}}),
+            "Retries in Healthcheck cannot be negative");
+  EXPECT_NE(error_of({{"Healthcheck", {{"Timeout", "1s"}}}}).find("cannot unmarshal string"),
+            std::string::npos);
 }
 
 TEST(ContainerDecode, MountsAreTyped) {
