@@ -15,6 +15,7 @@ void add_routes(Router& router, engine::Engine& engine, const std::string& engin
   add_archive_routes(router, engine);
   add_volume_routes(router, engine);
   add_stats_routes(router, engine);
+  add_swarm_routes(router);
 }
 
 }  // namespace berth::api

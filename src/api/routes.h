@@ -23,6 +23,7 @@ void add_network_routes(Router& router, engine::Engine& s);
 void add_archive_routes(Router& router, engine::Engine& s);
 void add_volume_routes(Router& router, engine::Engine& s);
 void add_stats_routes(Router& router, engine::Engine& s);
+void add_swarm_routes(Router& router);
 
 // Docker's volume object, and /system/df's volumes with their UsageData.
 nlohmann::json volume_json(const volume::Volume& v);
