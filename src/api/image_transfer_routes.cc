@@ -56,11 +56,15 @@ void add_image_transfer_routes(Router& router, engine::Engine& s) {
   router.add(
       "POST", "/images/load",
       [&s](const Request& req) {
-        auto result = s.images().load(req.read_body);
-        std::string out;
-        for (auto& m : result.messages) out += stream_line("stream", m + "\n");
         Response r;
-        r.body = out;
+        try {
+          auto result = s.images().load(req.read_body);
+          for (auto& m : result.messages) r.body += stream_line("stream", m + "\n");
+        } catch (const std::exception& e) {
+          // As dockerd: the answer is a 200 stream, and a bad archive is its last message.
+          r.body +=
+              json_message(json{{"errorDetail", {{"message", e.what()}}}, {"error", e.what()}});
+        }
         return r;
       },
       true);
