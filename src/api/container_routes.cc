@@ -14,6 +14,7 @@
 #include "api/filters.h"
 #include "api/routes.h"
 #include "base/error.h"
+#include "base/fs.h"
 #include "base/log.h"
 #include "base/time.h"
 
@@ -216,6 +217,26 @@ Response logs(engine::Engine& s, const Request& req) {
   return r;
 }
 
+// attach's logs=1: what the log holds of the asked streams, framed as attach frames them.
+void replay_logs(engine::ContainerManager& m, const std::string& id, const engine::AttachOptions& o,
+                 bool tty, int fd) {
+  logfile::Query q;
+  q.stdout = o.stdout;
+  q.stderr = o.stderr;
+  try {
+    m.read_logs(
+        id, q,
+        [&](const logfile::Entry& e) {
+          write_all(fd, tty ? e.text : frame(e.source == logfile::Source::kStderr ? 2 : 1, e.text));
+          return true;
+        },
+        [] { return false; });
+  } catch (const std::exception& e) {
+    // A driver that keeps nothing to read, or a client gone: dockerd goes on without logs.
+    log::debug("attach logs of " + id + ": " + e.what());
+  }
+}
+
 engine::WaitCondition wait_condition(const std::string& c) {
   if (c.empty() || c == "not-running") return engine::WaitCondition::kNotRunning;
   if (c == "next-exit") return engine::WaitCondition::kNextExit;
@@ -294,8 +315,18 @@ void add_container_routes(Router& router, engine::Engine& s) {
     r.content_type =
         c.tty() ? "application/vnd.docker.raw-stream" : "application/vnd.docker.multiplexed-stream";
     std::string id = c.id;
-    r.hijack = [&m, id, o](UniqueFd conn, const std::function<void()>& send_header) {
-      m.attach(id, std::move(conn), o, send_header);
+    bool logs = req.flag("logs"), stream = req.flag("stream"), tty = c.tty();
+    r.hijack = [&m, id, o, logs, stream, tty](UniqueFd conn,
+                                              const std::function<void()>& send_header) {
+      if (!logs) {
+        m.attach(id, std::move(conn), o, send_header);
+        return;
+      }
+      // As dockerd: the logs first, then (with stream) the live output; without stream the
+      // connection closes after the logs.
+      send_header();
+      replay_logs(m, id, o, tty, conn.get());
+      if (stream) m.attach(id, std::move(conn), o, [] {});
     };
     return r;
   });
