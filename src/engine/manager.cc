@@ -777,8 +777,17 @@ void ContainerManager::kill(const std::string& ref, const std::string& signal) {
     c.state.stopped_by_user = true;
     store_.update(c);
   }
+  auto l = live(c.id);
+  uint64_t seq;
+  {
+    std::lock_guard lk(mu_);
+    seq = l->exits;
+  }
   event(c, "kill", {{"signal", std::to_string(sig)}});
   send_kill(c, sig);
+  // As dockerd: a SIGKILL returns once the exit is recorded, so that the client's next
+  // request (inspect, rm) finds the container stopped. Bounded, as dockerd's 10 s.
+  if (sig == SIGKILL) wait_exit(*l, seq, 10);
 }
 
 void ContainerManager::restart(const std::string& ref, std::optional<int> timeout) {
