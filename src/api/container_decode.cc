@@ -6,6 +6,7 @@
 #include <set>
 
 #include "api/container_fields.h"
+#include "api/field_names.h"
 #include "api/mount_decode.h"
 #include "base/error.h"
 
@@ -339,6 +340,9 @@ engine::CreateRequest decode_create_request(const std::string& name, const std::
   }
   check_fields("HostConfig", r.host_config, warnings);
   check_fields("NetworkingConfig", r.networking, warnings);
+  if (auto eps = r.networking.find("EndpointsConfig");
+      eps != r.networking.end() && eps->is_object())
+    for (auto& [name, ep] : eps->items()) canonical_endpoint(ep);
   // Docker's NetworkDisabled is --network none.
   if (r.config.value("NetworkDisabled", json(false)) == json(true) &&
       str(r.host_config, "NetworkMode").empty())

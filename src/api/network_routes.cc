@@ -1,5 +1,6 @@
 // /networks: list, inspect, create, remove, connect, disconnect, prune.
 #include "api/container_json.h"
+#include "api/field_names.h"
 #include "api/filters.h"
 #include "api/routes.h"
 #include "base/error.h"
@@ -76,6 +77,7 @@ void add_network_routes(Router& router, engine::Engine& s) {
   });
   router.add("POST", "/networks/create", [&s](const Request& req) {
     json body = json::parse(req.body.empty() ? "{}" : req.body);
+    canonical_network_create(body);
     auto n = s.networks().create(body);
     return json_response(json{{"Id", n.id}, {"Warning", ""}}.dump(), 201);
   });
@@ -86,6 +88,8 @@ void add_network_routes(Router& router, engine::Engine& s) {
   router.add("POST", "/networks/{id}/connect", [&s](const Request& req) {
     json body = json::parse(req.body.empty() ? "{}" : req.body);
     if (!body.is_object()) throw InvalidArgument("network connect: expected a JSON object");
+    canonical_keys(body, {"Container", "EndpointConfig"});
+    if (auto ep = body.find("EndpointConfig"); ep != body.end()) canonical_endpoint(*ep);
     s.containers().connect_network(body.value("Container", ""), req.params.at("id"),
                                    body.value("EndpointConfig", json::object()));
     return no_content(200);
@@ -93,6 +97,7 @@ void add_network_routes(Router& router, engine::Engine& s) {
   router.add("POST", "/networks/{id}/disconnect", [&s](const Request& req) {
     json body = json::parse(req.body.empty() ? "{}" : req.body);
     if (!body.is_object()) throw InvalidArgument("network disconnect: expected a JSON object");
+    canonical_keys(body, {"Container", "Force"});
     s.containers().disconnect_network(body.value("Container", ""), req.params.at("id"),
                                       body.value("Force", false));
     return no_content(200);

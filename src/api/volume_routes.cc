@@ -1,4 +1,5 @@
 // /volumes: list, inspect, create, remove, prune; and the volumes of /system/df.
+#include "api/field_names.h"
 #include "api/filters.h"
 #include "api/routes.h"
 #include "base/error.h"
@@ -76,6 +77,7 @@ Response list(engine::Engine& s, const Request& req) {
 Response create(engine::Engine& s, const Request& req) {
   json body = req.body.empty() ? json::object() : json::parse(req.body);
   if (!body.is_object()) throw InvalidArgument("volume create: expected a JSON object");
+  canonical_keys(body, {"Name", "Driver", "DriverOpts", "Labels", "ClusterVolumeSpec"});
   volume::CreateOptions opts;
   opts.name = string_of(body, "Name");
   if (auto d = string_of(body, "Driver"); !d.empty()) opts.driver = d;
