@@ -21,6 +21,7 @@
 #include "engine/changes.h"
 #include "engine/config_merge.h"
 #include "engine/container_mounts.h"
+#include "engine/container_recovery.h"
 #include "engine/container_top.h"
 #include "engine/names.h"
 #include "engine/network_service.h"
@@ -1108,7 +1109,43 @@ void ContainerManager::give_back_rootfs(const std::string& id, Live& l) {
   }
 }
 
+void ContainerManager::finish_interrupted() {
+  auto all = store_.list();
+  std::set<std::string> ids;
+  for (auto& c : all) ids.insert(c.id);
+  // Directories of creates and removes cut short: nothing refers to them.
+  sweep_unowned(path_join(opts_.exec_root, "containers"), ids,
+                [&](const std::string& path, const std::string&) {
+                  stop_unrecorded_shim(path, 10, [] {});
+                  remove_all(path);
+                });
+  sweep_unowned(opts_.snapshot_root(), ids, [&](const std::string&, const std::string& id) {
+    ContainerRootfs(opts_.snapshot_root(), id).remove();
+  });
+  sweep_unowned(path_join(opts_.data_root, "containers"), ids,
+                [&](const std::string& path, const std::string&) {
+                  unmount_shareable_shm(path);
+                  remove_all(path);
+                });
+  for (auto& c : all) {
+    if (c.running()) continue;
+    // A start cut short before its record: the shim it made is stopped (its workload must
+    // not run unseen) and what it mounted is let go. "created" or "exited" stays true.
+    stop_unrecorded_shim(bundle_dir(c.id), 10, [&] { runtime_of(c)->remove(c.id, true); });
+    ContainerRootfs rootfs(opts_.snapshot_root(), c.id);
+    if (!is_mountpoint(rootfs.merged())) continue;
+    try {
+      rootfs.unmount();
+      unmount_shareable_shm(container_dir(c.id));
+      release_volumes(c);
+    } catch (const std::exception& e) {
+      log::warn("clean up after the interrupted start of " + c.id + ": " + e.what());
+    }
+  }
+}
+
 void ContainerManager::restore() {
+  finish_interrupted();
   std::set<std::string> running;
   for (auto& c : store_.list())
     if (c.running()) running.insert(c.id);
@@ -1142,7 +1179,9 @@ void ContainerManager::restore() {
     // stopped, as dockerd does.
     auto policy = c.host_config.value("RestartPolicy", json::object());
     std::string name = policy.is_object() ? policy.value("Name", "") : "";
+    // "restarting": the policy had decided, and the start was cut short.
     bool again =
+        c.state.status == State::kRestarting ||
         (name == "always" && c.state.status != State::kCreated) ||
         (name == "unless-stopped" && !c.state.stopped_by_user && c.state.status != State::kCreated);
     if (again && !c.running()) {

@@ -166,6 +166,9 @@ class ContainerManager {
   std::string container_dir(const std::string& id) const;  // data root: logs, hosts
   std::string bundle_dir(const std::string& id) const;     // exec root: config.json, shim
   void start_locked(Container& c, Live& l);
+  // After a kill -9: stops shims of starts that were never recorded, lets go of what they
+  // mounted, and removes what half-done creates and removes left.
+  void finish_interrupted();
   void monitor(std::string id);
   void on_exit(const std::string& id, int code, const std::string& finished_at, bool oom,
                const std::string& error);

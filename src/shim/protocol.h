@@ -41,10 +41,16 @@
 // ({"code":N,"finished_at":"...","oom_killed":b}), answers every pending wait, closes the
 // attached connections after their last output, deletes the runtime's state and exits. So a
 // berthd that was down meanwhile finds the status in exit.json.
+//
+// From before it creates the container until the runtime's state of it is deleted, the shim
+// holds a POSIX write lock on <state-dir>/shim.lock (F_GETLK names its pid). A berthd killed
+// in the middle of a start, before it recorded the container as running, learns from it that
+// a shim (and maybe the workload) lives, and stops it: nothing runs unseen.
 #pragma once
 
 namespace berth::shim {
 
 inline constexpr const char* kExitFile = "exit.json";
+inline constexpr const char* kLockFile = "shim.lock";
 
 }  // namespace berth::shim

@@ -21,6 +21,7 @@
 
 #include "base/error.h"
 #include "base/fs.h"
+#include "base/lock_file.h"
 #include "base/log.h"
 #include "base/memory.h"
 #include "base/time.h"
@@ -110,6 +111,7 @@ class Shim final : private ExecLoop {
   OomCounter oom_;
   std::optional<logfile::Writer> log_;
 
+  UniqueFd lock_;  // protocol.h's shim.lock, held while the runtime has the container
   UniqueFd epoll_, signals_, listener_;
   UniqueFd out_, err_, stdin_, pty_;
   std::string stdin_buf_;
@@ -142,6 +144,7 @@ pid_t Shim::create() {
     log_.emplace(o_.log_path, logfile::parse_config(o_.log_driver, opts));
   }
   mkdir_p(o_.state_dir, 0700);
+  lock_ = hold_lock(path_join(o_.state_dir, kLockFile));
   // A status left by an earlier run of this container must not be taken for this one's.
   ::unlink(path_join(o_.state_dir, kExitFile).c_str());
 
@@ -353,6 +356,7 @@ void Shim::on_exit(int wait_status) {
   } catch (const std::exception& e) {
     log::warn(e.what());
   }
+  lock_.reset();
   exit_ = st;
   deadline_ = std::chrono::steady_clock::now() + kExitGrace;
   close_stdin();
