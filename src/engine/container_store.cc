@@ -9,6 +9,7 @@ ContainerStore::ContainerStore(Db& db) : db_(db) {
   db_.exec(R"(
     CREATE TABLE IF NOT EXISTS containers(
       id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, data TEXT NOT NULL);
+    CREATE TABLE IF NOT EXISTS container_health(id TEXT PRIMARY KEY, data TEXT NOT NULL);
   )");
   Statement st(db_, "SELECT id, data FROM containers");
   while (st.step()) {
@@ -20,6 +21,14 @@ ContainerStore::ContainerStore(Db& db) : db_(db) {
       log::error("container " + st.text(0) + " has an unreadable record: " + e.what());
     }
   }
+  // Each probe's result is written here alone (a small row, not the whole record); it is
+  // newer than the health in the container's record.
+  Statement health(db_, "SELECT id, data FROM container_health");
+  while (health.step())
+    if (auto it = by_id_.find(health.text(0)); it != by_id_.end()) {
+      auto j = nlohmann::json::parse(health.text(1), nullptr, false);
+      if (j.is_object()) it->second.state.health = health_from_json(j);
+    }
 }
 
 void ContainerStore::persist(const Container& c) {
@@ -58,7 +67,14 @@ void ContainerStore::set_health(const std::string& id,
   auto it = by_id_.find(id);
   if (it == by_id_.end()) return;
   it->second.state.health = health;
-  persist(it->second);
+  if (!health) {
+    Statement(db_, "DELETE FROM container_health WHERE id = ?").bind(1, id).run();
+    return;
+  }
+  Statement(db_, "INSERT OR REPLACE INTO container_health(id, data) VALUES(?,?)")
+      .bind(1, id)
+      .bind(2, to_json(*health).dump())
+      .run();
 }
 
 void ContainerStore::remove(const std::string& id) {
@@ -66,6 +82,7 @@ void ContainerStore::remove(const std::string& id) {
   auto it = by_id_.find(id);
   if (it == by_id_.end()) return;
   Statement(db_, "DELETE FROM containers WHERE id = ?").bind(1, id).run();
+  Statement(db_, "DELETE FROM container_health WHERE id = ?").bind(1, id).run();
   by_name_.erase(it->second.name);
   by_id_.erase(it);
 }

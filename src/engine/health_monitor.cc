@@ -33,7 +33,8 @@ struct HealthMonitor::Probe {
   bool running = false;  // the shim answered the exec request
   UniqueFd output;
   std::string out;
-  UniqueFd pidfd;  // to kill a probe past its timeout
+  UniqueFd pidfd;                      // to kill a probe past its timeout
+  std::optional<Container> container;  // as it was at the launch: for the events' attributes
   std::string start;
   Clock::time_point deadline;
 };
@@ -218,6 +219,7 @@ void HealthMonitor::launch(const std::string& id, Entry& e) {
         throw_errno("health monitor: epoll_ctl");
       fd_owner_[fd] = id;
     }
+    p->container = std::move(c);
     e.probe = std::move(p);
   } catch (const std::exception& ex) {
     // dockerd records a probe that could not run as exit code -1 with the error.
@@ -256,8 +258,7 @@ void HealthMonitor::on_ready(int fd) {
       p.running = true;
       if (int pid = reply.value("pid", 0); pid > 0)
         p.pidfd.reset(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
-      if (auto c = find_container(containers_, id))
-        containers_.event(*c, "exec_start: " + p.command, {{"execID", p.exec_id}});
+      containers_.event(*p.container, "exec_start: " + p.command, {{"execID", p.exec_id}});
       std::string wait = json{{"op", "exec_wait"}, {"exec_id", p.exec_id}}.dump() + "\n";
       try {
         write_all(fd, wait);
@@ -281,6 +282,7 @@ void HealthMonitor::finish(const std::string& id, Entry& e, int code, std::strin
   HealthResult r{e.probe ? e.probe->start : now_rfc3339(), now_rfc3339(), code, std::move(output)};
   std::string exec_id = e.probe ? e.probe->exec_id : "";
   bool ran = e.probe && e.probe->running;
+  std::optional<Container> c = e.probe ? std::move(e.probe->container) : std::nullopt;
   drop_probe(e);
   std::string before = e.health.status;
   if (code == 0) {
@@ -299,7 +301,8 @@ void HealthMonitor::finish(const std::string& id, Entry& e, int code, std::strin
   while (e.health.log.size() > kHealthLogEntries) e.health.log.pop_front();
   containers_.set_health(id, e.health);
   e.due = Clock::now() + interval(e);
-  if (auto c = find_container(containers_, id)) {
+  if (!c) c = find_container(containers_, id);
+  if (c) {
     if (ran)
       containers_.event(*c, "exec_die", {{"execID", exec_id}, {"exitCode", std::to_string(code)}});
     if (e.health.status != before) containers_.event(*c, "health_status: " + e.health.status);
