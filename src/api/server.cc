@@ -13,8 +13,11 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <chrono>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
 #include <limits>
+#include <mutex>
 #include <thread>
 #include <utility>  // before asio: Boost 1.74 uses std::exchange without including it
 
@@ -35,6 +38,8 @@ constexpr size_t kHeaderLimit = 1 << 20;
 constexpr int kMaxConnections = 4096;
 constexpr std::chrono::milliseconds kIdleTimeout = std::chrono::minutes(5);
 constexpr std::chrono::milliseconds kReadTimeout = std::chrono::seconds(60);
+// How long a thread whose connection ended waits for the next one before it ends too.
+constexpr std::chrono::seconds kParkTime{30};
 
 bool wait_readable(unix_socket::socket& sock, std::chrono::milliseconds timeout) {
   pollfd p{sock.native_handle(), POLLIN, 0};
@@ -81,6 +86,45 @@ struct Server::Impl {
   // Connections open now, and whether any was served since memory was last released.
   std::atomic<int> active{0};
   std::atomic<bool> served{false};
+  // Threads whose connection ended wait here for the next: making a thread for each fresh
+  // connection was most of its cost (a clone, a stack and a signal stack to map).
+  std::mutex park_mu;
+  std::condition_variable park_cv;
+  std::deque<unix_socket::socket> handed;
+  size_t parked = 0;
+  bool closing = false;
+
+  // Gives `sock` to a parked thread; false when none waits.
+  bool hand_over(unix_socket::socket& sock) {
+    std::lock_guard lk(park_mu);
+    if (parked <= handed.size()) return false;
+    handed.push_back(std::move(sock));
+    park_cv.notify_one();
+    return true;
+  }
+
+  void work(unix_socket::socket sock) {
+    give_thread_crash_stack();
+    for (;;) {
+      try {
+        serve(std::move(sock));
+      } catch (const std::exception& e) {
+        // Whatever one client sent, it ends only its own connection.
+        log::warn(std::string("API connection: ") + e.what());
+      }
+      --active;
+      std::unique_lock lk(park_mu);
+      ++parked;
+      park_cv.wait_for(lk, kParkTime, [&] { return !handed.empty() || closing; });
+      --parked;
+      if (handed.empty()) {
+        park_cv.notify_all();  // ~Server may wait for the last one to go
+        return;
+      }
+      sock = std::move(handed.front());
+      handed.pop_front();
+    }
+  }
 
   Impl(const Router& r, std::string p) : router(r), path(std::move(p)) {}
 
@@ -262,6 +306,10 @@ Server::Server(const Router& router, const std::string& socket_path, mode_t mode
 
 Server::~Server() {
   ::unlink(impl_->path.c_str());
+  std::unique_lock lk(impl_->park_mu);
+  impl_->closing = true;
+  impl_->park_cv.notify_all();
+  impl_->park_cv.wait(lk, [&] { return impl_->parked == 0; });
 }
 
 void Server::run() {
@@ -287,16 +335,8 @@ void Server::run() {
     }
     ++impl_->active;
     impl_->served = true;
-    std::thread([this, s = std::move(sock)]() mutable {
-      give_thread_crash_stack();
-      try {
-        impl_->serve(std::move(s));
-      } catch (const std::exception& e) {
-        // Whatever one client sent, it ends only its own connection.
-        log::warn(std::string("API connection: ") + e.what());
-      }
-      --impl_->active;
-    }).detach();
+    if (impl_->hand_over(sock)) continue;
+    std::thread([this, s = std::move(sock)]() mutable { impl_->work(std::move(s)); }).detach();
   }
 }
 
