@@ -1,5 +1,6 @@
 #include "api/router.h"
 
+#include <chrono>
 #include <nlohmann/json.hpp>
 
 #include "api/json_depth.h"
@@ -100,10 +101,21 @@ void Router::add(const std::string& method, const std::string& pattern, Handler 
   std::vector<std::string> segs;
   for (auto& s : split(pattern, '/'))
     if (!s.empty()) segs.push_back(s);
-  routes_.push_back({method, std::move(segs), std::move(handler), streams_body});
+  routes_.push_back({method, pattern, std::move(segs), std::move(handler), streams_body});
 }
 
 Response Router::handle(Request req, const BodyReader& body) const {
+  std::string route;
+  if (!observer_) return dispatch(std::move(req), body, route);
+  auto start = std::chrono::steady_clock::now();
+  std::string method = req.method;
+  Response resp = dispatch(std::move(req), body, route);
+  observer_(method, route, resp.status,
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  return resp;
+}
+
+Response Router::dispatch(Request req, const BodyReader& body, std::string& route) const {
   auto q = req.path.find('?');
   if (q != std::string::npos) {
     req.query = parse_query(req.path.substr(q + 1));
@@ -151,6 +163,7 @@ Response Router::handle(Request req, const BodyReader& body) const {
     // HEAD is answered by the GET handler; the server drops the body.
     if (r.method != req.method && !(req.method == "HEAD" && r.method == "GET")) continue;
     req.params = std::move(params);
+    route = r.pattern;
     try {
       if (r.streams_body) {
         req.read_body = body;

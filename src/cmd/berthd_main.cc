@@ -11,6 +11,7 @@
 #include <map>
 #include <thread>
 
+#include "api/metrics_server.h"
 #include "api/routes.h"
 #include "api/server.h"
 #include "base/crash_log.h"
@@ -105,6 +106,9 @@ int main(int argc, char** argv) {
     berth::api::Router router;
     berth::api::add_routes(router, engine, engine_id(o.data_root));
     engine.restore();
+    std::unique_ptr<berth::api::MetricsEndpoint> metrics;
+    if (!o.metrics_addr.empty())
+      metrics = std::make_unique<berth::api::MetricsEndpoint>(o.metrics_addr, router, engine);
 
     berth::mkdir_p(socket_path.substr(0, socket_path.rfind('/')), 0711);
     berth::api::Server server(router, socket_path, 0660);

@@ -63,7 +63,8 @@ void apply_config_file(DaemonConfig& o, const CLI::App& app) {
                                               "default-runtime",
                                               "log-driver",
                                               "log-opts",
-                                              "insecure-registries"};
+                                              "insecure-registries",
+                                              "metrics-addr"};
   // Keys of dockerd's daemon.json that berthd does not act on (yet) are accepted with a
   // warning, so that a Docker configuration works; anything else is a mistake.
   static const std::set<std::string> kDockerOnly = {"live-restore",
@@ -109,6 +110,7 @@ void apply_config_file(DaemonConfig& o, const CLI::App& app) {
   if (!unknown.empty())
     throw Error("the following directives don't match any configuration option: " + unknown);
   take("pidfile", "--pidfile", o.pidfile);
+  take("metrics-addr", "--metrics-addr", o.metrics_addr);
   take("log-driver", "--log-driver", o.log_driver);
   if (in_file("log-opts", "--log-opt")) {
     auto& opts = j["log-opts"];
@@ -245,6 +247,8 @@ void add_daemon_flags(CLI::App& app, DaemonConfig& o) {
   app.add_option("--log-driver", o.log_driver, "the default logging driver of containers");
   app.add_option("--log-opt", o.log_opt_flags,
                  "an option of the default logging driver: KEY=VALUE");
+  app.add_option("--metrics-addr", o.metrics_addr,
+                 "serve Prometheus metrics on HOST:PORT (off by default; :PORT is loopback's)");
   app.add_flag("--init", o.init, "run an init in containers that do not say whether they want one");
 }
 

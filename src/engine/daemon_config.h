@@ -37,6 +37,8 @@ struct DaemonConfig {
   std::string log_driver = "json-file";
   std::vector<std::string> log_opt_flags;
   std::map<std::string, std::string> log_opts;
+  // Where Prometheus scrapes berthd (dockerd's metrics-addr): HOST:PORT, off when empty.
+  std::string metrics_addr;
   // The berth binaries installed beside berthd.
   std::string shim_binary, init_binary, runtime_binary;
 
