@@ -26,7 +26,7 @@ import sys
 import tempfile
 import time
 
-from daemons import BUILD, DOCKER, Daemons, run
+from daemons import BUILD, DOCKER, Daemons, busybox_tar, run
 
 
 class UnixHTTP(http.client.HTTPConnection):
@@ -197,11 +197,7 @@ def main():
     work = tempfile.mkdtemp(prefix="berth-load-bench-")
     daemons = Daemons(work)
     try:
-        subprocess.run([os.path.join(BUILD, "../scripts/make-busybox-bundle.sh"),
-                        os.path.join(work, "bb"), os.path.join(BUILD, "src/cmd/berth-runtime")],
-                       check=True, stdout=subprocess.DEVNULL)
-        tar = os.path.join(work, "busybox.tar")
-        run(["tar", "-C", os.path.join(work, "bb/rootfs"), "-cf", tar, "."])
+        tar = busybox_tar(work)
         rows = {}
         bp, benv = daemons.berthd()
         run([DOCKER, "import", tar, "busybox"], benv)

@@ -21,7 +21,7 @@ import sys
 import tempfile
 import time
 
-from daemons import BUILD, DOCKER, Daemons, run
+from daemons import BUILD, DOCKER, Daemons, busybox_tar, run
 
 BERTH = os.path.join(BUILD, "src/cmd/berth")
 
@@ -72,11 +72,7 @@ def main():
     work = tempfile.mkdtemp(prefix="berth-cp-bench-")
     daemons = Daemons(work)
     try:
-        subprocess.run([os.path.join(BUILD, "../scripts/make-busybox-bundle.sh"),
-                        os.path.join(work, "bb"), os.path.join(BUILD, "src/cmd/berth-runtime")],
-                       check=True, stdout=subprocess.DEVNULL)
-        tar = os.path.join(work, "busybox.tar")
-        run(["tar", "-C", os.path.join(work, "bb/rootfs"), "-cf", tar, "."])
+        tar = busybox_tar(work)
         src = os.path.join(work, "tree")
         make_tree(src)
         tree_tar = os.path.join(work, "tree.tar")

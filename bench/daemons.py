@@ -21,6 +21,17 @@ def run(argv, env=None, check=True):
     return r.stdout.decode()
 
 
+def busybox_tar(work):
+    """Debian's static busybox as a rootfs in WORK/bb/rootfs and as a tarball to import;
+    returns the tarball's path."""
+    subprocess.run([os.path.join(HERE, "../scripts/make-busybox-bundle.sh"),
+                    os.path.join(work, "bb"), os.path.join(BUILD, "src/cmd/berth-runtime")],
+                   check=True, stdout=subprocess.DEVNULL)
+    tar = os.path.join(work, "busybox.tar")
+    run(["tar", "-C", os.path.join(work, "bb/rootfs"), "-cf", tar, "."])
+    return tar
+
+
 def _wait_for(sock, proc, what):
     env = dict(os.environ, DOCKER_HOST=f"unix://{sock}")
     for _ in range(300):

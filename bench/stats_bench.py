@@ -26,7 +26,7 @@ import sys
 import tempfile
 import time
 
-from daemons import BUILD, DOCKER, Daemons, run
+from daemons import BUILD, DOCKER, Daemons, busybox_tar, run
 
 BERTH = os.path.join(BUILD, "src/cmd/berth")
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -156,11 +156,7 @@ def main():
     results = {}
     bridges = []
     try:
-        subprocess.run([os.path.join(BUILD, "../scripts/make-busybox-bundle.sh"),
-                        os.path.join(work, "bb"), os.path.join(BUILD, "src/cmd/berth-runtime")],
-                       check=True, stdout=subprocess.DEVNULL)
-        tar = os.path.join(work, "busybox.tar")
-        run(["tar", "-C", os.path.join(work, "bb/rootfs"), "-cf", tar, "."])
+        tar = busybox_tar(work)
         n = args.containers
 
         bproc, benv = daemons.berthd()

@@ -20,7 +20,7 @@ import sys
 import tempfile
 import time
 
-from daemons import BUILD, DOCKER, Daemons, run
+from daemons import BUILD, DOCKER, Daemons, busybox_tar, run
 
 BERTH = os.path.join(BUILD, "src/cmd/berth")
 BRIDGE = f"bvb{os.getpid()}"
@@ -90,11 +90,7 @@ def main():
     bind_dir = os.path.join(work, "bind")
     os.makedirs(bind_dir)
     try:
-        subprocess.run([os.path.join(BUILD, "../scripts/make-busybox-bundle.sh"),
-                        os.path.join(work, "bb"), os.path.join(BUILD, "src/cmd/berth-runtime")],
-                       check=True, stdout=subprocess.DEVNULL)
-        tar = os.path.join(work, "busybox.tar")
-        run(["tar", "-C", os.path.join(work, "bb/rootfs"), "-cf", tar, "."])
+        tar = busybox_tar(work)
         seeded = seeded_image(work, args.files)
 
         _, benv = daemons.berthd()
