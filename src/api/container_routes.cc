@@ -389,6 +389,7 @@ void add_container_routes(Router& router, engine::Engine& s) {
       if (!until) throw InvalidArgument("invalid filter 'until=" + f.get("until").back() + "'");
     }
     json deleted = json::array();
+    int64_t reclaimed = 0;
     for (auto& c : s.containers().list()) {
       if (c.running() || c.state.status == State::kRestarting) continue;
       if (until && parse_rfc3339(c.created).value_or(0) > *until) continue;
@@ -398,16 +399,23 @@ void add_container_routes(Router& router, engine::Engine& s) {
           if (v.is_string()) labels[k] = v.get<std::string>();
       if (!f.match_labels("label", labels) || !f.match_no_labels("label!", labels)) continue;
       try {
+        // As dockerd: what is reclaimed is the writable layers of the containers removed.
+        int64_t size = 0;
+        try {
+          size = s.containers().size_rw(c.id);
+        } catch (const std::exception&) {
+        }
         s.containers().remove(c.id, false);
         deleted.push_back(c.id);
+        reclaimed += size;
       } catch (const std::exception&) {
       }
     }
-    s.events().publish({"container", "prune", "", {{"reclaimed", "0"}}, 0});
+    s.events().publish({"container", "prune", "", {{"reclaimed", std::to_string(reclaimed)}}, 0});
     return json_response(json{
         {"ContainersDeleted", deleted.empty() ? json(nullptr) : deleted},
         {"SpaceReclaimed",
-         0}}.dump());
+         reclaimed}}.dump());
   });
 }
 

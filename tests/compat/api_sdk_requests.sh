@@ -18,7 +18,7 @@ status() { curl -s -o /dev/null -w '%{http_code}' --unix-socket "$BERTHD_SOCK" "
 py() { python3 -c "import docker, sys; c = docker.DockerClient(base_url='unix://$BERTHD_SOCK'); $1"; }
 
 docker import --change 'CMD ["sh"]' "$tarball" busybox:latest >/dev/null
-defer 'docker rm -f att k0 k1 k2 k3 k4 k5 k6 k7 k8 k9 >/dev/null 2>&1; docker network rm lcnet >/dev/null 2>&1; docker volume rm lcvol >/dev/null 2>&1'
+defer 'docker rm -f big att k0 k1 k2 k3 k4 k5 k6 k7 k8 k9 >/dev/null 2>&1; docker network rm lcnet >/dev/null 2>&1; docker volume rm lcvol >/dev/null 2>&1'
 
 step "swarm endpoints answer 503 with dockerd's words"
 not_manager='This node is not a swarm manager. Use \"docker swarm init\" or \"docker swarm join\" to connect this node to swarm and try again.'
@@ -47,7 +47,7 @@ except docker.errors.ImageLoadError as e:
 step "attach with logs=1&stream=0 returns the logs and closes"
 docker run -d --name att busybox sh -c 'echo hello; echo oops >&2; sleep 600' >/dev/null
 wait_for 10 sh -c "docker logs att 2>&1 | grep -q oops"
-check_eq "$(timeout 10 python3 -c "import docker; c = docker.DockerClient(base_url='unix://$BERTHD_SOCK'); print(c.containers.get('att').attach(logs=True, stream=False, stdout=True, stderr=True).decode(), end='')")" "hello
+check_eq "$(timeout 60 python3 -c "import docker; c = docker.DockerClient(base_url='unix://$BERTHD_SOCK'); print(c.containers.get('att').attach(logs=True, stream=False, stdout=True, stderr=True).decode(), end='')")" "hello
 oops" "docker-py attach(logs=True, stream=False)"
 set +e
 timeout 10 curl -s -o "$WORK/att.out" --unix-socket "$BERTHD_SOCK" -X POST 'http://b/containers/att/attach?logs=1&stream=0&stdout=1'
@@ -80,5 +80,10 @@ check_eq "$(docker volume inspect -f '{{.Name}} {{.Labels.x}}' lcvol 2>&1)" "lcv
 docker run -d --name k0 busybox sleep 600 >/dev/null
 api -X POST -H 'Content-Type: application/json' -d '{"container":"k0","endpointconfig":{"aliases":["lcalias"]}}' http://b/networks/lcnet/connect >/dev/null
 check_eq "$(docker inspect -f '{{json .NetworkSettings.Networks.lcnet.Aliases}}' k0)" '["lcalias"]' "network connect, lower-case names"
+
+step "container prune reports the space of the writable layers it removed"
+docker rm -f $(docker ps -aq) >/dev/null
+docker run --name big busybox dd if=/dev/zero of=/big bs=1k count=2048 2>/dev/null
+check_match "$(py 'print(c.containers.prune()["SpaceReclaimed"])')" '^(209[7-9]|21[0-9][0-9])[0-9]{3}$' "SpaceReclaimed of a 2 MiB layer"
 
 finish_checks api_sdk_requests
