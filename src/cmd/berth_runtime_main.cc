@@ -1,5 +1,7 @@
 // berth-runtime: the runc command line over berth's runtime library. The verbs live in
 // cmd/runtime/, one file each; this only wires them and the global flags to CLI11.
+#include <seccomp.h>
+
 #include <iostream>
 
 #include "base/log.h"
@@ -7,8 +9,9 @@
 
 int main(int argc, char** argv) {
   namespace cli = berth::runtime_cli;
-  CLI::App app{"berth-runtime: an OCI container runtime with runc's command line"};
+  CLI::App app{"an OCI container runtime with runc's command line", "berth-runtime"};
   app.require_subcommand(0, 1);
+  cli::use_urfave_help(app);
   berth::runtime::RuntimeOptions ropts;
   std::string log_path, log_format = "text", rootless, criu;
   bool debug = false, version = false;
@@ -40,14 +43,27 @@ int main(int argc, char** argv) {
         log_path, log_format == "json" ? berth::log::Format::kJson : berth::log::Format::kText,
         debug ? berth::log::Level::kDebug : berth::log::Level::kWarn);
     if (version) {
-      std::cout << "berth-runtime version " << BERTH_VERSION << "\nspec: 1.2.0\n";
+      // runc's lines, for the scripts that read them; no go: line, this is not Go.
+      const scmp_version* sv = seccomp_version();
+      std::cout << "berth-runtime version " << BERTH_VERSION << "\ncommit: v" << BERTH_VERSION
+                << "\nspec: " << cli::kSpecVersion << "\nlibseccomp: " << sv->major << "."
+                << sv->minor << "." << sv->micro << "\n";
       return 0;
     }
+    berth::log::debug("berth-runtime " + [&] {
+      std::string line;
+      for (int i = 1; i < argc; i++) line += std::string(i > 1 ? " " : "") + argv[i];
+      return line;
+    }());
     berth::runtime::Runtime rt(ropts);
     for (auto& verb : verbs)
       if (verb.command->parsed()) return verb.run(rt);
     std::cout << app.help();
     return 0;
+  } catch (const cli::ExitError& e) {
+    if (!log_path.empty()) berth::log::error(e.what());
+    std::cerr << "berth-runtime: " << e.what() << "\n";
+    return e.status;
   } catch (const std::exception& e) {
     // Callers such as containerd read the error from the log file; people read stderr.
     if (!log_path.empty()) berth::log::error(e.what());

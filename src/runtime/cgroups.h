@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <map>
 #include <memory>
 #include <nlohmann/json_fwd.hpp>
 #include <string>
@@ -28,12 +29,18 @@ class Cgroup {
   // Moves the calling (single-threaded) process into the cgroup. On v1 it writes thread id
   // 0 to `tasks`, which the kernel does without the global threadgroup lock that makes a
   // cgroup.procs write of another process take tens of milliseconds.
-  virtual void join_self() const = 0;
+  //
+  // `below` (exec --cgroup) names a sub-cgroup to join instead, per v1 controller, or for
+  // every controller under the key "": "cpu" -> "sub" joins <cgroup>/sub in the cpu (and
+  // cpuacct, when mounted together) hierarchy. It must exist.
+  virtual void join_self(const std::map<std::string, std::string>& below = {}) const = 0;
   // Writes the limits; unset fields are left as they are. Errors name the file and value.
   virtual void apply(const oci::Resources& resources) = 0;
   virtual std::vector<pid_t> pids() const = 0;
   virtual void freeze(bool frozen) = 0;
   virtual bool frozen() const = 0;
+  // How many times the kernel's OOM killer struck in the cgroup (0 where it does not say).
+  virtual uint64_t oom_kills() const = 0;
   // runc's `events --stats` "data" object: cpu, memory, pids, blkio (and hugetlb where known).
   virtual nlohmann::json stats() const = 0;
   // Removes the cgroup directories; the processes must be gone. Missing ones are fine.

@@ -13,6 +13,7 @@
 #include "base/error.h"
 #include "base/fd_passing.h"
 #include "base/fs.h"
+#include "base/path.h"
 #include "runtime/internal.h"
 #include "runtime/sync.h"
 
@@ -114,13 +115,36 @@ oci::Process build_process(const oci::Spec& spec, const ExecOptions& o) {
   return p;
 }
 
+// exec --cgroup values, as runc takes them: "path" for every controller, "a,b:path" for
+// some. The path is below the container's cgroup: cleaned as a rooted path, ".." cannot
+// leave it.
+std::map<std::string, std::string> parse_sub_cgroups(const std::vector<std::string>& values) {
+  std::map<std::string, std::string> out;
+  for (auto& v : values) {
+    auto colon = v.find(':');
+    std::string path = colon == std::string::npos ? v : v.substr(colon + 1);
+    std::string cleaned = clean_path("/" + path);
+    if (cleaned == "/") throw Error("invalid --cgroup argument: " + v);
+    std::vector<std::string> controllers = {""};
+    if (colon != std::string::npos) controllers = split(v.substr(0, colon), ',');
+    for (auto& c : controllers) {
+      if (colon != std::string::npos && c.empty()) throw Error("invalid --cgroup argument: " + v);
+      if (!out.emplace(c, cleaned.substr(1)).second)
+        throw Error("invalid --cgroup argument: " + v + " (duplicate controller)");
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 int Runtime::exec(const std::string& id, const ExecOptions& o) {
   Record rec = load_record(opts_, id);
   Status st = derive_status(opts_, rec);
   if (st == Status::kStopped) throw Error("cannot exec in a stopped container");
-  if (st == Status::kPaused) throw Error("cannot exec in a paused container");
+  if (st == Status::kPaused && !o.ignore_paused)
+    throw Error("cannot exec in a paused container (use --ignore-paused to override)");
+  auto below = parse_sub_cgroups(o.cgroups);
   oci::Spec spec = load_container_spec(opts_, id);
   oci::Process proc = build_process(spec, o);
   bool in_user_ns = spec.linux && spec.linux->find_namespace("user");
@@ -160,7 +184,7 @@ int Runtime::exec(const std::string& id, const ExecOptions& o) {
       if (s != SIGKILL && s != SIGSTOP) ::signal(s, SIG_DFL);
     try {
       if (sync_receive(child_sync.get()).type != SyncType::kGo) _exit(1);
-      cgroup->join_self();
+      cgroup->join_self(below);
       for (auto& [fd, flag] : joins)
         if (::setns(fd.get(), flag) < 0) throw_errno("join namespace");
       if (proc.terminal) take_terminal(console.child.get(), proc.console_size);

@@ -97,7 +97,7 @@ void Runtime::start(const std::string& id) {
   run_poststart(load_container_spec(opts_, id), rec);
 }
 
-int Runtime::run(const std::string& id, const CreateOptions& opts, bool detach) {
+int Runtime::run(const std::string& id, const CreateOptions& opts, bool detach, bool keep) {
   Launched l = launch_container(opts_, id, opts, true, !detach);
   sync_send(l.sync.get(), SyncType::kStart);
   l.sync.reset();
@@ -115,7 +115,7 @@ int Runtime::run(const std::string& id, const CreateOptions& opts, bool detach) 
     if (errno != EINTR) throw_errno("wait for container " + id);
   }
   g_forward_to = 0;
-  remove(id, true);
+  if (!keep) remove(id, true);
   return exit_code(status);
 }
 
@@ -208,6 +208,11 @@ void Runtime::resume(const std::string& id) {
   Record rec = load_record(opts_, id);
   if (derive_status(opts_, rec) != Status::kPaused) throw Error("container not paused");
   open_cgroup(rec.cgroups_path, opts_.cgroup_fs_root)->freeze(false);
+}
+
+uint64_t Runtime::oom_kills(const std::string& id) const {
+  Record rec = load_record(opts_, id);
+  return open_cgroup(rec.cgroups_path, opts_.cgroup_fs_root)->oom_kills();
 }
 
 nlohmann::json Runtime::stats(const std::string& id) const {

@@ -60,6 +60,9 @@ struct ExecOptions {
   std::vector<std::string> caps;
   bool no_new_privs = false;
   int preserve_fds = 0;
+  // --cgroup: "[controller[,controller...]:]path", a sub-cgroup of the container's to run in.
+  std::vector<std::string> cgroups;
+  bool ignore_paused = false;
 };
 
 class Runtime {
@@ -72,7 +75,8 @@ class Runtime {
   void start(const std::string& id);
   // create + start. Detached: returns 0 once started. Foreground: waits, deletes the
   // container and returns the exit status as a shell reports it (128+signal when killed).
-  int run(const std::string& id, const CreateOptions& opts, bool detach);
+  // With `keep`, a foreground container is left stopped, for the caller to delete.
+  int run(const std::string& id, const CreateOptions& opts, bool detach, bool keep = false);
   ContainerState state(const std::string& id) const;
   std::vector<ContainerState> list() const;
   void kill(const std::string& id, int signal, bool all);
@@ -83,6 +87,8 @@ class Runtime {
   void pause(const std::string& id);
   void resume(const std::string& id);
   nlohmann::json stats(const std::string& id) const;
+  // The OOM killer's count in the container's cgroup, for `events` to report new kills.
+  uint64_t oom_kills(const std::string& id) const;
   void update(const std::string& id, const oci::Resources& resources);
 
   const RuntimeOptions& options() const { return opts_; }

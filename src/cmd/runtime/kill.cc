@@ -15,7 +15,8 @@ Verb add_kill(CLI::App& app) {
   cmd->add_option("id", a->id)->required();
   cmd->add_option("signal", a->signal);
   return {cmd, [a](runtime::Runtime& rt) {
-            rt.kill(a->id, runtime::parse_signal(a->signal), a->all);
+            // Signal 0 checks the process is there and signals nothing, as kill(2) does.
+            rt.kill(a->id, a->signal == "0" ? 0 : runtime::parse_signal(a->signal), a->all);
             return 0;
           }};
 }

@@ -1,4 +1,5 @@
 // run: create and start in one; in the foreground its exit status is the container's.
+#include "base/error.h"
 #include "cmd/runtime/verbs.h"
 
 namespace berth::runtime_cli {
@@ -14,9 +15,12 @@ Verb add_run(CLI::App& app) {
   auto* cmd = app.add_subcommand("run", "create and start a container");
   add_create_flags(*cmd, a->opts);
   cmd->add_flag("-d,--detach", a->detach, "detach from the container's process");
-  cmd->add_flag("--keep", a->keep, "accepted for runc compatibility");
+  cmd->add_flag("--keep", a->keep, "do not delete the container after it exits");
   cmd->add_option("id", a->id)->required();
-  return {cmd, [a](runtime::Runtime& rt) { return rt.run(a->id, a->opts, a->detach); }};
+  return {cmd, [a](runtime::Runtime& rt) {
+            if (a->keep && a->detach) throw Error("--detach and --keep cannot both be used");
+            return rt.run(a->id, a->opts, a->detach, a->keep);
+          }};
 }
 
 }  // namespace berth::runtime_cli

@@ -49,7 +49,7 @@ Verb add_update(CLI::App& app) {
   // Strings, not numbers: an empty one is a flag not given, and sizes take units.
   struct Args {
     std::string resources_file, memory, reservation, swap, cpu_shares, cpu_quota, cpu_period,
-        cpuset_cpus, cpuset_mems, pids_limit, blkio_weight, id;
+        cpu_rt_period, cpu_rt_runtime, cpuset_cpus, cpuset_mems, pids_limit, blkio_weight, id;
   };
   auto a = std::make_shared<Args>();
   auto* cmd = app.add_subcommand("update", "change a container's resource limits");
@@ -57,7 +57,11 @@ Verb add_update(CLI::App& app) {
   cmd->add_option("--memory", a->memory, "memory limit");
   cmd->add_option("--memory-reservation", a->reservation, "memory reservation");
   cmd->add_option("--memory-swap", a->swap, "memory plus swap limit");
-  cmd->add_option("--cpu-shares", a->cpu_shares, "CPU shares");
+  // runc spells it --cpu-share; --cpu-shares as Docker's is kept too.
+  cmd->add_option("--cpu-share,--cpu-shares", a->cpu_shares, "CPU shares (relative weight)");
+  cmd->add_option("--cpu-rt-period", a->cpu_rt_period,
+                  "CPU realtime period to be used for hardcapping (in usecs)");
+  cmd->add_option("--cpu-rt-runtime", a->cpu_rt_runtime, "CPU realtime hardcap limit (in usecs)");
   cmd->add_option("--cpu-quota", a->cpu_quota, "CFS quota in microseconds");
   cmd->add_option("--cpu-period", a->cpu_period, "CFS period in microseconds");
   cmd->add_option("--cpuset-cpus", a->cpuset_cpus, "CPUs allowed");
@@ -75,9 +79,14 @@ Verb add_update(CLI::App& app) {
             if (!a->memory.empty()) r.memory.limit = parse_bytes(a->memory);
             if (!a->reservation.empty()) r.memory.reservation = parse_bytes(a->reservation);
             if (!a->swap.empty()) r.memory.swap = parse_bytes(a->swap);
-            if (!a->cpu_shares.empty()) r.cpu.shares = parse_number(a->cpu_shares, "--cpu-shares");
+            if (!a->cpu_shares.empty()) r.cpu.shares = parse_number(a->cpu_shares, "--cpu-share");
             if (!a->cpu_quota.empty()) r.cpu.quota = parse_number(a->cpu_quota, "--cpu-quota");
             if (!a->cpu_period.empty()) r.cpu.period = parse_number(a->cpu_period, "--cpu-period");
+            if (!a->cpu_rt_period.empty())
+              r.cpu.realtime_period =
+                  static_cast<uint64_t>(parse_number(a->cpu_rt_period, "--cpu-rt-period"));
+            if (!a->cpu_rt_runtime.empty())
+              r.cpu.realtime_runtime = parse_number(a->cpu_rt_runtime, "--cpu-rt-runtime");
             if (!a->cpuset_cpus.empty()) r.cpu.cpus = a->cpuset_cpus;
             if (!a->cpuset_mems.empty()) r.cpu.mems = a->cpuset_mems;
             if (!a->pids_limit.empty()) r.pids_limit = parse_number(a->pids_limit, "--pids-limit");

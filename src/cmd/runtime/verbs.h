@@ -4,6 +4,8 @@
 
 #include <CLI/CLI.hpp>
 #include <functional>
+#include <stdexcept>
+#include <string>
 
 #include "runtime/runtime.h"
 
@@ -30,6 +32,19 @@ Verb add_resume(CLI::App& app);
 Verb add_events(CLI::App& app);
 Verb add_update(CLI::App& app);
 Verb add_features(CLI::App& app);
+
+// The OCI runtime spec version this runtime implements, as `--version` and help print it.
+inline constexpr const char* kSpecVersion = "1.2.0";
+
+// A failure that exits with `status` rather than 1: runc's 255 for a failed exec, which a
+// caller tells apart from the process's own exit status.
+struct ExitError : std::runtime_error {
+  ExitError(const std::string& msg, int status) : std::runtime_error(msg), status(status) {}
+  int status;
+};
+
+// Help in runc's (urfave/cli's) layout, for the app and its subcommands.
+void use_urfave_help(CLI::App& app);
 
 // The flags `create` and `run` share.
 void add_create_flags(CLI::App& command, runtime::CreateOptions& opts);

@@ -29,6 +29,9 @@ extern const Controller kPidsV1, kPidsV2;
 extern const Controller kBlkioV1, kIoV2;
 extern const Controller kHugetlbV1, kHugetlbV2;
 
+// The oom_kill counter of memory.oom_control (v1) or memory.events (v2) in `dir`.
+uint64_t oom_kill_count(const std::string& memory_dir, bool v2);
+
 // Makes `dir` and its missing ancestors below `mount` in the v1 cpuset hierarchy.
 void create_cpuset_v1(const std::string& mount, const std::string& dir);
 

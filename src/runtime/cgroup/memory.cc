@@ -98,6 +98,13 @@ void stats_v2(const std::string& dir, nlohmann::json& out) {
 
 }  // namespace
 
+uint64_t oom_kill_count(const std::string& memory_dir, bool v2) {
+  auto text =
+      read_file_if_exists(path_join(memory_dir, v2 ? "memory.events" : "memory.oom_control"));
+  auto fields = parse_flat_keyed(text.value_or(""));
+  return fields.contains("oom_kill") ? fields["oom_kill"].get<uint64_t>() : 0;
+}
+
 const Controller kMemoryV1{"memory", apply_v1, stats_v1};
 const Controller kMemoryV2{"memory", apply_v2, stats_v2};
 

@@ -116,10 +116,17 @@ class CgroupV1 : public Cgroup {
     }
   }
 
-  void join_self() const override {
+  void join_self(const std::map<std::string, std::string>& below) const override {
     for (auto& h : hierarchies_) {
+      std::string dir = h.dir;
+      if (!below.empty()) {
+        auto sub = below.find("");
+        for (auto& c : h.controllers)
+          if (auto it = below.find(c); it != below.end()) sub = it;
+        if (sub != below.end()) dir = path_join(h.dir, sub->second);
+      }
       try {
-        write_control(h.dir, "tasks", "0");
+        write_control(dir, "tasks", "0");
       } catch (const Error&) {
         if (!h.named()) throw;
       }
@@ -163,6 +170,11 @@ class CgroupV1 : public Cgroup {
   bool frozen() const override {
     auto* h = find("freezer");
     return h && frozen_v1(h->dir);
+  }
+
+  uint64_t oom_kills() const override {
+    auto* h = find("memory");
+    return h ? oom_kill_count(h->dir, false) : 0;
   }
 
   nlohmann::json stats() const override {

@@ -40,7 +40,16 @@ class CgroupV2 : public Cgroup {
   }
 
   void add_process(pid_t pid) override { write_control(dir_, "cgroup.procs", std::to_string(pid)); }
-  void join_self() const override { write_control(dir_, "cgroup.procs", "0"); }
+  void join_self(const std::map<std::string, std::string>& below) const override {
+    std::string dir = dir_;
+    for (auto& [controller, sub] : below) {
+      if (!controller.empty())
+        throw Error("cgroup: a controller (\"" + controller +
+                    "\") cannot be named on the cgroup v2 unified hierarchy");
+      dir = path_join(dir_, sub);
+    }
+    write_control(dir, "cgroup.procs", "0");
+  }
 
   void apply(const oci::Resources& r) override {
     for (auto* c : kControllers)
@@ -56,6 +65,8 @@ class CgroupV2 : public Cgroup {
 
   void freeze(bool frozen) override { freeze_v2(dir_, frozen); }
   bool frozen() const override { return frozen_v2(dir_); }
+
+  uint64_t oom_kills() const override { return oom_kill_count(dir_, true); }
 
   nlohmann::json stats() const override {
     nlohmann::json s = nlohmann::json::object();
