@@ -48,9 +48,11 @@ void apply_v2(const std::string& dir, const oci::Resources& r) {
   if (c.shares && *c.shares)
     write_control(dir, "cpu.weight", std::to_string(cpu_shares_to_weight(*c.shares)));
   if ((c.quota && *c.quota) || (c.period && *c.period)) {
-    std::string period = c.period && *c.period ? std::to_string(*c.period) : "100000";
-    std::string quota = c.quota && *c.quota > 0 ? std::to_string(*c.quota) : "max";
-    write_control(dir, "cpu.max", quota + " " + period);
+    // A quota alone keeps the period the cgroup has (runc's rule too): `update --cpu-quota`
+    // must not reset a period set earlier.
+    std::string value = c.quota && *c.quota > 0 ? std::to_string(*c.quota) : "max";
+    if (c.period && *c.period) value += " " + std::to_string(*c.period);
+    write_control(dir, "cpu.max", value);
   }
 }
 

@@ -56,13 +56,17 @@ void stats_v1(const std::string& dir, nlohmann::json& out) {
 
 void apply_v2(const std::string& dir, const oci::Resources& r) {
   const auto& b = r.block_io;
-  if (b.weight && *b.weight)
-    write_control(dir, "io.weight",
-                  "default " + std::to_string(blkio_weight_to_io_weight(*b.weight)));
+  // Under the BFQ scheduler io.weight (iocost) is usually inert: BFQ's own file takes
+  // blkio's 10-1000 weights as they are, as runc writes them. Otherwise io.weight, scaled
+  // to its 1-10000 range.
+  bool bfq = path_exists(path_join(dir, "io.bfq.weight"));
+  auto weight = [&](uint16_t w) {
+    return std::to_string(bfq ? uint64_t{w} : blkio_weight_to_io_weight(w));
+  };
+  const char* weight_file = bfq ? "io.bfq.weight" : "io.weight";
+  if (b.weight && *b.weight) write_control(dir, weight_file, "default " + weight(*b.weight));
   for (auto& d : b.weight_device)
-    if (d.weight)
-      write_control(dir, "io.weight",
-                    device(d) + " " + std::to_string(blkio_weight_to_io_weight(*d.weight)));
+    if (d.weight) write_control(dir, weight_file, device(d) + " " + weight(*d.weight));
   auto io_max = [&](const std::vector<oci::BlockIoDevice>& devs, const char* key) {
     for (auto& d : devs)
       write_control(dir, "io.max", device(d) + " " + key + "=" + std::to_string(d.rate));
