@@ -13,6 +13,7 @@
 #include "base/error.h"
 #include "base/fd.h"
 #include "base/fs.h"
+#include "base/words.h"
 #include "engine/events.h"
 #include "engine/manager.h"
 #include "engine/spec_builder.h"
@@ -73,27 +74,11 @@ void each_line(std::string_view text, Fn fn) {
   }
 }
 
-bool blank(char c) {
-  return c == ' ' || c == '\t' || c == '\n';
-}
-
-std::vector<std::string_view> fields(std::string_view line) {
-  std::vector<std::string_view> out;
-  size_t i = 0;
-  while (i < line.size()) {
-    while (i < line.size() && blank(line[i])) i++;
-    size_t start = i;
-    while (i < line.size() && !blank(line[i])) i++;
-    if (i > start) out.push_back(line.substr(start, i - start));
-  }
-  return out;
-}
-
 // "key value" lines (memory.stat, cpu.stat, cpuacct.stat, memory.events).
 std::map<std::string, uint64_t, std::less<>> flat_keyed(const std::string& text) {
   std::map<std::string, uint64_t, std::less<>> out;
   each_line(text, [&](std::string_view line) {
-    auto f = fields(line);
+    auto f = words(line);
     if (f.size() == 2) out.emplace(std::string(f[0]), to_u64(f[1]));
   });
   return out;
@@ -186,7 +171,7 @@ std::vector<std::pair<std::string, uint64_t>> pick(
 std::vector<BlkioEntry> blkio_entries(const std::string& text) {
   std::vector<BlkioEntry> out;
   each_line(text, [&](std::string_view line) {
-    auto f = fields(line);
+    auto f = words(line);
     if (f.size() < 2 || f[0] == "Total") return;
     auto colon = f[0].find(':');
     if (colon == std::string_view::npos) return;
@@ -236,7 +221,7 @@ void read_blkio_v1(const std::string& dir, BlkioStats& b) {
 std::optional<std::vector<BlkioEntry>> io_stat_v2(const std::string& text) {
   std::optional<std::vector<BlkioEntry>> out;
   each_line(text, [&](std::string_view line) {
-    auto f = fields(line);
+    auto f = words(line);
     if (f.size() < 2) return;
     auto colon = f[0].find(':');
     if (colon == std::string_view::npos) return;
@@ -263,7 +248,7 @@ void read_cpu_v1(const StatsHost& host, const std::string& path, StatsSample& s)
   if (auto d = dir("cpuacct"); !d.empty()) {
     s.cpu.total_usage = read_number(d + "/cpuacct.usage");
     std::string percpu = slurp(d + "/cpuacct.usage_percpu");
-    for (auto v : fields(percpu)) s.cpu.percpu_usage.push_back(to_u64(v));
+    for (auto v : words(percpu)) s.cpu.percpu_usage.push_back(to_u64(v));
     auto stat = flat_keyed(slurp(d + "/cpuacct.stat"));
     s.cpu.usage_in_usermode = value_of(stat, "user") * kNanosPerSecond / kClockTicks;
     s.cpu.usage_in_kernelmode = value_of(stat, "system") * kNanosPerSecond / kClockTicks;
@@ -321,7 +306,7 @@ void read_system_cpu(const std::string& proc, CpuStats& cpu) {
   each_line(text, [&](std::string_view line) {
     if (line.rfind("cpu", 0) != 0 || line.size() < 4) return;
     if (line[3] == ' ') {
-      auto f = fields(line);
+      auto f = words(line);
       uint64_t ticks = 0;
       for (size_t i = 1; i < f.size() && i <= 7; i++) ticks += to_u64(f[i]);
       cpu.system_cpu_usage = ticks * (kNanosPerSecond / kClockTicks);
@@ -340,8 +325,8 @@ std::map<std::string, NetworkStats> read_networks(const std::string& proc, pid_t
   each_line(text, [&](std::string_view line) {
     auto colon = line.find(':');
     if (colon == std::string_view::npos) return;
-    auto name = fields(line.substr(0, colon));
-    auto f = fields(line.substr(colon + 1));
+    auto name = words(line.substr(0, colon));
+    auto f = words(line.substr(colon + 1));
     if (name.size() != 1 || f.size() < 12 || name[0] == "lo") return;
     NetworkStats n;
     n.rx_bytes = to_u64(f[0]);
@@ -364,8 +349,8 @@ std::map<std::string, std::string> cgroup_v1_mounts(const std::string& mountinfo
   each_line(mountinfo, [&](std::string_view line) {
     auto sep = line.find(" - ");
     if (sep == std::string_view::npos) return;
-    auto pre = fields(line.substr(0, sep));
-    auto post = fields(line.substr(sep + 3));
+    auto pre = words(line.substr(0, sep));
+    auto post = words(line.substr(sep + 3));
     if (pre.size() < 5 || post.size() < 3 || post[0] != "cgroup") return;
     for (auto opt : split(post[2], ','))
       if (opt != "rw" && opt != "ro" && opt.find('=') == std::string::npos)

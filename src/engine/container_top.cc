@@ -5,6 +5,7 @@
 
 #include "base/error.h"
 #include "base/spawn.h"
+#include "base/words.h"
 
 namespace berth::engine {
 
@@ -12,22 +13,9 @@ using json = nlohmann::json;
 
 namespace {
 
-bool ascii_space(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
-}
-
-// Splits on ASCII white space only: ps may print other bytes (UTF-8 in a command line) that
-// a locale-aware split would cut.
 std::vector<std::string> fields(std::string_view line) {
-  std::vector<std::string> out;
-  size_t i = 0;
-  while (i < line.size()) {
-    while (i < line.size() && ascii_space(line[i])) i++;
-    size_t start = i;
-    while (i < line.size() && !ascii_space(line[i])) i++;
-    if (i > start) out.emplace_back(line.substr(start, i - start));
-  }
-  return out;
+  auto w = words(line);
+  return {w.begin(), w.end()};
 }
 
 // A row with as many cells as titles: what overhangs (the command's arguments) is joined
