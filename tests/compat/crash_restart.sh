@@ -7,11 +7,27 @@ source "$(dirname "$0")/lib.sh"
 DOCKER_CLI=${DOCKER_CLI:-/usr/local/bin/docker}
 CYCLES=${CRASH_CYCLES:-4}
 
+# berthd leaves containers running when it stops: they are removed while the last berthd
+# lives (this is deferred after each start, so it runs before that daemon is stopped), and
+# what a berthd killed for good left is killed through the containers' cgroups.
+remove_containers() {
+  local ids
+  ids=$(bdocker ps -aq 2>/dev/null) || true
+  [ -z "$ids" ] || bdocker rm -f $ids >/dev/null 2>&1 || true
+  local id cg
+  for id in $(ls "$EXEC/containers" 2>/dev/null); do
+    for cg in "/sys/fs/cgroup/pids/berth/$id" "/sys/fs/cgroup/berth/$id"; do
+      [ -f "$cg/cgroup.procs" ] && xargs -r kill -9 <"$cg/cgroup.procs" 2>/dev/null
+    done
+  done
+  pkill -9 -f "berth-shim --id [0-9a-f]+ --bundle $EXEC/containers/" 2>/dev/null || true
+}
+
 start_berthd crash
 DATA=$BERTHD_DIR/data
 EXEC=$BERTHD_DIR/exec
+defer remove_containers
 bdocker import "$(busybox_tar)" busybox >/dev/null
-defer 'ids=$(bdocker ps -aq 2>/dev/null); [ -z "$ids" ] || bdocker rm -f $ids >/dev/null 2>&1'
 
 # Long-lived: counters that must keep every line across crashes, and a container whose
 # on-failure policy keeps it restarting (a kill mid-restart must not leave it stuck).
@@ -109,6 +125,7 @@ for cycle in $(seq "$CYCLES"); do
   # Ids that ever existed, read from the records of the next daemon below and kept for the
   # cgroup check.
   start_berthd crash
+  defer remove_containers
   known_ids >>"$WORK/created"
   step "cycle $cycle: berthd killed and started again; $(known_ids | wc -l) containers"
 
@@ -139,4 +156,7 @@ for cycle in $(seq "$CYCLES"); do
   bdocker start flap >/dev/null
 done
 for n in 1 2 3; do check_counter "keep$n"; done
+remove_containers
+check_eq "$(pgrep -f "berth-shim --id [0-9a-f]+ --bundle $EXEC/containers/" || true)" "" \
+  "no shim left after the containers were removed"
 finish_checks crash_restart
