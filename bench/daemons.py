@@ -48,6 +48,7 @@ class Daemons:
     def __init__(self, work):
         self.work = work
         self.procs = []
+        self.envs = []  # each daemon's client environment
 
     def berthd(self, bridge=None, bip=None):
         """bridge and bip: the default network's bridge device (created by berthd; its
@@ -63,7 +64,9 @@ class Daemons:
             argv += ["--bip", bip]
         p = subprocess.Popen(argv, stdout=log, stderr=log)
         self.procs.append(p)
-        return p, _wait_for(sock, p, "berthd")
+        env = _wait_for(sock, p, "berthd")
+        self.envs.append(env)
+        return p, env
 
     def dockerd(self, bridge=None, iptables=True):
         """Returns (dockerd, containerd, env) or None when docker.io is not installed.
@@ -102,9 +105,17 @@ class Daemons:
                               if bridge else ["--bridge=none", "--iptables=false"]),
                              stdout=log, stderr=log)
         self.procs.append(p)
-        return p, c, _wait_for(sock, p, "dockerd")
+        env = _wait_for(sock, p, "dockerd")
+        self.envs.append(env)
+        return p, c, env
 
     def stop(self):
+        # Shims outlive their daemon, and a daemon stopped with containers left (a bench that
+        # failed half-way, requests that failed under load) may leave them running.
+        for env in self.envs:
+            ids = run([DOCKER, "ps", "-aq"], env, check=False).split()
+            if ids:
+                run([DOCKER, "rm", "-f"] + ids, env, check=False)
         # dockerd before its containerd, each given time to stop its containers.
         for p in reversed(self.procs):
             p.terminate()

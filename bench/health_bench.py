@@ -23,7 +23,7 @@ import sys
 import tempfile
 import time
 
-from daemons import BUILD, DOCKER, Daemons, run
+from daemons import DOCKER, Daemons, busybox_tar, run
 
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -124,11 +124,7 @@ def main():
     results = {}
     bridges = []
     try:
-        subprocess.run([os.path.join(BUILD, "../scripts/make-busybox-bundle.sh"),
-                        os.path.join(work, "bb"), os.path.join(BUILD, "src/cmd/berth-runtime")],
-                       check=True, stdout=subprocess.DEVNULL)
-        tar = os.path.join(work, "busybox.tar")
-        run(["tar", "-C", os.path.join(work, "bb/rootfs"), "-cf", tar, "."])
+        tar = busybox_tar(work)
         n = args.containers
 
         bproc, benv = daemons.berthd()
