@@ -23,21 +23,7 @@ import sys
 import tempfile
 import time
 
-from daemons import DOCKER, Daemons, busybox_tar, run
-
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pids):
-    total = 0
-    for p in pids:
-        try:
-            with open(f"/proc/{p}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-            total += sum(int(x) for x in fields[11:15])  # utime, stime, cutime, cstime
-        except OSError:
-            pass
-    return total / TICKS
+from daemons import DOCKER, Daemons, busybox_tar, cpu_seconds, run
 
 
 def processes(binary, marker):
@@ -102,11 +88,11 @@ def probe_rate(env, ids):
 
 def measure(env, ids, daemon_pids, stack_pids, seconds):
     """CPU ms per second of the daemons alone and with their shims, nobody else asking."""
-    d0, s0 = cpu_seconds(daemon_pids), cpu_seconds(stack_pids)
+    d0, s0 = cpu_seconds(daemon_pids), cpu_seconds(stack_pids, with_children=True)
     t0 = time.perf_counter()
     time.sleep(seconds)
     elapsed = time.perf_counter() - t0
-    d1, s1 = cpu_seconds(daemon_pids), cpu_seconds(stack_pids)
+    d1, s1 = cpu_seconds(daemon_pids), cpu_seconds(stack_pids, with_children=True)
     rate, unhealthy = probe_rate(env, ids)
     return {"daemon": (d1 - d0) * 1000 / elapsed, "stack": (s1 - s0) * 1000 / elapsed,
             "probes": rate, "unhealthy": unhealthy}

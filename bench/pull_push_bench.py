@@ -21,7 +21,7 @@ import tempfile
 import time
 import urllib.request
 
-from daemons import BUILD, DOCKER, Daemons, run
+from daemons import BUILD, DOCKER, Daemons, cpu_seconds, run
 
 REGISTRY = shutil.which("docker-registry") or "/usr/bin/docker-registry"
 BERTH_REGISTRY = os.path.join(BUILD, "src/cmd/berth-registry")
@@ -108,16 +108,6 @@ class Registry:
         self.proc.terminate()
         self.proc.wait(10)
         shutil.rmtree(self.dir, ignore_errors=True)
-
-
-def cpu_seconds(pids):
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for pid in pids:
-        with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        total += (int(fields[11]) + int(fields[12])) / tick
-    return total
 
 
 def timed(argv, env, pids, registry):

@@ -26,22 +26,9 @@ import sys
 import tempfile
 import time
 
-from daemons import BUILD, DOCKER, Daemons, busybox_tar, run
+from daemons import BUILD, DOCKER, Daemons, busybox_tar, cpu_seconds, run
 
 BERTH = os.path.join(BUILD, "src/cmd/berth")
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(pids):
-    total = 0
-    for p in pids:
-        try:
-            with open(f"/proc/{p}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])  # utime, stime
-        except OSError:
-            pass
-    return total / TICKS
 
 
 def rss_kib(pids):
