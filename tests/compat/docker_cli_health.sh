@@ -38,6 +38,11 @@ wait_for 10 health_is h1 unhealthy || check_fail "h1 never became unhealthy: $(h
 check_match "$(docker ps --filter name=h1 --format '{{.Status}}')" '^Up .* \(unhealthy\)$' "ps when unhealthy"
 check_eq "$(docker ps --filter health=unhealthy --format '{{.Names}}')" "h1" "ps --filter health=unhealthy"
 check_match "$(insp '{{.State.Health.FailingStreak}}' h1)" '^[2-9]$' "streak when unhealthy"
+# Probes go on every 300 ms: unhealthy can come after four results on a slow machine, five
+# follow within a probe or two.
+log_len() { docker inspect -f '{{len .State.Health.Log}}' h1; }
+log_full() { [ "$(log_len)" -ge 5 ]; }
+wait_for 10 log_full || check_fail "the log never held five results: $(log_len)"
 log=$(docker inspect -f '{{json .State.Health.Log}}' h1)
 check_eq "$(python3 -c 'import json,sys; l=json.loads(sys.argv[1]); print(len(l), l[-1]["ExitCode"], all(e["Start"] <= e["End"] for e in l))' "$log")" "5 1 True" "the log keeps the last five results"
 check_eq "$(docker ps --filter health=none --format '{{.Names}}')" "" "ps --filter health=none leaves out checked containers"
