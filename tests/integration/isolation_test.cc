@@ -1,8 +1,11 @@
 // Isolation checked from inside the container: capabilities, seccomp, read-only and masked
 // paths, user namespaces, joining namespaces by path, devices.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
+#include <stdexcept>
 
 #include "harness.h"
 
@@ -187,6 +190,54 @@ TEST(Isolation, DevicesAndDevLinks) {
   EXPECT_NE(r.out.find("crw-------"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("crw-rw-rw-"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("/proc/self/fd\npts/ptmx\nwrote"), std::string::npos) << r.out;
+}
+
+// A v1 devices cgroup that denies by default, as the parent of the container's: only the
+// rules after the config's last allow-all or deny-all take effect, and writing an earlier
+// allow-all there is refused (EPERM), so it must not be written at all.
+class DenyingDevicesParent {
+ public:
+  DenyingDevicesParent() {
+    std::filesystem::create_directory(dir_);
+    write(dir_ + "/devices.deny", "a");
+    for (auto rule : {"c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm", "c 1:8 rwm", "c 1:9 rwm", "c 1:11 rwm",
+                      "c 5:0 rwm", "c 5:1 rwm", "c 5:2 rwm", "c 136:* rwm", "c 10:200 rwm",
+                      "c *:* m", "b *:* m"})
+      write(dir_ + "/devices.allow", rule);
+  }
+  ~DenyingDevicesParent() { ::rmdir(dir_.c_str()); }
+  DenyingDevicesParent(const DenyingDevicesParent&) = delete;
+  DenyingDevicesParent& operator=(const DenyingDevicesParent&) = delete;
+  std::string name() const { return name_; }
+
+ private:
+  static void write(const std::string& path, const std::string& value) {
+    std::ofstream f(path);
+    f << value;
+    f.flush();
+    if (!f) throw std::runtime_error("write " + value + " to " + path);
+  }
+  std::string name_ = unique_name("devparent");
+  std::string dir_ = "/sys/fs/cgroup/devices/" + name_;
+};
+
+TEST(Isolation, DeviceRulesBeforeTheLastDenyAllAreNotWritten) {
+  if (!cgroup_v1_has("devices")) GTEST_SKIP() << "v1 devices controller only";
+  DenyingDevicesParent parent;
+  Bundle b;
+  b.config()["linux"]["cgroupsPath"] = "/" + parent.name() + "/" + unique_name("c");
+  b.config()["linux"]["resources"]["devices"] = {
+      {{"allow", true}, {"access", "rwm"}},
+      {{"allow", false}, {"access", "rwm"}},
+      {{"allow", true}, {"type", "c"}, {"major", 1}, {"minor", 3}, {"access", "rwm"}}};
+  // Listed, and allowed by the parent, but not by the container's own rules.
+  b.config()["linux"]["devices"] = {
+      {{"type", "c"}, {"path", "/dev/kmsg"}, {"major", 1}, {"minor", 11}, {"fileMode", 0666}}};
+  auto r = b.run(unique_name("t"),
+                 {"sh", "-c", "echo x > /dev/null && echo null; echo x > /dev/kmsg || echo kmsg"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "null\nkmsg\n");
+  EXPECT_NE(r.err.find("Operation not permitted"), std::string::npos) << r.err;
 }
 
 TEST(Isolation, SysctlAndRlimits) {
