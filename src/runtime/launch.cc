@@ -163,6 +163,10 @@ void join_session_keyring() {
       sync_send(c.sync_fd, SyncType::kHooksReady);
       if (sync_receive(c.sync_fd).type != SyncType::kHooksDone) _exit(1);
     }
+    // runc runs them from the rootfs, before pivot_root: relative paths in them mean the
+    // container's files.
+    if (!spec.hooks.create_container.empty() && ::chdir(c.rootfs.c_str()) < 0)
+      throw_errno("chdir " + c.rootfs);
     run_hooks(spec.hooks.create_container, state, "createContainer");
     enter_rootfs(rctx);
     if (spec.process->terminal) setup_terminal(c);
@@ -292,7 +296,10 @@ Launched launch_container(const RuntimeOptions& ropts, const std::string& id,
 
   if (!run_mode) {
     auto fifo = path_join(dir, "exec.fifo");
+    // Opened for writing by the container's process once it is the process's user, which
+    // may be anyone: 0622 whatever the caller's umask (as runc makes it).
     if (::mkfifo(fifo.c_str(), 0622) < 0) throw_errno("mkfifo " + fifo);
+    if (::chmod(fifo.c_str(), 0622) < 0) throw_errno("chmod " + fifo);
   }
   UniqueFd dirfd(::open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!dirfd) throw_errno("open " + dir);

@@ -66,6 +66,26 @@ void close_inherited_fds(int first) {
   ::closedir(dir);
 }
 
+// The process's stdio (its terminal, or the caller's pipes) becomes its user's, as runc
+// does, so that a non-root process can reopen or chmod its own terminal. Only the owner
+// changes: the group is the one devpts gives (tty, by the gid= option). /dev/null and what
+// the user already owns are left, and EPERM/EINVAL (an id unmapped in a user namespace, a
+// file the caller keeps) are not failures.
+void give_stdio_to(uid_t uid) {
+  struct stat null_st {};
+  if (::stat("/dev/null", &null_st) < 0) throw_errno("stat /dev/null");
+  for (int fd = 0; fd < 3; fd++) {
+    struct stat st {};
+    if (::fstat(fd, &st) < 0) {
+      if (errno == EBADF) continue;
+      throw_errno("fstat fd " + std::to_string(fd));
+    }
+    if (st.st_uid == uid || (S_ISCHR(st.st_mode) && st.st_rdev == null_st.st_rdev)) continue;
+    if (::fchown(fd, uid, static_cast<gid_t>(-1)) < 0 && errno != EPERM && errno != EINVAL)
+      throw_errno("chown fd " + std::to_string(fd) + " to " + std::to_string(uid));
+  }
+}
+
 }  // namespace
 
 ProcessLauncher::ProcessLauncher(const oci::Process& process, const oci::Seccomp* seccomp,
@@ -111,6 +131,7 @@ void ProcessLauncher::drop_privileges(int preserve_fds) {
     load_seccomp();
   }
   const auto& u = process_.user;
+  give_stdio_to(u.uid);
   // setgroups is denied in a user namespace whose gid_map was written with setgroups=deny.
   if (::setgroups(u.additional_gids.size(), u.additional_gids.data()) < 0 &&
       !(in_user_ns_ && errno == EPERM))

@@ -56,6 +56,18 @@ TEST(Hooks, AllSixRunInOrderWithTheState) {
   EXPECT_EQ(nlohmann::json::parse(slurp(log + ".poststop"))["status"], "stopped");
 }
 
+// runc runs createContainer hooks from the container's rootfs (before pivot_root), so that
+// relative paths in them mean the container's files.
+TEST(Hooks, CreateContainerHooksRunFromTheRootfs) {
+  Bundle b;
+  std::string log = b.dir() + "/cwd";
+  b.config()["hooks"]["createContainer"] = {
+      {{"path", "/bin/sh"}, {"args", {"sh", "-c", "pwd > " + log + "; test -x bin/busybox"}}}};
+  auto r = b.run(unique_name("t"), {"true"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(slurp(log), std::filesystem::canonical(b.rootfs()).string() + "\n");
+}
+
 // startContainer hooks run inside the container's confinement, its seccomp filter included,
 // also when no_new_privs lets the filter be loaded last.
 TEST(Hooks, StartContainerHooksRunUnderTheSeccompFilter) {
@@ -137,6 +149,34 @@ TEST(Console, PtyMasterGoesToTheConsoleSocket) {
   }
   EXPECT_NE(out.find("/dev/pts/0"), std::string::npos) << out;
   EXPECT_NE(out.find("30 100"), std::string::npos) << out;
+}
+
+// As with runc, the process's terminal becomes its user's (the group stays devpts' tty gid),
+// so that a non-root process owns the terminal it writes to.
+TEST(Console, TerminalBelongsToTheProcessUser) {
+  Bundle b;
+  std::string id = unique_name("t");
+  ConsoleSocket sock(b.dir() + "/console.sock");
+  b.set_args({"sh", "-c", "stat -c '%u:%g' $(tty); echo done"});
+  b.config()["process"]["terminal"] = true;
+  b.config()["process"]["user"] = {{"uid", 1000}, {"gid", 1000}};
+  b.save();
+  auto c =
+      b.runtime({"create", "--bundle", b.dir(), "--console-socket", b.dir() + "/console.sock", id});
+  ASSERT_EQ(c.status, 0) << c.err;
+  auto master = sock.take_master();
+  ASSERT_TRUE(master);
+  auto st = b.runtime({"start", id});
+  ASSERT_EQ(st.status, 0) << st.err;
+  std::string out;
+  char buf[512];
+  pollfd p{master.get(), POLLIN, 0};
+  while (out.find("done") == std::string::npos && poll(&p, 1, 5000) > 0) {
+    ssize_t n = read(master.get(), buf, sizeof buf);
+    if (n <= 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  EXPECT_NE(out.find("1000:5\r\ndone"), std::string::npos) << out;
 }
 
 TEST(Console, TerminalWithoutSocketIsRefusedWhenDetached) {
