@@ -1,4 +1,5 @@
-// The runtime's log: plain text or runc's JSON lines ({"level","msg","time"}), to a file or stderr.
+// The log: plain text, runc's text lines or runc's JSON lines ({"level","msg","time"}), to a file
+// or stderr.
 #pragma once
 
 #include <string>
@@ -6,7 +7,10 @@
 namespace berth::log {
 
 enum class Level { kDebug, kInfo, kWarn, kError };
-enum class Format { kText, kJson };
+// kText: "<time> <level>: <msg>" (berthd, the registry). kLogrus: runc's text lines,
+// logrus's key=value format (time="..." level=debug msg="..."), which callers of a runtime
+// parse.
+enum class Format { kText, kJson, kLogrus };
 
 // Logs go to stderr until configure() names a file.
 void configure(const std::string& path, Format format, Level min_level);

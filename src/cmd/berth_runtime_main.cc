@@ -40,7 +40,7 @@ int main(int argc, char** argv) {
 
   try {
     berth::log::configure(
-        log_path, log_format == "json" ? berth::log::Format::kJson : berth::log::Format::kText,
+        log_path, log_format == "json" ? berth::log::Format::kJson : berth::log::Format::kLogrus,
         debug ? berth::log::Level::kDebug : berth::log::Level::kWarn);
     if (version) {
       // runc's lines, for the scripts that read them; no go: line, this is not Go.

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <regex>
 
 #include "harness.h"
 
@@ -172,6 +173,34 @@ TEST(RuncCli, EventsIntervalKeyOrderAndOom) {
   auto bad = b.runtime({"events", "--interval", "5", id});
   EXPECT_NE(bad.status, 0);
   EXPECT_NE(bad.err.find("missing unit in duration"), std::string::npos) << bad.err;
+}
+
+// --debug lines in runc's text format (logrus: time="..." level=debug msg="..."), on stderr or
+// in --log; JSON lines with --log-format json.
+TEST(RuncCli, DebugLinesInRuncsTextAndJsonFormats) {
+  Bundle b;
+  auto text = b.runtime({"--debug", "state", "no-such"});
+  EXPECT_NE(text.status, 0);
+  std::smatch m;
+  EXPECT_TRUE(std::regex_search(
+      text.err, m,
+      std::regex("(^|\n)time=\"\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ\" level=debug "
+                 "msg=\"berth-runtime --root [^\"]+ --debug state no-such\"\n")))
+      << text.err;
+  std::string log = b.dir() + "/log";
+  b.runtime({"--debug", "--log", log, "state", "no-such"});
+  auto lines = slurp(log);
+  EXPECT_NE(lines.find(" level=debug msg=\"berth-runtime "), std::string::npos) << lines;
+  EXPECT_NE(lines.find(" level=error msg=\"container no-such does not exist\"\n"),
+            std::string::npos)
+      << lines;
+  std::string json_log = b.dir() + "/log.json";
+  b.runtime({"--debug", "--log", json_log, "--log-format", "json", "state", "no-such"});
+  auto first = slurp(json_log);
+  first = first.substr(0, first.find('\n'));
+  auto j = nlohmann::json::parse(first);
+  EXPECT_EQ(j["level"], "debug");
+  EXPECT_EQ(j["msg"].get<std::string>().rfind("berth-runtime --root ", 0), 0u) << first;
 }
 
 // version and help as runc prints them: scripts read these lines and sections.
