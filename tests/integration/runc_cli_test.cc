@@ -170,6 +170,10 @@ TEST(RuncCli, EventsIntervalKeyOrderAndOom) {
   for (size_t p = 0; (p = stream.out.find("\"type\":\"stats\"", p)) != std::string::npos; p++)
     lines++;
   EXPECT_GE(lines, 5u);
+  // The hog really met the limit (memory+swap are both 32 MiB: it cannot swap instead), and
+  // the kill was told as runc tells it, with no data.
+  EXPECT_NE(stream.out.find("\n{\"type\":\"oom\",\"id\":\"" + id + "\"}\n"), std::string::npos)
+      << stream.out;
   auto bad = b.runtime({"events", "--interval", "5", id});
   EXPECT_NE(bad.status, 0);
   EXPECT_NE(bad.err.find("missing unit in duration"), std::string::npos) << bad.err;
