@@ -47,6 +47,10 @@ void wait_for_exit(pid_t pid);
 std::string resolve_cgroups_path(const RuntimeOptions& opts, const oci::Spec& spec,
                                  const std::string& id);
 
+// Go's wording of an errno (runc's messages are Go's): strerror with a lowercase first
+// letter. The docker CLI matches these words to choose 126 or 127.
+std::string go_errno_text(int err);
+
 // Hooks receive the state on stdin and are killed when their timeout passes.
 void run_hooks(const std::vector<oci::Hook>& hooks, const std::string& state_json,
                const char* kind);

@@ -57,6 +57,16 @@ std::vector<oci::DeviceRule> default_device_rules() {
   return rules;
 }
 
+// runc's words for a rootfs that is not there, which callers show as they are.
+std::string rootfs_path(const std::string& path) {
+  char buf[PATH_MAX];
+  if (!::realpath(path.c_str(), buf)) {
+    int err = errno;
+    throw Error("invalid rootfs: stat " + path + ": " + go_errno_text(err), err);
+  }
+  return buf;
+}
+
 std::string real_path(const std::string& path, const char* what) {
   char buf[PATH_MAX];
   if (!::realpath(path.c_str(), buf)) throw_errno(std::string(what) + " " + path);
@@ -275,15 +285,14 @@ Launched launch_container(const RuntimeOptions& ropts, const std::string& id,
   std::string config_text = read_file(path_join(rec.bundle, "config.json"));
   out.spec = oci::parse_spec(config_text);
   const oci::Spec& spec = out.spec;
-  if (!spec.process) throw Error("invalid config: process: required");
+  if (!spec.process) throw Error("invalid config: process property must not be empty");
   if (!spec.linux) throw Error("invalid config: linux: required");
   if (!spec.linux->find_namespace("mount"))
     throw Error("invalid config: linux.namespaces: a mount namespace is required");
   rec.oci_version = spec.oci_version;
   rec.annotations = spec.annotations;
-  rec.rootfs =
-      real_path(spec.root.path[0] == '/' ? spec.root.path : path_join(rec.bundle, spec.root.path),
-                "root.path");
+  rec.rootfs = rootfs_path(spec.root.path[0] == '/' ? spec.root.path
+                                                    : path_join(rec.bundle, spec.root.path));
   write_file(path_join(dir, "config.json"), config_text, O_CREAT | O_TRUNC);
 
   ProcessLauncher launcher(*spec.process, spec.linux->seccomp ? &*spec.linux->seccomp : nullptr,

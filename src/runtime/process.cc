@@ -29,14 +29,6 @@ std::string env_value(const std::vector<std::string>& env, const std::string& ke
   return "";
 }
 
-// Go's wording of an errno (runc's messages are Go's): strerror with a lowercase first letter.
-// The docker CLI matches these words to choose 126 or 127.
-std::string go_errno_text(int err) {
-  std::string text = std::strerror(err);
-  if (!text.empty()) text[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(text[0])));
-  return text;
-}
-
 bool is_executable_file(const std::string& path) {
   struct stat st;
   return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(path.c_str(), X_OK) == 0;
@@ -88,10 +80,16 @@ void give_stdio_to(uid_t uid) {
 
 }  // namespace
 
+std::string go_errno_text(int err) {
+  std::string text = std::strerror(err);
+  if (!text.empty()) text[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(text[0])));
+  return text;
+}
+
 ProcessLauncher::ProcessLauncher(const oci::Process& process, const oci::Seccomp* seccomp,
                                  bool in_user_ns, const std::string& seccomp_cache)
     : process_(process), in_user_ns_(in_user_ns) {
-  if (process.args.empty()) throw Error("invalid config: process.args: must not be empty");
+  if (process.args.empty()) throw Error("invalid config: process.args: args must not be empty");
   if (process.capabilities) check_capabilities(*process.capabilities);
   for (auto& r : process.rlimits) rlimit_resource(r.type);
   if (seccomp) seccomp_ = std::make_unique<SeccompFilter>(*seccomp, seccomp_cache);

@@ -123,6 +123,14 @@ void mount_entry(const RootfsContext& ctx, int rootfd, const oci::Mount& m) {
     set_recursive_attrs(target, opts);
     return;
   }
+  if (m.type == "proc" || m.type == "sysfs") {
+    // Never through a symlink (or onto a file): a link swapped in could aim the kernel's
+    // view somewhere else. runc's check and words.
+    UniqueFd dest(openat2_in_root(rootfd, m.destination, O_PATH | O_NOFOLLOW));
+    struct stat st;
+    if (dest && ::fstat(dest.get(), &st) == 0 && !S_ISDIR(st.st_mode))
+      throw Error("filesystem \"" + m.type + "\" must be mounted on ordinary directory");
+  }
   auto target = make_target(rootfd, m.destination, Leaf::kDir);
   const char* type = m.type.empty() ? nullptr : m.type.c_str();
   std::string source = m.source.empty() ? m.type : m.source;

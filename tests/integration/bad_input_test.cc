@@ -42,11 +42,18 @@ TEST(BadInput, MissingConfig) {
 
 TEST(BadInput, EachBrokenField) {
   std::vector<Case> cases = {
-      {"no process", [](auto& j) { j.erase("process"); }, "process: required"},
+      {"no process", [](auto& j) { j.erase("process"); }, "process property must not be empty"},
       {"args not array", [](auto& j) { j["process"]["args"] = "sh"; }, "process.args"},
       {"empty args", [](auto& j) { j["process"]["args"] = nlohmann::json::array(); },
-       "process.args"},
-      {"missing rootfs", [](auto& j) { j["root"]["path"] = "nope"; }, "root.path"},
+       "args must not be empty"},
+      {"missing rootfs", [](auto& j) { j["root"]["path"] = "/no/rootfs"; },
+       "invalid rootfs: stat /no/rootfs: no such file or directory"},
+      // /bin/sh is a symlink to busybox in the test's rootfs.
+      {"proc on a symlink",
+       [](auto& j) {
+         j["mounts"].push_back({{"destination", "/bin/sh"}, {"type", "proc"}, {"source", "proc"}});
+       },
+       "filesystem \"proc\" must be mounted on ordinary directory"},
       {"bad namespace",
        [](auto& j) {
          j["linux"]["namespaces"].push_back({{"type", "bogus"}});
