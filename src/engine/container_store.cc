@@ -77,6 +77,14 @@ void ContainerStore::set_health(const std::string& id,
       .run();
 }
 
+void ContainerStore::set_oom_killed(const std::string& id) {
+  std::lock_guard lk(mu_);
+  auto it = by_id_.find(id);
+  if (it == by_id_.end() || it->second.state.oom_killed) return;
+  it->second.state.oom_killed = true;
+  persist(it->second);
+}
+
 void ContainerStore::remove(const std::string& id) {
   std::lock_guard lk(mu_);
   auto it = by_id_.find(id);

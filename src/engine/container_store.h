@@ -22,6 +22,9 @@ class ContainerStore {
   // other writers hold copies taken before its last probe).
   void update(const Container& c);
   void set_health(const std::string& id, const std::optional<ContainerHealth>& health);
+  // The OOM killer took one of the running container's processes: dockerd's OOMKilled says
+  // so at once, before any exit.
+  void set_oom_killed(const std::string& id);
   void remove(const std::string& id);
   void rename(const std::string& id, const std::string& name);
   // By full id, name (with or without '/') or unique id prefix; throws NotFound

@@ -25,6 +25,7 @@
 #include "engine/container_top.h"
 #include "engine/names.h"
 #include "engine/network_service.h"
+#include "engine/oom_monitor.h"
 #include "engine/restart_policy.h"
 #include "engine/rootfs.h"
 #include "engine/rootfs_export.h"
@@ -142,7 +143,11 @@ ContainerManager::ContainerManager(EngineOptions opts, Db& db, image::ImageStore
       images_(images),
       networks_(networks),
       volumes_(volumes),
-      events_(events) {
+      events_(events),
+      oom_(std::make_unique<OomMonitor>(StatsHost::detect(), [this](const std::string& id) {
+        store_.set_oom_killed(id);
+        if (auto c = store_.find(id)) event(*c, "oom");
+      })) {
   mkdir_p(path_join(opts_.data_root, "containers"), 0710);
   mkdir_p(path_join(opts_.exec_root, "containers"), 0710);
   mkdir_p(path_join(opts_.exec_root, "runtime"), 0700);
@@ -608,32 +613,33 @@ bool ContainerManager::start(const std::string& ref) {
 void ContainerManager::monitor(std::string id) {
   std::string bundle = bundle_dir(id);
   int code = 255;
-  bool oom = false;
+  uint64_t oom_kills = 0;
   std::string finished, error;
+  if (auto c = store_.find(id)) oom_->watch(id, cgroups_path(*c, SpecPaths().cgroup_parent));
   try {
     auto conn = ShimConnection::connect(path_join(bundle, "shim.sock"));
     auto reply = conn.call({{"op", "wait"}});
     auto& e = reply.at("exit");
     code = e.at("code");
     finished = e.value("finished_at", "");
-    oom = e.value("oom_killed", false);
+    oom_kills = e.value("oom_kills", e.value("oom_killed", false) ? 1 : 0);
   } catch (const std::exception& ex) {
     // The shim went away: it wrote the status before it left, unless it was killed.
     if (auto text = read_file_if_exists(path_join(bundle, shim::kExitFile))) {
       auto e = json::parse(*text);
       code = e.value("code", 255);
       finished = e.value("finished_at", "");
-      oom = e.value("oom_killed", false);
+      oom_kills = e.value("oom_kills", e.value("oom_killed", false) ? 1 : 0);
     } else {
       error = std::string("the container's shim died: ") + ex.what();
     }
   }
   if (finished.empty()) finished = now_rfc3339();
-  on_exit(id, code, finished, oom, error);
+  on_exit(id, code, finished, oom_kills, error);
 }
 
 void ContainerManager::on_exit(const std::string& id, int code, const std::string& finished_at,
-                               bool oom, const std::string& error) {
+                               uint64_t oom_kills, const std::string& error) {
   auto l = live(id);
   auto found = store_.find(id);
   if (!found) return;
@@ -647,7 +653,7 @@ void ContainerManager::on_exit(const std::string& id, int code, const std::strin
   c.state.status = restart ? State::kRestarting : State::kExited;
   c.state.exit_code = code;
   c.state.finished_at = finished_at;
-  c.state.oom_killed = oom;
+  c.state.oom_killed = oom_kills > 0;
   c.state.pid = 0;
   c.state.error = error;
   store_.update(c);
@@ -664,7 +670,9 @@ void ContainerManager::on_exit(const std::string& id, int code, const std::strin
   } catch (const std::exception& e) {
     log::warn(e.what());
   }
-  if (oom) event(c, "oom");
+  // Each kill is one event, before the die: those the live watch missed (the last ones,
+  // after it read the counter; all of them where the cgroup could not be watched) now.
+  for (uint64_t seen = oom_->forget(id); seen < oom_kills; seen++) event(c, "oom");
   event(c, "die", {{"exitCode", std::to_string(code)}});
   {
     std::lock_guard lk(mu_);

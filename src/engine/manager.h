@@ -26,6 +26,8 @@
 
 namespace berth::engine {
 
+class OomMonitor;
+
 // The built-in runtime's name: berth's runtime, used as a library.
 inline constexpr const char* kBuiltinRuntime = "berth";
 
@@ -170,7 +172,8 @@ class ContainerManager {
   // mounted, and removes what half-done creates and removes left.
   void finish_interrupted();
   void monitor(std::string id);
-  void on_exit(const std::string& id, int code, const std::string& finished_at, bool oom,
+  // `oom_kills`: the OOM killer's kills in the run, as the shim counted them.
+  void on_exit(const std::string& id, int code, const std::string& finished_at, uint64_t oom_kills,
                const std::string& error);
   bool wait_exit(Live& l, uint64_t seq, int timeout_s);
   // Mounts the container's root (if it is not mounted), runs `setup` and then `read` with its
@@ -209,6 +212,8 @@ class ContainerManager {
   std::map<std::string, std::shared_ptr<Live>> live_;
   bool shutting_down_ = false;
   std::function<void(const Container&, bool running)> run_observer_;
+  // Live oom events of the running containers; last, so that it stops first.
+  std::unique_ptr<OomMonitor> oom_;
 };
 
 }  // namespace berth::engine

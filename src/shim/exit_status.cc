@@ -27,7 +27,10 @@ std::optional<uint64_t> read_oom_kills(const std::string& file) {
 }  // namespace
 
 nlohmann::json ExitStatus::to_json() const {
-  return {{"code", code}, {"finished_at", finished_at}, {"oom_killed", oom_killed}};
+  return {{"code", code},
+          {"finished_at", finished_at},
+          {"oom_killed", oom_killed},
+          {"oom_kills", oom_kills}};
 }
 
 int exit_code(int wait_status) {
@@ -61,8 +64,9 @@ OomCounter::OomCounter(pid_t pid, const std::string& cgroup_root) {
   initial_ = read_oom_kills(file_).value_or(0);
 }
 
-bool OomCounter::fired() const {
-  return read_oom_kills(file_).value_or(0) > initial_;
+uint64_t OomCounter::kills() const {
+  uint64_t now = read_oom_kills(file_).value_or(0);
+  return now > initial_ ? now - initial_ : 0;
 }
 
 void write_exit_file(const std::string& state_dir, const ExitStatus& status) {

@@ -14,6 +14,7 @@ struct ExitStatus {
   int code = 0;
   std::string finished_at;  // RFC 3339
   bool oom_killed = false;
+  uint64_t oom_kills = 0;  // how many processes the OOM killer took in this run
 
   nlohmann::json to_json() const;
 };
@@ -28,8 +29,8 @@ class OomCounter {
  public:
   OomCounter() = default;
   OomCounter(pid_t pid, const std::string& cgroup_root);
-  // True when the counter has grown since construction.
-  bool fired() const;
+  // How much the counter has grown since construction.
+  uint64_t kills() const;
 
  private:
   std::string file_;

@@ -341,7 +341,8 @@ void Shim::on_exit(int wait_status) {
   ExitStatus st;
   st.code = exit_code(wait_status);
   st.finished_at = now_rfc3339();
-  st.oom_killed = oom_.fired();  // before the runtime deletes the cgroup
+  st.oom_kills = oom_.kills();  // before the runtime deletes the cgroup
+  st.oom_killed = st.oom_kills > 0;
   drain_output();
   if (log_) log_->flush();
   try {

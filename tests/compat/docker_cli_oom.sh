@@ -2,7 +2,8 @@
 # A container that outgrows its memory, seen through the real docker CLI against a berthd of
 # this test's own: the kernel kills it, inspect says OOMKilled, `docker events --filter
 # event=oom` shows the oom before the die, and a restart policy sees each exit (137) and
-# restarts it until its count runs out. A container that stays under its limit is not
+# restarts it until its count runs out. A kill of a child process is an oom event at once,
+# while PID 1 goes on running, and only one. A container that stays under its limit is not
 # reported, nor is one whose kill came from `docker kill`.
 source "$(dirname "$0")/lib.sh"
 set -E
@@ -36,6 +37,21 @@ wait_for 30 bash -c "[ \"\$(DOCKER_HOST=unix://$BERTHD_SOCK $DOCKER_CLI inspect 
   check_fail "on-failure:2 restarts twice then stops: $(insp '{{.State.Status}} {{.RestartCount}}' again)"
 check_eq "$(insp '{{.State.OOMKilled}} {{.State.ExitCode}}' again)" "true 137" "the last run's State"
 check_eq "$(events again)" "start oom die start oom die start oom die " "three runs, each killed"
+
+step "a child's kill is an oom event while the container runs on"
+# PID 1, a shell, starts the hog as its child and waits; the OOM killer takes the hog, the
+# biggest process in the cgroup.
+docker run -d --name child -m 16m --memory-swap 16m -e HOG="$hog" busybox \
+  sh -c 'sh -c "$HOG"; echo child-gone; sleep 1000' >/dev/null
+wait_for 20 bash -c "DOCKER_HOST=unix://$BERTHD_SOCK $DOCKER_CLI logs child 2>&1 | grep -q child-gone" ||
+  check_fail "the hog in the child container was not killed: $(docker logs child 2>&1)"
+check_eq "$(docker events --since "$since" --until "$(date +%s.%N)" --filter event=oom --filter container=child \
+  --format '{{.Action}} {{.Actor.Attributes.name}}')" "oom child" "one oom event, before any exit"
+check_eq "$(docker ps --filter name=child --format '{{.Names}} {{.State}}')" "child running" "docker ps while PID 1 lives"
+check_eq "$(insp '{{.State.Running}} {{.State.OOMKilled}}' child)" "true true" "inspect says OOMKilled at once, as dockerd"
+docker stop -t 1 child >/dev/null
+check_eq "$(insp '{{.State.OOMKilled}}' child)" "true" "its run saw a kill"
+check_eq "$(events child)" "start oom die " "the exit does not report the kill again"
 
 step "no OOM without one"
 docker run --name fits -m 32m busybox sh -c 'a=$(head -c 4194304 /dev/zero | tr "\000" x); echo fits' >/dev/null
