@@ -280,6 +280,10 @@ void add_container_routes(Router& router, engine::Engine& s) {
     return no_content();
   });
   router.add("DELETE", "/containers/{name}", [&m](const Request& req) {
+    if (req.flag("link")) {
+      m.remove_link(req.params.at("name"));
+      return no_content();
+    }
     m.remove(req.params.at("name"), req.flag("force"), req.flag("v"));
     return no_content();
   });

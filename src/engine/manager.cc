@@ -23,6 +23,7 @@
 #include "engine/container_mounts.h"
 #include "engine/container_recovery.h"
 #include "engine/container_top.h"
+#include "engine/links.h"
 #include "engine/names.h"
 #include "engine/network_service.h"
 #include "engine/oom_monitor.h"
@@ -316,7 +317,7 @@ Created ContainerManager::create(CreateRequest req) {
   json& cfg = req.config;
   json& hc = req.host_config;
   const std::string& name = req.name;
-  const json& networking = req.networking;
+  json& networking = req.networking;
   Created out;
   if (!cfg.is_object()) throw InvalidArgument("container config must be a JSON object");
   if (!hc.is_object()) hc = json::object();
@@ -396,6 +397,8 @@ Created ContainerManager::create(CreateRequest req) {
     // The host network keeps the host's name, as Docker does.
     cfg["Hostname"] = netmode == "host" ? read_hostname() : short_id(c.id);
   }
+  record_container_links(hc, networking, c.name,
+                         [&](const std::string& ref) { return store_.get(ref).name; });
 
   c.created = now_rfc3339();
   c.image_id = img.id;
@@ -506,7 +509,9 @@ void ContainerManager::start_locked(Container& c, Live& l) {
     if (init.is_boolean() ? init.get<bool>() : opts_.init_by_default)
       paths.init_binary = opts_.init_binary;
     constexpr auto kFast = Durability::kCrashSafe;
-    write_file_atomic(path_join(bundle, "config.json"), build_spec(c, paths).dump(), 0644, kFast);
+    auto linked = with_links_env(c, store_, networks_);
+    write_file_atomic(path_join(bundle, "config.json"),
+                      build_spec(linked ? *linked : c, paths).dump(), 0644, kFast);
     ::unlink(path_join(bundle, shim::kExitFile).c_str());
 
     ShimLaunch launch;
@@ -853,6 +858,28 @@ void ContainerManager::remove(const std::string& ref, bool force, bool volumes) 
   auto now = store_.find(c.id);
   if (!now) return;
   destroy(*now, volumes);
+}
+
+void ContainerManager::remove_link(const std::string& link_name) {
+  std::string name = link_name[0] == '/' ? link_name.substr(1) : link_name;
+  auto slash = name.rfind('/');
+  if (slash == std::string::npos)
+    throw Conflict("Conflict, cannot remove the default link name of the container");
+  auto parent = store_.find(name.substr(0, slash));
+  if (!parent) throw NotFound("No such container: " + name);
+  auto l = live(parent->id);
+  std::lock_guard op(l->op);
+  Container c = store_.get(parent->id);
+  json& links = c.host_config["Links"];
+  std::string suffix = ":/" + name;
+  if (!links.is_array()) throw NotFound("No such container: " + name);
+  auto it = std::find_if(links.begin(), links.end(), [&](const json& s) {
+    return s.is_string() && s.get_ref<const std::string&>().ends_with(suffix);
+  });
+  if (it == links.end()) throw NotFound("No such container: " + name);
+  links.erase(it);
+  if (links.empty()) links = nullptr;
+  store_.update(c);
 }
 
 int ContainerManager::wait(const std::string& ref, WaitCondition cond) {

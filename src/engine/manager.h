@@ -105,6 +105,8 @@ class ContainerManager {
   void restart(const std::string& ref, std::optional<int> timeout);
   // `volumes`: its anonymous volumes go too (rm -v), unless another container uses them.
   void remove(const std::string& ref, bool force, bool volumes = false);
+  // `docker rm --link /me/alias`: drops the legacy link "alias" of container "me".
+  void remove_link(const std::string& link_name);
   // Blocks until the condition holds; returns the exit code.
   int wait(const std::string& ref, WaitCondition cond);
   // Hands a hijacked client connection to the container's shim (now, or at start).

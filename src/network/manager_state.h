@@ -64,6 +64,9 @@ struct NetworkManager::State {
     std::map<Ipv4, std::map<Ipv4, std::string>> ptr_names;     // gateway -> address -> name
     std::map<std::pair<Ipv4, Ipv4>, std::vector<Ipv4>> views;  // (gateway, client) -> gateways
     std::map<Ipv4, std::vector<std::string>> upstreams;        // container address -> its --dns
+    // (gateway, client) -> the client's link aliases (--link NAME:ALIAS on a user network),
+    // which only it resolves: alias -> the target's addresses on that network.
+    std::map<std::pair<Ipv4, Ipv4>, std::map<std::string, std::vector<Ipv4>>> link_aliases;
   };
   std::mutex dns_mu;
   DnsTables dns_tables;
@@ -86,6 +89,8 @@ struct NetworkManager::State {
   void persist_sandbox(const std::string& container_id);
   void apply_firewall();
   void rebuild_dns();
+  // The link aliases of the endpoints on user networks, from the names in `t`'s zones.
+  void add_link_aliases(DnsTables& t) const;
   std::string netns_dir() const;
   // Releases the container's addresses and reserved ports; its veths and namespace go to the
   // reaper.

@@ -177,6 +177,33 @@ void NetworkManager::State::apply_firewall() {
   firewall->apply(fw);
 }
 
+// A link alias names whatever its target's name resolves to on that network, as in Docker.
+void NetworkManager::State::add_link_aliases(DnsTables& t) const {
+  auto lower = [](std::string s) {
+    for (auto& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    return s;
+  };
+  for (auto& [cid, eps] : endpoints)
+    for (auto& [nid, e] : eps) {
+      auto net = networks.find(nid);
+      if (!e.ip || e.links.empty() || net == networks.end() || !net->second.is_bridge() ||
+          net->second.name == "bridge")
+        continue;
+      auto zone = t.zones.find(net->second.gateway);
+      if (zone == t.zones.end()) continue;
+      for (auto& link : e.links) {
+        auto sep = link.find(':');
+        std::string target = link.substr(0, sep);
+        std::string alias = sep == std::string::npos ? target : link.substr(sep + 1);
+        if (!target.empty() && target[0] == '/') target.erase(0, 1);
+        if (auto slash = alias.rfind('/'); slash != std::string::npos) alias.erase(0, slash + 1);
+        auto found = zone->second.find(lower(target));
+        if (found != zone->second.end())
+          t.link_aliases[{net->second.gateway, *e.ip}][lower(alias)] = found->second;
+      }
+    }
+}
+
 void NetworkManager::State::rebuild_dns() {
   DnsTables t;
   for (auto& [cid, eps] : endpoints) {
@@ -215,6 +242,7 @@ void NetworkManager::State::rebuild_dns() {
         if (other != gateway) view.push_back(other);
     }
   }
+  add_link_aliases(t);
   std::lock_guard lk(dns_mu);
   dns_tables = std::move(t);
 }
@@ -224,6 +252,15 @@ DnsServer::Answer NetworkManager::State::dns_lookup(Ipv4 local, Ipv4 client,
   std::lock_guard lk(dns_mu);
   DnsServer::Answer answer = dns_answer_for(local, client);
   if (answer.refused) return answer;
+  std::string key = name;
+  for (auto& ch : key) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  if (auto own = dns_tables.link_aliases.find({local, client});
+      own != dns_tables.link_aliases.end()) {
+    if (auto it = own->second.find(key); it != own->second.end()) {
+      answer.addresses = it->second;
+      return answer;
+    }
+  }
   if (auto* found = first_in_view(dns_view(local, client), dns_tables.zones, name))
     answer.addresses = *found;
   return answer;
