@@ -12,7 +12,8 @@ namespace {
 json endpoint_settings(const network::Endpoint& e, const network::Network& n,
                        const engine::Container& c) {
   json ipam = nullptr;
-  if (!e.requested_ip.empty()) ipam = {{"IPv4Address", e.requested_ip}};
+  if (!e.requested_ip.empty()) ipam["IPv4Address"] = e.requested_ip;
+  for (auto a : e.link_local_ips) ipam["LinkLocalIPs"].push_back(a.str());
   json aliases = nullptr;
   json dns_names = nullptr;
   if (n.is_bridge() && n.name != "bridge") {
@@ -25,7 +26,7 @@ json endpoint_settings(const network::Endpoint& e, const network::Network& n,
           {"Links", e.links.empty() ? json(nullptr) : json(e.links)},
           {"Aliases", aliases},
           {"MacAddress", up ? e.mac : e.requested_mac},
-          {"DriverOpts", nullptr},
+          {"DriverOpts", e.driver_opts.empty() ? json(nullptr) : json(e.driver_opts)},
           {"NetworkID", n.id},
           {"EndpointID", up ? e.id : ""},
           {"Gateway", up ? n.gateway.str() : ""},

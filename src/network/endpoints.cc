@@ -45,6 +45,7 @@ VethSpec plan_veth(const Network& n, const std::set<Ipv4>& taken, Endpoint& e, i
   v.mac = e.mac;
   v.address = {ip, n.subnet.len};
   v.mtu = n.mtu;
+  v.link_local = e.link_local_ips;
   return v;
 }
 
@@ -100,8 +101,25 @@ static Endpoint endpoint_from(const ContainerInfo& c, const Network& n, const js
   if (!cfg.is_object()) return e;
   e.aliases = string_list(cfg, "Aliases");
   e.links = string_list(cfg, "Links");
-  if (auto ipam = cfg.find("IPAMConfig"); ipam != cfg.end() && ipam->is_object())
+  if (auto ipam = cfg.find("IPAMConfig"); ipam != cfg.end() && ipam->is_object()) {
     e.requested_ip = ipam->value("IPv4Address", "");
+    for (auto& text : string_list(*ipam, "LinkLocalIPs")) {
+      auto ip = Ipv4::try_parse(text);
+      if (text.find(':') != std::string::npos)
+        throw InvalidArgument("link local IP address " + text +
+                              ": IPv6 is off in berth's containers, an IPv6 address cannot "
+                              "be given to one");
+      if (!ip || !Ipv4Prefix::parse("169.254.0.0/16").contains(*ip))
+        throw InvalidArgument("invalid link local IP address: " + text);
+      e.link_local_ips.push_back(*ip);
+    }
+  }
+  if (auto opts = cfg.find("DriverOpts"); opts != cfg.end() && opts->is_object())
+    for (auto& [k, v] : opts->items()) {
+      if (!v.is_string())
+        throw InvalidArgument("DriverOpts: the value of " + k + " must be a string");
+      e.driver_opts[k] = v.get<std::string>();
+    }
   e.requested_mac = cfg.value("MacAddress", "");
   if (!e.requested_mac.empty() && !is_mac(e.requested_mac))
     throw InvalidArgument(e.requested_mac + " is not a valid mac address");

@@ -348,6 +348,7 @@ void Netlink::configure_peer(int ifindex, const VethSpec& spec) {
   ns.check(rtnl_link_change(ns.sock.get(), orig.get(), changes.get(), 0), "set up veth peer",
            spec.ifname);
   ns.add_address(ifindex, spec.address, NLM_F_EXCL, spec.ifname);
+  for (auto ip : spec.link_local) ns.add_address(ifindex, {ip, 16}, NLM_F_EXCL, spec.ifname);
   if (!spec.gateway) return;
   Route route(rtnl_route_alloc());
   rtnl_route_set_family(route.get(), AF_INET);

@@ -12,13 +12,14 @@
 namespace berth::network {
 
 struct VethSpec {
-  std::string bridge;           // host-side bridge the host end is enslaved to
-  std::string host_ifname;      // host end, e.g. "vb1a2b3c4d5e6"
-  int netns_fd = -1;            // the container's network namespace
-  std::string ifname = "eth0";  // name inside the container
-  std::string mac;              // "02:42:..." ; empty: the kernel picks one
-  Ipv4Prefix address;           // e.g. 10.200.0.2/24
-  std::optional<Ipv4> gateway;  // default route inside the container, if any
+  std::string bridge;            // host-side bridge the host end is enslaved to
+  std::string host_ifname;       // host end, e.g. "vb1a2b3c4d5e6"
+  int netns_fd = -1;             // the container's network namespace
+  std::string ifname = "eth0";   // name inside the container
+  std::string mac;               // "02:42:..." ; empty: the kernel picks one
+  Ipv4Prefix address;            // e.g. 10.200.0.2/24
+  std::optional<Ipv4> gateway;   // default route inside the container, if any
+  std::vector<Ipv4> link_local;  // the endpoint's IPAMConfig.LinkLocalIPs, as /16s
   int mtu = 1500;
 };
 

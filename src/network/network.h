@@ -59,6 +59,10 @@ struct Endpoint {
   std::string container_id, network_id, id;
   std::vector<std::string> aliases, links;
   std::string requested_ip, requested_mac;  // what the user asked for
+  std::vector<Ipv4> link_local_ips;         // IPAMConfig.LinkLocalIPs, added to the interface
+  // Kept and shown as given: the bridge driver takes no endpoint options (dockerd 20.10's
+  // neither).
+  std::map<std::string, std::string> driver_opts;
   std::optional<Ipv4> ip;
   std::string mac;
   std::string veth;  // the host end, while plugged in

@@ -61,9 +61,11 @@ json Endpoint::to_json() const {
             {"links", links},
             {"requested_ip", requested_ip},
             {"requested_mac", requested_mac},
+            {"driver_opts", driver_opts},
             {"mac", mac},
             {"veth", veth}};
   if (ip) j["ip"] = ip->str();
+  for (auto a : link_local_ips) j["link_local_ips"].push_back(a.str());
   return j;
 }
 
@@ -76,6 +78,9 @@ Endpoint Endpoint::from_json(const json& j) {
   e.links = j.value("links", std::vector<std::string>{});
   e.requested_ip = j.value("requested_ip", "");
   e.requested_mac = j.value("requested_mac", "");
+  for (auto& a : j.value("link_local_ips", std::vector<std::string>{}))
+    e.link_local_ips.push_back(Ipv4::parse(a));
+  e.driver_opts = j.value("driver_opts", std::map<std::string, std::string>{});
   e.mac = j.value("mac", "");
   e.veth = j.value("veth", "");
   if (j.contains("ip")) e.ip = Ipv4::parse(j["ip"].get<std::string>());
