@@ -186,6 +186,23 @@ ExecRecord ExecManager::get(const std::string& id) const {
   return it->second;
 }
 
+void ExecManager::add_probe(const std::string& id, const std::string& container_id,
+                            const std::vector<std::string>& cmd) {
+  ExecRecord r;
+  r.id = id;
+  r.container_id = container_id;
+  r.cmd = cmd;
+  r.attach_stdout = r.attach_stderr = true;
+  r.started = r.running = true;
+  std::lock_guard lk(mu_);
+  execs_[id] = std::move(r);
+}
+
+void ExecManager::remove_probe(const std::string& id) {
+  std::lock_guard lk(mu_);
+  execs_.erase(id);
+}
+
 std::vector<std::string> ExecManager::live_ids(const std::string& container_id) const {
   std::lock_guard lk(mu_);
   std::vector<std::string> out;

@@ -64,6 +64,11 @@ class ExecManager : public std::enable_shared_from_this<ExecManager> {
   // The OCI process of a health probe: `cmd` as the container's user, in its working
   // directory, with its environment, no terminal (as dockerd runs HEALTHCHECK commands).
   nlohmann::json probe_process(const Container& c, const std::vector<std::string>& cmd) const;
+  // A health probe the health monitor runs: listed in the container's ExecIDs and inspectable
+  // while it runs, as dockerd's, and forgotten when it ends.
+  void add_probe(const std::string& id, const std::string& container_id,
+                 const std::vector<std::string>& cmd);
+  void remove_probe(const std::string& id);
 
  private:
   nlohmann::json process_json(const ExecRecord& r, const Container& c) const;

@@ -175,6 +175,7 @@ HealthMonitor::Clock::duration HealthMonitor::interval(const Entry& e) const {
 
 void HealthMonitor::drop_probe(Entry& e) {
   if (!e.probe) return;
+  execs_.remove_probe(e.probe->exec_id);
   if (e.probe->shim) fd_owner_.erase(e.probe->shim.get());
   if (e.probe->output) fd_owner_.erase(e.probe->output.get());
   // Closing the fds takes them out of the epoll set.
@@ -219,6 +220,7 @@ void HealthMonitor::launch(const std::string& id, Entry& e) {
         throw_errno("health monitor: epoll_ctl");
       fd_owner_[fd] = id;
     }
+    execs_.add_probe(p->exec_id, id, cmd);
     p->container = std::move(c);
     e.probe = std::move(p);
   } catch (const std::exception& ex) {
