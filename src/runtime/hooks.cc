@@ -22,7 +22,8 @@ std::vector<char*> c_strings(std::vector<std::string>& v) {
   return out;
 }
 
-void run_hook(const oci::Hook& hook, const std::string& state_json, const char* kind) {
+void run_hook(const oci::Hook& hook, const std::string& state_json, const char* kind,
+              const std::string& cwd) {
   int p[2];
   if (::pipe2(p, O_CLOEXEC) < 0) throw_errno("pipe");
   UniqueFd rd(p[0]), wr(p[1]);
@@ -35,6 +36,7 @@ void run_hook(const oci::Hook& hook, const std::string& state_json, const char* 
   if (pid < 0) throw_errno("fork hook");
   if (pid == 0) {
     ::dup2(rd.get(), STDIN_FILENO);
+    if (!cwd.empty() && ::chdir(cwd.c_str()) < 0) _exit(127);
     ::execve(hook.path.c_str(), argv.data(), envp.data());
     _exit(127);
   }
@@ -71,9 +73,9 @@ void run_hook(const oci::Hook& hook, const std::string& state_json, const char* 
 
 }  // namespace
 
-void run_hooks(const std::vector<oci::Hook>& hooks, const std::string& state_json,
-               const char* kind) {
-  for (auto& h : hooks) run_hook(h, state_json, kind);
+void run_hooks(const std::vector<oci::Hook>& hooks, const std::string& state_json, const char* kind,
+               const std::string& cwd) {
+  for (auto& h : hooks) run_hook(h, state_json, kind, cwd);
 }
 
 }  // namespace berth::runtime

@@ -52,8 +52,10 @@ std::string resolve_cgroups_path(const RuntimeOptions& opts, const oci::Spec& sp
 std::string go_errno_text(int err);
 
 // Hooks receive the state on stdin and are killed when their timeout passes.
-void run_hooks(const std::vector<oci::Hook>& hooks, const std::string& state_json,
-               const char* kind);
+// Those the runtime runs (all but createContainer and startContainer) start in `cwd`: the
+// bundle, as runc runs them.
+void run_hooks(const std::vector<oci::Hook>& hooks, const std::string& state_json, const char* kind,
+               const std::string& cwd = "");
 
 // Namespaces.
 int namespace_flag(const std::string& type);

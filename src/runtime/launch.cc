@@ -369,8 +369,8 @@ Launched launch_container(const RuntimeOptions& ropts, const std::string& id,
     if (m.type == SyncType::kCreated) break;
     if (m.type == SyncType::kError) throw Error(m.payload);
     if (m.type != SyncType::kHooksReady) throw Error("container process exited during create");
-    run_hooks(spec.hooks.prestart, creating, "prestart");
-    run_hooks(spec.hooks.create_runtime, creating, "createRuntime");
+    run_hooks(spec.hooks.prestart, creating, "prestart", rec.bundle);
+    run_hooks(spec.hooks.create_runtime, creating, "createRuntime", rec.bundle);
     sync_send(out.sync.get(), SyncType::kHooksDone);
   }
   if (console.peer) out.tty_master = receive_fd(console.peer.get(), 0, "receive console fd");

@@ -37,7 +37,7 @@ ContainerState to_state(const RuntimeOptions& opts, const Record& rec) {
 void run_poststart(const oci::Spec& spec, const Record& rec) {
   if (spec.hooks.poststart.empty()) return;
   try {
-    run_hooks(spec.hooks.poststart, state_json(rec, Status::kRunning), "poststart");
+    run_hooks(spec.hooks.poststart, state_json(rec, Status::kRunning), "poststart", rec.bundle);
   } catch (const std::exception& e) {
     // The spec says a failing poststart hook is only logged.
     log::warn(e.what());
@@ -185,7 +185,7 @@ void Runtime::remove(const std::string& id, bool force) {
   remove_all(container_dir(opts_, id));
   if (spec && !spec->hooks.poststop.empty()) {
     try {
-      run_hooks(spec->hooks.poststop, state_json(rec, Status::kStopped), "poststop");
+      run_hooks(spec->hooks.poststop, state_json(rec, Status::kStopped), "poststop", rec.bundle);
     } catch (const std::exception& e) {
       log::warn(e.what());
     }

@@ -57,15 +57,25 @@ TEST(Hooks, AllSixRunInOrderWithTheState) {
 }
 
 // runc runs createContainer hooks from the container's rootfs (before pivot_root), so that
-// relative paths in them mean the container's files.
-TEST(Hooks, CreateContainerHooksRunFromTheRootfs) {
+// relative paths in them mean the container's files, and the hooks it runs itself from the
+// bundle.
+TEST(Hooks, HooksRunFromTheRootfsOrTheBundleAsWithRunc) {
   Bundle b;
-  std::string log = b.dir() + "/cwd";
+  auto pwd = [&](const std::string& kind) {
+    return nlohmann::json::array(
+        {{{"path", "/bin/sh"}, {"args", {"sh", "-c", "pwd > " + b.dir() + "/cwd." + kind}}}});
+  };
+  for (auto kind : {"prestart", "createRuntime", "poststart", "poststop"})
+    b.config()["hooks"][kind] = pwd(kind);
   b.config()["hooks"]["createContainer"] = {
-      {{"path", "/bin/sh"}, {"args", {"sh", "-c", "pwd > " + log + "; test -x bin/busybox"}}}};
+      {{"path", "/bin/sh"},
+       {"args", {"sh", "-c", "pwd > " + b.dir() + "/cwd.createContainer; test -x bin/busybox"}}}};
   auto r = b.run(unique_name("t"), {"true"});
   ASSERT_EQ(r.status, 0) << r.err;
-  EXPECT_EQ(slurp(log), std::filesystem::canonical(b.rootfs()).string() + "\n");
+  std::string bundle = std::filesystem::canonical(b.dir()).string();
+  EXPECT_EQ(slurp(b.dir() + "/cwd.createContainer"), bundle + "/rootfs\n");
+  for (auto kind : {"prestart", "createRuntime", "poststart", "poststop"})
+    EXPECT_EQ(slurp(b.dir() + "/cwd." + kind), bundle + "\n") << kind;
 }
 
 // startContainer hooks run inside the container's confinement, its seccomp filter included,
