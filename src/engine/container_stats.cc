@@ -29,6 +29,9 @@ constexpr auto kStreamInterval = std::chrono::seconds(1);
 // of a second keeps /proc/stat's 10 ms granularity to a few percent of the CPU time between
 // them on a small machine, and a `stats --no-stream` answers without making its user wait.
 constexpr auto kPrecpuGap = std::chrono::milliseconds(250);
+// An earlier sample of the same run serves as precpu up to this age, within dockerd's own
+// 1 to 2 s: a `stats --no-stream` run again (or beside a stream) answers without waiting.
+constexpr auto kPrecpuMaxAge = std::chrono::seconds(2);
 // USER_HZ, the unit of /proc/stat and cpuacct.stat: 100 on every Linux ABI.
 constexpr uint64_t kClockTicks = 100;
 constexpr uint64_t kNanosPerSecond = 1000000000;
@@ -411,7 +414,8 @@ StatsService::~StatsService() {
   if (collector_.joinable()) collector_.join();
 }
 
-std::optional<StatsFrame> StatsService::sample(const std::string& id, bool cpu_only) const {
+std::optional<StatsFrame> StatsService::sample(const std::string& id, bool cpu_only,
+                                               std::string* run) const {
   Container c;
   try {
     c = containers_.get(id);
@@ -425,28 +429,75 @@ std::optional<StatsFrame> StatsService::sample(const std::string& id, bool cpu_o
   bool network = netmode != "host" && !c.config.value("NetworkDisabled", false);
   f.sample = read_stats(host_, cgroups_path(c, SpecPaths().cgroup_parent),
                         network ? c.state.pid : 0, cpu_only);
+  if (run) *run = c.state.started_at;
   return f;
 }
 
+void StatsService::remember(const std::string& id, const std::string& run,
+                            const StatsSample& s) const {
+  if (s.read == 0) return;
+  int64_t stale = s.read - std::chrono::nanoseconds(kPrecpuMaxAge).count();
+  std::lock_guard lk(last_mu_);
+  // Those of removed or idle containers go with the next sample of any.
+  std::erase_if(last_, [&](auto& e) { return e.second.read < stale; });
+  last_[id] = {run, s.read, s.cpu};
+}
+
+std::optional<StatsService::LastCpu> StatsService::last_cpu(const std::string& id) const {
+  std::lock_guard lk(last_mu_);
+  auto it = last_.find(id);
+  if (it == last_.end()) return std::nullopt;
+  return it->second;
+}
+
 void StatsService::once(const std::string& id, bool one_shot, const StatsEmit& emit) const {
-  // Of a previous sample only the CPU figures are sent.
-  auto first = sample(id, !one_shot);
-  if (!first) return;
-  if (first->sample.read == 0 || one_shot) {
-    emit(*first);
+  std::string run;
+  if (one_shot) {
+    if (auto f = sample(id, false, &run)) emit(*f);
     return;
   }
-  std::this_thread::sleep_for(kPrecpuGap);
-  auto second = sample(id);
-  if (!second) return;
-  second->preread = first->sample.read;
-  second->precpu = first->sample.cpu;
-  emit(*second);
+  auto age = [](int64_t read) { return std::chrono::nanoseconds(now_nano() - read); };
+  std::optional<LastCpu> prev = last_cpu(id);
+  if (prev && age(prev->read) > kPrecpuMaxAge) prev.reset();
+  if (prev && age(prev->read) < kPrecpuGap)
+    std::this_thread::sleep_for(kPrecpuGap - age(prev->read));
+  for (bool cached = prev.has_value();; cached = false) {
+    if (!prev) {
+      // Of a previous sample only the CPU figures are sent.
+      auto first = sample(id, true, &run);
+      if (!first) return;
+      if (first->sample.read == 0) {
+        emit(*first);
+        return;
+      }
+      prev = LastCpu{run, first->sample.read, std::move(first->sample.cpu)};
+      std::this_thread::sleep_for(kPrecpuGap);
+    }
+    auto now = sample(id, false, &run);
+    if (!now) return;
+    // Counters start again with each run: a sample of an earlier one is no precpu (a
+    // restart between the two fresh ones leaves the answer without one).
+    bool same_run = run == prev->run;
+    if (now->sample.read != 0 && !same_run && cached) {
+      prev.reset();
+      continue;
+    }
+    remember(id, run, now->sample);
+    if (now->sample.read != 0 && same_run) {
+      now->preread = prev->read;
+      now->precpu = std::move(prev->cpu);
+    }
+    emit(*now);
+    return;
+  }
 }
 
 void StatsService::follow(const std::string& id, StatsEmit emit) {
-  auto first = sample(id);
-  if (!first || !emit(*first)) return;
+  std::string run;
+  auto first = sample(id, false, &run);
+  if (!first) return;
+  remember(id, run, first->sample);
+  if (!emit(*first)) return;
   std::lock_guard lk(mu_);
   followers_.push_back({id, std::move(emit), first->sample.read, std::move(first->sample.cpu)});
   if (!collector_.joinable()) collector_ = std::thread([this] { collect(); });
@@ -471,7 +522,9 @@ void StatsService::collect() {
       if (it == frames.end()) {
         std::optional<StatsFrame> frame;
         try {
-          frame = sample(f.id);
+          std::string run;
+          frame = sample(f.id, false, &run);
+          if (frame) remember(f.id, run, frame->sample);
         } catch (const std::exception&) {
           frame = StatsFrame{};  // unreadable now: dockerd sends the empty frame
         }

@@ -110,8 +110,9 @@ class StatsService {
   StatsService& operator=(const StatsService&) = delete;
 
   // dockerd's stream=false answer for the container with this id: one frame, with a
-  // previous CPU sample taken just before unless `one_shot`. A container that is not running
-  // gets a frame with only its id and name.
+  // previous CPU sample unless `one_shot` (the last one of this run, when an answer or a
+  // stream took it between kPrecpuGap and two seconds ago, else one taken just before). A
+  // container that is not running gets a frame with only its id and name.
   void once(const std::string& id, bool one_shot, const StatsEmit& emit) const;
   // dockerd's stream: the first frame now, in the caller's thread, then one a second from the
   // service's one sampling thread, each with the one before as its precpu, until the container
@@ -120,8 +121,17 @@ class StatsService {
 
  private:
   struct Follower;
-  // The container's frame now; nullopt once it is removed.
-  std::optional<StatsFrame> sample(const std::string& id, bool cpu_only = false) const;
+  // A container's last sample: its run (StartedAt), when and its CPU figures.
+  struct LastCpu {
+    std::string run;
+    int64_t read = 0;
+    CpuStats cpu;
+  };
+  // The container's frame now, and the run it is of; nullopt once it is removed.
+  std::optional<StatsFrame> sample(const std::string& id, bool cpu_only = false,
+                                   std::string* run = nullptr) const;
+  void remember(const std::string& id, const std::string& run, const StatsSample& s) const;
+  std::optional<LastCpu> last_cpu(const std::string& id) const;
   void collect();
 
   ContainerManager& containers_;
@@ -131,6 +141,8 @@ class StatsService {
   std::vector<Follower> followers_;
   bool stopping_ = false;
   std::thread collector_;
+  mutable std::mutex last_mu_;
+  mutable std::map<std::string, LastCpu> last_;
 };
 
 }  // namespace berth::engine

@@ -2,9 +2,9 @@
 # The real docker CLI's `stats` against a berthd of this test's own: the table of running
 # containers, --all with a stopped one, --format, -m's limit as the limit shown, a memory hog's
 # usage rising, a busy container's CPU, its processes; and the endpoint itself: a stream of a
-# frame a second whose precpu is the frame before, stream=false, one-shot, a stopped
-# container's empty answer, a missing container's 404, a stream ended by the container's
-# removal. berth's own `stats` shows the same containers.
+# frame a second whose precpu is the frame before, stream=false (a second one pairing with
+# the first), one-shot, a stopped container's empty answer, a missing container's 404, a
+# stream ended by the container's removal. berth's own `stats` shows the same containers.
 source "$(dirname "$0")/lib.sh"
 set -E
 trap '[[ $- == *e* && $BASH_SUBSHELL == 0 ]] && echo "FAIL: unexpected failure at line $LINENO: $BASH_COMMAND" >&2' ERR
@@ -64,8 +64,15 @@ run_capture docker stats --no-stream nosuch
 check_eq "$RC" 1 "exit status"
 check_contains "$OUT" "No such container: nosuch" "message"
 
-step "the endpoint: stream=false, one-shot, a stopped container, a 404"
+step "the endpoint: stream=false (twice), one-shot, a stopped container, a 404"
 one=$(api "/containers/capped/stats?stream=false")
+# Asked again within 2 s, the sample of the answer before is the precpu: no wait for a new one.
+two=$(api "/containers/capped/stats?stream=false")
+check_eq "$(python3 -c '
+import json, sys
+a, b = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+print(b["preread"] == a["read"], b["precpu_stats"] == a["cpu_stats"], b["read"] != a["read"])
+' "$one" "$two")" "True True True" "a second stream=false pairs with the first"
 check_eq "$(json_get 'j["name"], j["id"] == "'"$(docker inspect -f '{{.Id}}' capped)"'"' <<<"$one")" "/capped True" "name and id"
 check_eq "$(json_get 'j["memory_stats"]["limit"]' <<<"$one")" "67108864" "memory_stats.limit"
 check_eq "$(json_get 'j["preread"] != "0001-01-01T00:00:00Z" and j["precpu_stats"]["system_cpu_usage"] < j["cpu_stats"]["system_cpu_usage"]' <<<"$one")" "True" "stream=false carries a previous sample"
