@@ -930,6 +930,20 @@ void ContainerManager::resize(const std::string& ref, int height, int width) {
   shim.call({{"op", "resize"}, {"height", height}, {"width", width}});
 }
 
+namespace {
+
+// Whether `pid` has exited (a zombie too: its cgroup is going).
+bool process_gone(int pid) {
+  if (pid <= 0) return true;
+  auto stat = read_file_if_exists("/proc/" + std::to_string(pid) + "/stat");
+  if (!stat) return true;
+  auto paren = stat->rfind(')');
+  return paren == std::string::npos || paren + 2 >= stat->size() || (*stat)[paren + 2] == 'Z' ||
+         (*stat)[paren + 2] == 'X';
+}
+
+}  // namespace
+
 void ContainerManager::pause(const std::string& ref) {
   Container c = store_.get(ref);
   auto l = live(c.id);
@@ -937,7 +951,13 @@ void ContainerManager::pause(const std::string& ref) {
   c = store_.get(c.id);
   if (c.state.status == State::kPaused) throw Conflict("Container " + c.id + " is already paused");
   if (!c.running()) throw Conflict("Container " + c.id + " is not running");
-  runtime_of(c)->pause(c.id);
+  try {
+    runtime_of(c)->pause(c.id);
+  } catch (const std::exception&) {
+    // Exiting, its exit not recorded yet (a commit racing it): not running, no runtime failure.
+    if (process_gone(c.state.pid)) throw Conflict("Container " + c.id + " is not running");
+    throw;
+  }
   c.state.status = State::kPaused;
   store_.update(c);
   event(c, "pause");
