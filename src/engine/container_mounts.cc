@@ -193,15 +193,11 @@ void copy_up_volumes(const std::vector<MountSpec>& mounts, const std::string& ro
   }
 }
 
-json prepare_mounts(const Container& c, VolumeService& volumes) {
-  json out = json::array();
+std::vector<oci::Mount> prepare_mounts(const Container& c, VolumeService& volumes) {
+  std::vector<oci::Mount> out;
   for (auto* m : parents_first(c.spec.mounts, true)) {
-    json mount = {{"destination", m->destination}};
     if (m->type == Type::kTmpfs) {
-      mount["type"] = "tmpfs";
-      mount["source"] = "tmpfs";
-      mount["options"] = tmpfs_options(*m);
-      out.push_back(mount);
+      out.push_back({m->destination, "tmpfs", "tmpfs", tmpfs_options(*m)});
       continue;
     }
     std::string source = m->source;
@@ -229,10 +225,7 @@ json prepare_mounts(const Container& c, VolumeService& volumes) {
     // writable otherwise.
     if (m->read_only && !m->non_recursive && !m->readonly_non_recursive) opts.push_back("rro");
     opts.push_back(m->propagation.empty() ? "rprivate" : m->propagation);
-    mount["type"] = "bind";
-    mount["source"] = source;
-    mount["options"] = opts;
-    out.push_back(mount);
+    out.push_back({m->destination, "bind", source, std::move(opts)});
   }
   return out;
 }

@@ -11,6 +11,7 @@
 
 #include "engine/container.h"
 #include "engine/volume_service.h"
+#include "oci/spec.h"
 
 namespace berth::engine {
 
@@ -36,7 +37,7 @@ void copy_up_volumes(const std::vector<MountSpec>& mounts, const std::string& ro
 
 // The OCI mounts of the container's mounts, parents before children, with its volumes made
 // ready (`mount` events).
-nlohmann::json prepare_mounts(const Container& c, VolumeService& volumes);
+std::vector<oci::Mount> prepare_mounts(const Container& c, VolumeService& volumes);
 
 // For a stopped container's files (cp): its volumes and binds mounted over `rootfs` in the
 // caller's mount namespace, which must be one of its own. Missing mount points are made.

@@ -229,15 +229,14 @@ ExecRecord ExecManager::begin_start(const std::string& id, const json& start) {
 }
 
 json ExecManager::process_json(const ExecRecord& r, const Container& c) const {
-  // The container's own process is the base: its rlimits, no_new_privs, apparmor and
-  // capabilities hold for the exec as well.
-  json spec = json::parse(read_file(path_join(containers_.bundle_path(c.id), "config.json")));
-  json proc = spec.at("process");
-  proc["args"] = r.cmd;
-  proc["terminal"] = r.tty;
-  proc.erase("consoleSize");
-  if (r.tty && r.height && r.width)
-    proc["consoleSize"] = {{"height", r.height}, {"width", r.width}};
+  // The container's own process is the base: its rlimits, no_new_privs and capabilities hold
+  // for the exec as well.
+  std::string rootfs = containers_.rootfs_path(c.id);
+  oci::Process proc = container_process(c, rootfs, false);
+  proc.args = r.cmd;
+  proc.terminal = r.tty;
+  proc.console_size.reset();
+  if (r.tty && r.height && r.width) proc.console_size = oci::ConsoleSize{r.height, r.width};
   // Docker's exec environment: PATH, HOSTNAME, TERM for a terminal, the container's Env,
   // then the exec's own.
   std::vector<std::string> cenv = strings(c.config.value("Env", json(nullptr)));
@@ -249,24 +248,30 @@ json ExecManager::process_json(const ExecRecord& r, const Container& c) const {
   if (r.tty) env.push_back("TERM=xterm");
   replace_or_append(env, cenv);
   replace_or_append(env, r.env);
-  std::string rootfs = spec.at("root").at("path").get<std::string>();
-  std::string user = r.user.empty() ? c.config.value("User", "") : r.user;
-  auto u = resolve_user(rootfs, user, c.spec.group_add);
+  std::string home;
+  if (!r.user.empty()) {
+    auto u = resolve_user(rootfs, r.user, c.spec.group_add);
+    proc.user.uid = u.uid;
+    proc.user.gid = u.gid;
+    proc.user.additional_gids = u.additional_gids;
+    home = u.home;
+  } else {
+    // The container's user, whose passwd HOME container_process put in its env when the
+    // container's own Env has none: the only case where it is used below.
+    for (auto& e : proc.env)
+      if (env_key(e) == "HOME") home = e.substr(5);
+  }
   // As for the container's process: HOME from the exec user's passwd entry unless given.
   if (std::none_of(env.begin(), env.end(),
                    [](const std::string& e) { return env_key(e) == "HOME"; }))
-    env.push_back("HOME=" + u.home);
-  proc["env"] = env;
-  if (!r.working_dir.empty()) proc["cwd"] = r.working_dir;
-  if (!r.user.empty()) {
-    proc["user"] = {{"uid", u.uid}, {"gid", u.gid}};
-    if (!u.additional_gids.empty()) proc["user"]["additionalGids"] = u.additional_gids;
-  }
+    env.push_back("HOME=" + home);
+  proc.env = std::move(env);
+  if (!r.working_dir.empty()) proc.cwd = r.working_dir;
   if (r.privileged) {
     auto caps = grantable_capabilities();
-    proc["capabilities"] = {{"bounding", caps}, {"effective", caps}, {"permitted", caps}};
+    proc.capabilities = oci::Capabilities{caps, caps, {}, caps, {}};
   }
-  return proc;
+  return oci::write_process(proc);
 }
 
 json ExecManager::probe_process(const Container& c, const std::vector<std::string>& cmd) const {

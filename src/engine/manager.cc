@@ -256,6 +256,10 @@ std::string ContainerManager::bundle_dir(const std::string& id) const {
   return path_join(opts_.exec_root, "containers/" + id);
 }
 
+std::string ContainerManager::rootfs_path(const std::string& id) const {
+  return ContainerRootfs(opts_.snapshot_root(), id).merged();
+}
+
 std::string ContainerManager::bundle_path(const std::string& id) const {
   return bundle_dir(id);
 }
@@ -511,7 +515,7 @@ void ContainerManager::start_locked(Container& c, Live& l) {
     constexpr auto kFast = Durability::kCrashSafe;
     auto linked = with_links_env(c, store_, networks_);
     write_file_atomic(path_join(bundle, "config.json"),
-                      build_spec(linked ? *linked : c, paths).dump(), 0644, kFast);
+                      oci::write_spec(build_spec(linked ? *linked : c, paths)).dump(), 0644, kFast);
     ::unlink(path_join(bundle, shim::kExitFile).c_str());
 
     ShimLaunch launch;
@@ -1046,12 +1050,11 @@ std::vector<std::string> ContainerManager::update_resources(const std::string& r
 
   auto warnings = resource_warnings(r, kernel_features());
   if (c.running()) {
-    json resources = resources_json(r, kernel_features());
+    oci::Resources resources = container_resources(r, kernel_features());
     // A limit taken away is "unlimited" to the cgroup, not "left as it was".
-    if (u.pids_limit && *u.pids_limit <= 0 && kernel_features().pids)
-      resources["pids"] = {{"limit", -1}};
+    if (u.pids_limit && *u.pids_limit <= 0 && kernel_features().pids) resources.pids_limit = -1;
     try {
-      runtime_of(c)->update(c.id, resources);
+      runtime_of(c)->update(c.id, oci::write_resources(resources));
     } catch (const std::exception& e) {
       rethrow_with_context(e, "Cannot update container " + c.id);
     }

@@ -152,6 +152,8 @@ class ContainerManager {
   // The running container's bundle: config.json (its OCI spec) and shim.sock (protocol.h),
   // for exec, which runs through the shim.
   std::string bundle_path(const std::string& id) const;
+  // The container's root as its processes see it (the overlay's merged directory).
+  std::string rootfs_path(const std::string& id) const;
   // Told when a container has started running (its state recorded, before the start event)
   // and when it has exited: the health monitor follows them. Set once, while wiring.
   void set_run_observer(std::function<void(const Container&, bool running)> fn) {

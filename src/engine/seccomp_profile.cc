@@ -221,27 +221,4 @@ std::optional<oci::Seccomp> SeccompProfile::for_container(const std::vector<std:
   return out;
 }
 
-json seccomp_json(const oci::Seccomp& s) {
-  json j = {{"defaultAction", s.default_action}};
-  if (s.default_errno_ret) j["defaultErrnoRet"] = *s.default_errno_ret;
-  if (!s.architectures.empty()) j["architectures"] = s.architectures;
-  if (!s.flags.empty()) j["flags"] = s.flags;
-  if (!s.listener_path.empty()) j["listenerPath"] = s.listener_path;
-  json syscalls = json::array();
-  for (auto& sc : s.syscalls) {
-    json o = {{"names", sc.names}, {"action", sc.action}};
-    if (sc.errno_ret) o["errnoRet"] = *sc.errno_ret;
-    if (!sc.args.empty()) {
-      json args = json::array();
-      for (auto& a : sc.args)
-        args.push_back(
-            {{"index", a.index}, {"value", a.value}, {"valueTwo", a.value_two}, {"op", a.op}});
-      o["args"] = std::move(args);
-    }
-    syscalls.push_back(std::move(o));
-  }
-  j["syscalls"] = std::move(syscalls);
-  return j;
-}
-
 }  // namespace berth::engine

@@ -56,7 +56,4 @@ class SeccompProfile {
   std::vector<Rule> rules_;
 };
 
-// linux.seccomp as config.json has it.
-nlohmann::json seccomp_json(const oci::Seccomp& s);
-
 }  // namespace berth::engine

@@ -143,33 +143,25 @@ std::string cgroups_path(const Container& c, const std::string& default_parent) 
   return parent + "/" + c.id;
 }
 
-json build_spec(const Container& c, const SpecPaths& paths) {
-  json spec = oci::default_spec(false);
-  // As dockerd's spec: nothing under /proc is run, nor is a device or set-user-id there.
-  for (auto& m : spec["mounts"])
-    if (m.value("destination", "") == "/proc") m["options"] = {"nosuid", "noexec", "nodev"};
+oci::Process container_process(const Container& c, const std::string& rootfs, bool with_init) {
   const json& cfg = c.config;
   const json& hc = c.host_config;
   const ContainerSpec& cs = c.spec;
-  bool privileged = cs.privileged;
-
-  auto& proc = spec["process"];
-  proc["terminal"] = c.tty();
+  oci::Process proc;
+  proc.terminal = c.tty();
   // The CLI sends the terminal's size at create (API 1.42+), so the pty is right from the start.
   if (c.tty() && hc.contains("ConsoleSize") && hc["ConsoleSize"].is_array() &&
       hc["ConsoleSize"].size() == 2 && hc["ConsoleSize"][0].is_number_unsigned() &&
       hc["ConsoleSize"][1].is_number_unsigned() && hc["ConsoleSize"][0].get<unsigned>() > 0 &&
       hc["ConsoleSize"][1].get<unsigned>() > 0)
-    proc["consoleSize"] = {{"height", hc["ConsoleSize"][0].get<unsigned>()},
-                           {"width", hc["ConsoleSize"][1].get<unsigned>()}};
-  std::vector<std::string> args;
+    proc.console_size = oci::ConsoleSize{hc["ConsoleSize"][0].get<unsigned>(),
+                                         hc["ConsoleSize"][1].get<unsigned>()};
   // Docker's path and arguments for its init, which scripts and healthchecks may look for.
-  if (!paths.init_binary.empty()) args = {"/sbin/docker-init", "--"};
-  args.push_back(c.path);
-  args.insert(args.end(), c.args.begin(), c.args.end());
-  proc["args"] = args;
-  auto user = resolve_user(paths.rootfs, cfg.value("User", ""), cs.group_add);
-  std::vector<std::string> env;
+  if (with_init) proc.args = {"/sbin/docker-init", "--"};
+  proc.args.push_back(c.path);
+  proc.args.insert(proc.args.end(), c.args.begin(), c.args.end());
+  auto user = resolve_user(rootfs, cfg.value("User", ""), cs.group_add);
+  auto& env = proc.env;
   if (cfg.contains("Env") && cfg["Env"].is_array())
     for (auto& e : cfg["Env"]) env.push_back(e.get<std::string>());
   auto has_env = [&](const std::string& k) {
@@ -182,96 +174,88 @@ json build_spec(const Container& c, const SpecPaths& paths) {
   if (c.tty() && !has_env("TERM")) env.push_back("TERM=xterm");
   // Docker sets HOME from the user's passwd entry when the image does not.
   if (!has_env("HOME")) env.push_back("HOME=" + user.home);
-  proc["env"] = env;
   std::string cwd = cfg.value("WorkingDir", "");
-  proc["cwd"] = cwd.empty() ? "/" : cwd;
-  proc["user"] = {{"uid", user.uid}, {"gid", user.gid}};
-  if (!user.additional_gids.empty()) proc["user"]["additionalGids"] = user.additional_gids;
+  proc.cwd = cwd.empty() ? "/" : cwd;
+  proc.user.uid = user.uid;
+  proc.user.gid = user.gid;
+  proc.user.additional_gids = user.additional_gids;
   auto caps = container_capabilities(hc);
-  proc["capabilities"] = {{"bounding", caps}, {"effective", caps}, {"permitted", caps}};
-  proc.erase("rlimits");
-  SecurityOptions security = parse_security_opts(hc);
-  proc["noNewPrivileges"] = security.no_new_privileges;
-  if (!cs.ulimits.empty()) {
-    json rl = json::array();
-    for (auto& u : cs.ulimits) {
-      std::string name = u.name;
-      for (auto& ch : name) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-      rl.push_back({{"type", "RLIMIT_" + name}, {"soft", u.soft}, {"hard", u.hard}});
-    }
-    proc["rlimits"] = rl;
+  proc.capabilities = oci::Capabilities{caps, caps, {}, caps, {}};
+  proc.no_new_privileges = parse_security_opts(hc).no_new_privileges;
+  for (auto& u : cs.ulimits) {
+    std::string name = u.name;
+    for (auto& ch : name) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    proc.rlimits.push_back(
+        {"RLIMIT_" + name, static_cast<uint64_t>(u.hard), static_cast<uint64_t>(u.soft)});
   }
-  if (cs.oom_score_adj) proc["oomScoreAdj"] = *cs.oom_score_adj;
+  proc.oom_score_adj = cs.oom_score_adj;
+  return proc;
+}
 
-  spec["root"] = {{"path", paths.rootfs}, {"readonly", hc.value("ReadonlyRootfs", false)}};
+oci::Spec build_spec(const Container& c, const SpecPaths& paths) {
+  oci::Spec spec = oci::default_spec(false);
+  const json& cfg = c.config;
+  const json& hc = c.host_config;
+  const ContainerSpec& cs = c.spec;
+  bool privileged = cs.privileged;
+  SecurityOptions security = parse_security_opts(hc);
+
+  spec.process = container_process(c, paths.rootfs, !paths.init_binary.empty());
+  const auto& caps = spec.process->capabilities->bounding;
+  spec.root = {paths.rootfs, hc.value("ReadonlyRootfs", false)};
   // The host's UTS namespace keeps the host's name: the runtime must not set one.
-  if (cs.uts.host()) {
-    spec.erase("hostname");
-  } else {
-    spec["hostname"] = cfg.value("Hostname", "");
-    if (auto d = cfg.value("Domainname", ""); !d.empty()) spec["domainname"] = d;
-  }
+  spec.hostname = cs.uts.host() ? "" : cfg.value("Hostname", "");
+  if (!cs.uts.host()) spec.domainname = cfg.value("Domainname", "");
 
   std::set<std::string> user_dsts;
-  for (auto& m : paths.user_mounts) user_dsts.insert(m["destination"].get<std::string>());
-  json mounts = json::array();
-  for (auto& m : spec["mounts"]) {
-    const std::string dst = m["destination"];
+  for (auto& m : paths.user_mounts) user_dsts.insert(m.destination);
+  std::vector<oci::Mount> mounts;
+  for (auto& m : spec.mounts) {
+    const std::string& dst = m.destination;
     if (user_dsts.count(dst)) continue;
+    // As dockerd's spec: nothing under /proc is run, nor is a device or set-user-id there.
+    if (dst == "/proc") m.options = {"nosuid", "noexec", "nodev"};
     if (dst == "/dev/shm") {
       if (cs.ipc.kind == NamespaceMode::Kind::kNone) continue;
       if (!paths.shared_shm.empty()) {
-        m = {{"destination", "/dev/shm"},
-             {"type", "bind"},
-             {"source", paths.shared_shm},
-             {"options", {"rbind", "rprivate"}}};
+        m = {"/dev/shm", "bind", paths.shared_shm, {"rbind", "rprivate"}};
       } else {
         int64_t shm = cs.shm_size;
-        m["options"] = {"nosuid", "noexec", "nodev", "mode=1777",
-                        "size=" + std::to_string(shm > 0 ? shm : 64 << 20)};
+        m.options = {"nosuid", "noexec", "nodev", "mode=1777",
+                     "size=" + std::to_string(shm > 0 ? shm : 64 << 20)};
       }
     }
     if ((privileged && dst == "/sys") ||
-        ((privileged || security.writable_cgroups) && dst == "/sys/fs/cgroup")) {
-      auto& opts = m["options"];
-      for (auto it = opts.begin(); it != opts.end();)
-        it = *it == "ro" ? opts.erase(it) : std::next(it);
-    }
-    mounts.push_back(m);
+        ((privileged || security.writable_cgroups) && dst == "/sys/fs/cgroup"))
+      std::erase(m.options, "ro");
+    mounts.push_back(std::move(m));
   }
   auto bind = [&](const std::string& src, const std::string& dst) {
     if (!src.empty() && !user_dsts.count(dst))
-      mounts.push_back({{"destination", dst},
-                        {"type", "bind"},
-                        {"source", src},
-                        {"options", {"rbind", "rprivate"}}});
+      mounts.push_back({dst, "bind", src, {"rbind", "rprivate"}});
   };
   bind(paths.hostname_file, "/etc/hostname");
   bind(paths.hosts_file, "/etc/hosts");
   bind(paths.resolv_conf, "/etc/resolv.conf");
   if (!paths.init_binary.empty())
-    mounts.push_back({{"destination", "/sbin/docker-init"},
-                      {"type", "bind"},
-                      {"source", paths.init_binary},
-                      {"options", {"bind", "ro"}}});
+    mounts.push_back({"/sbin/docker-init", "bind", paths.init_binary, {"bind", "ro"}});
   for (auto& m : paths.user_mounts) mounts.push_back(m);
-  spec["mounts"] = mounts;
+  spec.mounts = std::move(mounts);
 
-  auto& linux = spec["linux"];
-  linux["cgroupsPath"] = cgroups_path(c, paths.cgroup_parent);
+  auto& linux = *spec.linux;
+  linux.cgroups_path = cgroups_path(c, paths.cgroup_parent);
   auto devices = container_devices(cs);
-  json resources = resources_json(cs.resources, kernel_features());
-  resources["devices"] = devices.rules;
-  linux["resources"] = resources;
-  if (!devices.nodes.empty()) linux["devices"] = devices.nodes;
+  linux.resources = container_resources(cs.resources, kernel_features());
+  linux.resources->devices = std::move(devices.rules);
+  linux.devices = std::move(devices.nodes);
   if (privileged) {
-    linux.erase("maskedPaths");
-    linux.erase("readonlyPaths");
+    linux.masked_paths.clear();
+    linux.readonly_paths.clear();
   } else {
-    if (cs.masked_paths) linux["maskedPaths"] = *cs.masked_paths;
-    if (cs.readonly_paths) linux["readonlyPaths"] = *cs.readonly_paths;
+    if (cs.masked_paths) linux.masked_paths = *cs.masked_paths;
+    if (cs.readonly_paths) linux.readonly_paths = *cs.readonly_paths;
   }
-  std::string netmode = hc.value("NetworkMode", "");
+  bool host_network = hc.value("NetworkMode", "") == "host";
   auto shared = [&](const std::string& type) -> const NamespaceMode* {
     if (type == "pid") return &cs.pid;
     if (type == "ipc") return &cs.ipc;
@@ -279,21 +263,19 @@ json build_spec(const Container& c, const SpecPaths& paths) {
     if (type == "cgroup") return &cs.cgroupns;
     return nullptr;
   };
-  json namespaces = json::array();
-  for (auto& ns : linux["namespaces"]) {
-    std::string type = ns["type"];
-    if (type == "network" && netmode == "host") continue;
-    if (type == "network" && !paths.netns.empty()) ns["path"] = paths.netns;
-    if (auto* mode = shared(type); mode && mode->host()) continue;
-    if (auto it = paths.joined_namespaces.find(type); it != paths.joined_namespaces.end())
-      ns["path"] = it->second;
-    namespaces.push_back(ns);
+  std::erase_if(linux.namespaces, [&](const oci::Namespace& ns) {
+    if (ns.type == "network") return host_network;
+    auto* mode = shared(ns.type);
+    return mode && mode->host();
+  });
+  for (auto& ns : linux.namespaces) {
+    if (ns.type == "network" && !paths.netns.empty()) ns.path = paths.netns;
+    if (auto it = paths.joined_namespaces.find(ns.type); it != paths.joined_namespaces.end())
+      ns.path = it->second;
   }
-  linux["namespaces"] = namespaces;
-  if (!cs.sysctls.empty()) linux["sysctl"] = cs.sysctls;
-  if (!cs.annotations.empty()) spec["annotations"] = cs.annotations;
-  if (auto seccomp = container_seccomp(security, privileged, caps))
-    linux["seccomp"] = seccomp_json(*seccomp);
+  linux.sysctl = cs.sysctls;
+  spec.annotations = cs.annotations;
+  linux.seccomp = container_seccomp(security, privileged, caps);
   return spec;
 }
 

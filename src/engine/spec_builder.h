@@ -8,6 +8,7 @@
 #include <string>
 
 #include "engine/container.h"
+#include "oci/spec.h"
 
 namespace berth::engine {
 
@@ -25,10 +26,15 @@ struct SpecPaths {
   std::string shared_shm;
   // The user's mounts (volumes, binds, tmpfs) as OCI mounts, parents first: they replace a
   // default mount of the same destination (/dev/shm, /etc/hosts...).
-  nlohmann::json user_mounts = nlohmann::json::array();
+  std::vector<oci::Mount> user_mounts;
 };
 
-nlohmann::json build_spec(const Container& c, const SpecPaths& paths);
+oci::Spec build_spec(const Container& c, const SpecPaths& paths);
+
+// The container's process as the runtime starts it (with Docker's init in front when
+// `with_init`), its user resolved in `rootfs`: also the base of each exec's, whose rlimits,
+// no_new_privs and capabilities are the container's.
+oci::Process container_process(const Container& c, const std::string& rootfs, bool with_init);
 
 // linux.cgroupsPath: the container's --cgroup-parent, else `default_parent`, then its id.
 std::string cgroups_path(const Container& c, const std::string& default_parent);

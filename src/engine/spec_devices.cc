@@ -11,30 +11,19 @@
 namespace berth::engine {
 namespace {
 
-using nlohmann::json;
-
-json rule(bool allow, const char* type, std::optional<int64_t> major, std::optional<int64_t> minor,
-          const std::string& access) {
-  json d = {{"allow", allow}, {"access", access}};
-  if (type) d["type"] = type;
-  if (major) d["major"] = *major;
-  if (minor) d["minor"] = *minor;
-  return d;
+oci::DeviceRule rule(bool allow, std::string type, std::optional<int64_t> major,
+                     std::optional<int64_t> minor, const std::string& access) {
+  return {allow, std::move(type), major, minor, access};
 }
 
 // One device node as the runtime creates it, or nullopt for what is not a device.
-std::optional<json> device_node(const std::string& host_path, const std::string& path) {
+std::optional<oci::Device> device_node(const std::string& host_path, const std::string& path) {
   struct stat st {};
   if (::stat(host_path.c_str(), &st) < 0) return std::nullopt;
   const char* type = S_ISCHR(st.st_mode) ? "c" : S_ISBLK(st.st_mode) ? "b" : nullptr;
   if (!type) return std::nullopt;
-  return json{{"path", path},
-              {"type", type},
-              {"major", major(st.st_rdev)},
-              {"minor", minor(st.st_rdev)},
-              {"fileMode", st.st_mode & 07777},
-              {"uid", st.st_uid},
-              {"gid", st.st_gid}};
+  return oci::Device{type,      path,     major(st.st_rdev), minor(st.st_rdev), st.st_mode & 07777,
+                     st.st_uid, st.st_gid};
 }
 
 // /dev/pts and the like hold what each container makes for itself.
@@ -50,7 +39,7 @@ bool skipped_under_dev(const std::filesystem::path& p) {
 DeviceSet container_devices(const ContainerSpec& spec) {
   DeviceSet out;
   if (spec.privileged) {
-    out.rules.push_back(rule(true, nullptr, std::nullopt, std::nullopt, "rwm"));
+    out.rules.push_back(rule(true, "a", std::nullopt, std::nullopt, "rwm"));
     std::error_code ec;
     for (auto it = std::filesystem::recursive_directory_iterator(
              "/dev", std::filesystem::directory_options::skip_permission_denied, ec);
@@ -65,7 +54,7 @@ DeviceSet container_devices(const ContainerSpec& spec) {
     }
   } else {
     // Docker's default rules: deny all, then the usual character devices.
-    out.rules.push_back(rule(false, nullptr, std::nullopt, std::nullopt, "rwm"));
+    out.rules.push_back(rule(false, "a", std::nullopt, std::nullopt, "rwm"));
     struct Default {
       const char* type;
       std::optional<int64_t> major, minor;
@@ -88,9 +77,7 @@ DeviceSet container_devices(const ContainerSpec& spec) {
     auto add = [&](const std::string& host, const std::string& in_container) {
       auto n = device_node(host, in_container);
       if (!n) return false;
-      out.rules.push_back(rule(true, (*n)["type"].get<std::string>().c_str(),
-                               (*n)["major"].get<int64_t>(), (*n)["minor"].get<int64_t>(),
-                               m.permissions));
+      out.rules.push_back(rule(true, n->type, n->major, n->minor, m.permissions));
       out.nodes.push_back(std::move(*n));
       return true;
     };
@@ -113,8 +100,7 @@ DeviceSet container_devices(const ContainerSpec& spec) {
                             m.path_on_host + "\": not a device node");
   }
   for (auto& r : spec.device_cgroup_rules) {
-    std::string type(1, r.type);
-    out.rules.push_back(rule(true, type.c_str(), r.major, r.minor, r.access));
+    out.rules.push_back(rule(true, std::string(1, r.type), r.major, r.minor, r.access));
   }
   return out;
 }

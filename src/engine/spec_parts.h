@@ -2,25 +2,25 @@
 // resources, each in its own file.
 #pragma once
 
-#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "engine/container_spec.h"
 #include "engine/kernel_features.h"
+#include "oci/spec.h"
 
 namespace berth::engine {
 
 struct DeviceSet {
-  nlohmann::json rules = nlohmann::json::array();  // linux.resources.devices
-  nlohmann::json nodes = nlohmann::json::array();  // linux.devices
+  std::vector<oci::DeviceRule> rules;  // linux.resources.devices
+  std::vector<oci::Device> nodes;      // linux.devices
 };
 
 // Throws InvalidArgument in Docker's words for a --device that is not there.
 DeviceSet container_devices(const ContainerSpec& spec);
 
 // linux.resources without the devices: only what this kernel can apply.
-nlohmann::json resources_json(const Resources& r, const KernelFeatures& k);
+oci::Resources container_resources(const Resources& r, const KernelFeatures& k);
 // dockerd's warning for each asked-for limit this kernel cannot apply.
 std::vector<std::string> resource_warnings(const Resources& r, const KernelFeatures& k);
 

@@ -12,8 +12,6 @@
 namespace berth::engine {
 namespace {
 
-using nlohmann::json;
-
 std::pair<int64_t, int64_t> device_numbers(const std::string& path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) < 0)
@@ -25,64 +23,69 @@ std::pair<int64_t, int64_t> device_numbers(const std::string& path) {
 
 }  // namespace
 
-json resources_json(const Resources& r, const KernelFeatures& k) {
-  json out = json::object();
-  json memory = json::object();
+oci::Resources container_resources(const Resources& r, const KernelFeatures& k) {
+  oci::Resources out;
+  auto& memory = out.memory;
   if (r.memory > 0 && k.memory) {
-    memory["limit"] = r.memory;
+    memory.limit = r.memory;
     // Docker's default: as much swap as memory (memory+swap twice the memory).
-    if (k.swap_limit) {
-      memory["swap"] = r.memory_swap != 0 ? r.memory_swap : 2 * r.memory;
-    }
+    if (k.swap_limit) memory.swap = r.memory_swap != 0 ? r.memory_swap : 2 * r.memory;
   }
-  if (r.memory_reservation > 0 && k.memory) memory["reservation"] = r.memory_reservation;
+  if (r.memory_reservation > 0 && k.memory) memory.reservation = r.memory_reservation;
   if (r.memory_swappiness && *r.memory_swappiness >= 0 && k.memory_swappiness)
-    memory["swappiness"] = *r.memory_swappiness;
-  if (r.oom_kill_disable && k.oom_kill_disable) memory["disableOOMKiller"] = true;
-  if (!memory.empty()) out["memory"] = memory;
+    memory.swappiness = static_cast<uint64_t>(*r.memory_swappiness);
+  if (r.oom_kill_disable && k.oom_kill_disable) memory.disable_oom_killer = true;
 
-  json cpu = json::object();
-  if (r.cpu_shares > 0 && k.cpu_shares) cpu["shares"] = r.cpu_shares;
+  auto& cpu = out.cpu;
+  if (r.cpu_shares > 0 && k.cpu_shares) cpu.shares = static_cast<uint64_t>(r.cpu_shares);
   if (k.cpu_cfs) {
     if (r.nano_cpus > 0) {
-      cpu["period"] = 100000;
-      cpu["quota"] = r.nano_cpus * 100000 / 1'000'000'000;
+      cpu.period = 100000;
+      cpu.quota = r.nano_cpus * 100000 / 1'000'000'000;
     }
-    if (r.cpu_period > 0) cpu["period"] = r.cpu_period;
-    if (r.cpu_quota != 0) cpu["quota"] = r.cpu_quota;
+    if (r.cpu_period > 0) cpu.period = static_cast<uint64_t>(r.cpu_period);
+    if (r.cpu_quota != 0) cpu.quota = r.cpu_quota;
   }
   if (k.cpu_realtime) {
-    if (r.cpu_realtime_period > 0) cpu["realtimePeriod"] = r.cpu_realtime_period;
-    if (r.cpu_realtime_runtime != 0) cpu["realtimeRuntime"] = r.cpu_realtime_runtime;
+    if (r.cpu_realtime_period > 0)
+      cpu.realtime_period = static_cast<uint64_t>(r.cpu_realtime_period);
+    if (r.cpu_realtime_runtime != 0) cpu.realtime_runtime = r.cpu_realtime_runtime;
   }
   if (k.cpuset) {
-    if (!r.cpuset_cpus.empty()) cpu["cpus"] = r.cpuset_cpus;
-    if (!r.cpuset_mems.empty()) cpu["mems"] = r.cpuset_mems;
+    cpu.cpus = r.cpuset_cpus;
+    cpu.mems = r.cpuset_mems;
   }
-  if (!cpu.empty()) out["cpu"] = cpu;
 
-  if (r.pids_limit && k.pids) out["pids"] = {{"limit", *r.pids_limit}};
+  if (r.pids_limit && k.pids) out.pids_limit = *r.pids_limit;
 
-  json blkio = json::object();
-  if (r.blkio_weight > 0 && k.blkio_weight) blkio["weight"] = r.blkio_weight;
+  auto& blkio = out.block_io;
+  if (r.blkio_weight > 0 && k.blkio_weight) blkio.weight = static_cast<uint16_t>(r.blkio_weight);
   if (k.blkio_weight)
     for (auto& d : r.blkio_weight_device) {
       auto [maj, min] = device_numbers(d.path);
-      blkio["weightDevice"].push_back({{"major", maj}, {"minor", min}, {"weight", d.weight}});
+      oci::BlockIoDevice w;
+      w.major = maj;
+      w.minor = min;
+      w.weight = static_cast<uint16_t>(d.weight);
+      blkio.weight_device.push_back(w);
     }
-  auto throttle = [&](const char* key, const std::vector<ThrottleDevice>& list) {
+  auto throttle = [&](std::vector<oci::BlockIoDevice>& into,
+                      const std::vector<ThrottleDevice>& list) {
     for (auto& d : list) {
       auto [maj, min] = device_numbers(d.path);
-      blkio[key].push_back({{"major", maj}, {"minor", min}, {"rate", d.rate}});
+      oci::BlockIoDevice t;
+      t.major = maj;
+      t.minor = min;
+      t.rate = static_cast<uint64_t>(d.rate);
+      into.push_back(t);
     }
   };
   if (k.blkio_throttle) {
-    throttle("throttleReadBpsDevice", r.read_bps);
-    throttle("throttleWriteBpsDevice", r.write_bps);
-    throttle("throttleReadIOPSDevice", r.read_iops);
-    throttle("throttleWriteIOPSDevice", r.write_iops);
+    throttle(blkio.throttle_read_bps, r.read_bps);
+    throttle(blkio.throttle_write_bps, r.write_bps);
+    throttle(blkio.throttle_read_iops, r.read_iops);
+    throttle(blkio.throttle_write_iops, r.write_iops);
   }
-  if (!blkio.empty()) out["blockIO"] = blkio;
   return out;
 }
 

@@ -196,7 +196,14 @@ Spec parse_spec_json(const nlohmann::json& j);
 Process parse_process(const nlohmann::json& j);
 Resources parse_resources(const nlohmann::json& j);
 
+// config.json text from the typed spec, and its parts where a runtime takes them alone (exec's
+// process.json, update's resources). parse_spec(write_spec(s).dump()) gives back `s`.
+nlohmann::json write_spec(const Spec& s);
+nlohmann::json write_process(const Process& p);
+nlohmann::json write_resources(const Resources& r);
+nlohmann::json write_seccomp(const Seccomp& s);
+
 // The default config.json that `spec` writes: a busybox-friendly shell with runc's defaults.
-nlohmann::json default_spec(bool rootless);
+Spec default_spec(bool rootless);
 
 }  // namespace berth::oci

@@ -1,91 +1,59 @@
-#include <nlohmann/json.hpp>
-
 #include "oci/spec.h"
 
 namespace berth::oci {
 
 // Mirrors `runc spec` so that tools which start from it behave the same with berth-runtime.
-nlohmann::json default_spec(bool rootless) {
-  using nlohmann::json;
-  json caps = json::array({"CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"});
-  json spec = {
-      {"ociVersion", "1.0.2"},
-      {"process",
-       {{"terminal", true},
-        {"user", {{"uid", 0}, {"gid", 0}}},
-        {"args", {"sh"}},
-        {"env",
-         {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm"}},
-        {"cwd", "/"},
-        {"capabilities",
-         {{"bounding", caps}, {"effective", caps}, {"permitted", caps}, {"ambient", caps}}},
-        {"rlimits", {{{"type", "RLIMIT_NOFILE"}, {"hard", 1024}, {"soft", 1024}}}},
-        {"noNewPrivileges", true}}},
-      {"root", {{"path", "rootfs"}, {"readonly", true}}},
-      {"hostname", "berth"},
-      {"mounts",
-       {{{"destination", "/proc"}, {"type", "proc"}, {"source", "proc"}},
-        {{"destination", "/dev"},
-         {"type", "tmpfs"},
-         {"source", "tmpfs"},
-         {"options", {"nosuid", "strictatime", "mode=755", "size=65536k"}}},
-        {{"destination", "/dev/pts"},
-         {"type", "devpts"},
-         {"source", "devpts"},
-         {"options", {"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"}}},
-        {{"destination", "/dev/shm"},
-         {"type", "tmpfs"},
-         {"source", "shm"},
-         {"options", {"nosuid", "noexec", "nodev", "mode=1777", "size=65536k"}}},
-        {{"destination", "/dev/mqueue"},
-         {"type", "mqueue"},
-         {"source", "mqueue"},
-         {"options", {"nosuid", "noexec", "nodev"}}},
-        {{"destination", "/sys"},
-         {"type", "sysfs"},
-         {"source", "sysfs"},
-         {"options", {"nosuid", "noexec", "nodev", "ro"}}},
-        {{"destination", "/sys/fs/cgroup"},
-         {"type", "cgroup"},
-         {"source", "cgroup"},
-         {"options", {"nosuid", "noexec", "nodev", "relatime", "ro"}}}}},
-      {"linux",
-       {{"resources", {{"devices", {{{"allow", false}, {"access", "rwm"}}}}}},
-        {"namespaces",
-         {{{"type", "pid"}},
-          {{"type", "network"}},
-          {{"type", "ipc"}},
-          {{"type", "uts"}},
-          {{"type", "mount"}},
-          {{"type", "cgroup"}}}},
-        {"maskedPaths",
-         {"/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
-          "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware",
-          "/proc/scsi"}},
-        {"readonlyPaths",
-         {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"}}}}};
+Spec default_spec(bool rootless) {
+  const std::vector<std::string> caps = {"CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"};
+  Spec spec;
+  spec.oci_version = "1.0.2";
+  Process proc;
+  proc.terminal = true;
+  proc.args = {"sh"};
+  proc.env = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "TERM=xterm"};
+  proc.cwd = "/";
+  proc.capabilities = Capabilities{caps, caps, {}, caps, caps};
+  proc.rlimits = {{"RLIMIT_NOFILE", 1024, 1024}};
+  proc.no_new_privileges = true;
+  spec.process = std::move(proc);
+  spec.root = {"rootfs", true};
+  spec.hostname = "berth";
+  spec.mounts = {
+      {"/proc", "proc", "proc", {}},
+      {"/dev", "tmpfs", "tmpfs", {"nosuid", "strictatime", "mode=755", "size=65536k"}},
+      {"/dev/pts",
+       "devpts",
+       "devpts",
+       {"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"}},
+      {"/dev/shm", "tmpfs", "shm", {"nosuid", "noexec", "nodev", "mode=1777", "size=65536k"}},
+      {"/dev/mqueue", "mqueue", "mqueue", {"nosuid", "noexec", "nodev"}},
+      {"/sys", "sysfs", "sysfs", {"nosuid", "noexec", "nodev", "ro"}},
+      {"/sys/fs/cgroup", "cgroup", "cgroup", {"nosuid", "noexec", "nodev", "relatime", "ro"}}};
+  Linux linux;
+  Resources resources;
+  resources.devices = {{false, "a", std::nullopt, std::nullopt, "rwm"}};
+  linux.resources = std::move(resources);
+  for (auto* type : {"pid", "network", "ipc", "uts", "mount", "cgroup"})
+    linux.namespaces.push_back({type, ""});
+  linux.masked_paths = {"/proc/acpi",        "/proc/asound",        "/proc/kcore",
+                        "/proc/keys",        "/proc/latency_stats", "/proc/timer_list",
+                        "/proc/timer_stats", "/proc/sched_debug",   "/sys/firmware",
+                        "/proc/scsi"};
+  linux.readonly_paths = {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"};
   if (rootless) {
-    auto& linux = spec["linux"];
-    linux.erase("resources");
-    linux["namespaces"].push_back({{"type", "user"}});
-    linux["uidMappings"] = {{{"containerID", 0}, {"hostID", 1000}, {"size", 1}}};
-    linux["gidMappings"] = {{{"containerID", 0}, {"hostID", 1000}, {"size", 1}}};
-    auto& mounts = spec["mounts"];
-    for (auto it = mounts.begin(); it != mounts.end();) {
-      if ((*it)["destination"] == "/sys/fs/cgroup") {
-        it = mounts.erase(it);
-        continue;
-      }
-      if ((*it)["destination"] == "/dev/pts")
-        (*it)["options"] = {"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"};
-      if ((*it)["destination"] == "/sys")
-        *it = {{"destination", "/sys"},
-               {"type", "none"},
-               {"source", "/sys"},
-               {"options", {"rbind", "nosuid", "noexec", "nodev", "ro"}}};
-      ++it;
+    linux.resources.reset();
+    linux.namespaces.push_back({"user", ""});
+    linux.uid_mappings = {{0, 1000, 1}};
+    linux.gid_mappings = {{0, 1000, 1}};
+    std::erase_if(spec.mounts, [](const Mount& m) { return m.destination == "/sys/fs/cgroup"; });
+    for (auto& m : spec.mounts) {
+      if (m.destination == "/dev/pts")
+        m.options = {"nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"};
+      if (m.destination == "/sys")
+        m = {"/sys", "none", "/sys", {"rbind", "nosuid", "noexec", "nodev", "ro"}};
     }
   }
+  spec.linux = std::move(linux);
   return spec;
 }
 

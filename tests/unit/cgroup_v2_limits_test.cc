@@ -74,7 +74,7 @@ class FakeCgroupV2Limits : public ::testing::Test {
   nlohmann::json run(const engine::Resources& r) {
     auto k = engine::probe_kernel_features(root_.string());
     warnings_ = engine::resource_warnings(r, k);
-    auto spec = engine::resources_json(r, k);
+    auto spec = oci::write_resources(engine::container_resources(r, k));
     open_cgroup("/berth/c", CgroupLayout::kV2, root_.string())->apply(oci::parse_resources(spec));
     return spec;
   }

@@ -155,7 +155,7 @@ TEST(SeccompProfile, CustomProfileInMobysFormat) {
   ASSERT_EQ(arm->syscalls.size(), 3u);
   EXPECT_EQ(arm->syscalls[2].args[0].value, 8u);
   // As config.json has it, and as the runtime reads it back.
-  json j = engine::seccomp_json(*arm);
+  json j = oci::write_seccomp(*arm);
   EXPECT_EQ(j["syscalls"][2]["args"][0],
             json({{"index", 0}, {"value", 8}, {"valueTwo", 0}, {"op", "SCMP_CMP_EQ"}}));
   EXPECT_EQ(j["syscalls"][0]["errnoRet"], 13);

@@ -21,14 +21,14 @@ std::string error_of(const std::string& text) {
 }
 
 TEST(Spec, DefaultSpecParses) {
-  auto spec = oci::parse_spec(oci::default_spec(false).dump());
+  auto spec = oci::parse_spec(oci::write_spec(oci::default_spec(false)).dump());
   ASSERT_TRUE(spec.process);
   EXPECT_EQ(spec.process->args, std::vector<std::string>{"sh"});
   EXPECT_TRUE(spec.root.readonly);
   ASSERT_TRUE(spec.linux);
   EXPECT_NE(spec.linux->find_namespace("pid"), nullptr);
   EXPECT_EQ(spec.linux->find_namespace("user"), nullptr);
-  auto rootless = oci::parse_spec(oci::default_spec(true).dump());
+  auto rootless = oci::parse_spec(oci::write_spec(oci::default_spec(true)).dump());
   EXPECT_NE(rootless.linux->find_namespace("user"), nullptr);
   EXPECT_EQ(rootless.linux->uid_mappings.size(), 1u);
 }

@@ -35,15 +35,10 @@ Verb add_spec(CLI::App& app) {
             auto spec = oci::default_spec(a->rootless);
             // As runc: a cgroup namespace only on a unified host. On v1 a config with one
             // breaks what exec sees of its cgroups, and the host's cgroup layout shows anyway.
-            if (!unified_cgroup_host()) {
-              auto& ns = spec["linux"]["namespaces"];
-              for (auto it = ns.begin(); it != ns.end(); ++it)
-                if ((*it)["type"] == "cgroup") {
-                  ns.erase(it);
-                  break;
-                }
-            }
-            write_file_atomic(path, spec.dump(1, '\t'));
+            if (!unified_cgroup_host())
+              std::erase_if(spec.linux->namespaces,
+                            [](const oci::Namespace& ns) { return ns.type == "cgroup"; });
+            write_file_atomic(path, oci::write_spec(spec).dump(1, '\t'));
             return 0;
           }};
 }
