@@ -109,7 +109,8 @@ void OomMonitor::watch(const std::string& id, const std::string& cgroup_path) {
     if (!text) throw_errno("read " + file);
     w.seen = oom_kill_count(*text).value_or(0);
   } catch (const std::exception& e) {
-    log::warn("no live oom events for " + id + ": " + e.what());
+    // Mostly a run that ended before its watch began (the exit reports its kills).
+    log::debug("no live oom events for " + id + ": " + e.what());
     return;
   }
   std::lock_guard lk(mu_);

@@ -31,8 +31,8 @@ class OomMonitor {
   OomMonitor& operator=(const OomMonitor&) = delete;
 
   // Watches the running container's memory cgroup (linux.cgroupsPath) from now on; kills
-  // before this call are not published. A cgroup that cannot be watched (gone, no memory
-  // controller) is logged and left alone.
+  // before this call are not published (forget's caller reports them). A cgroup that cannot
+  // be watched (gone, no memory controller) is left alone.
   void watch(const std::string& id, const std::string& cgroup_path);
   // Stops watching after the container's exit, publishing first what its cgroup still shows;
   // returns how many kills were published for this run.
