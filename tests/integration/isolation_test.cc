@@ -205,7 +205,13 @@ class DenyingDevicesParent {
                       "c *:* m", "b *:* m"})
       write(dir_ + "/devices.allow", rule);
   }
-  ~DenyingDevicesParent() { ::rmdir(dir_.c_str()); }
+  // The container's cgroupsPath made the parent in every hierarchy; delete removes only
+  // the container's own level.
+  ~DenyingDevicesParent() {
+    std::error_code ec;
+    for (auto& h : std::filesystem::directory_iterator("/sys/fs/cgroup", ec))
+      ::rmdir((h.path() / name_).c_str());
+  }
   DenyingDevicesParent(const DenyingDevicesParent&) = delete;
   DenyingDevicesParent& operator=(const DenyingDevicesParent&) = delete;
   std::string name() const { return name_; }
