@@ -7,16 +7,7 @@ source "$(dirname "$0")/lib.sh"
 set -E
 trap '[[ $- == *e* && $BASH_SUBSHELL == 0 ]] && echo "FAIL: unexpected failure at line $LINENO: $BASH_COMMAND" >&2' ERR
 
-COMPOSE=${COMPOSE:-$(command -v docker-compose || true)}
-[ -n "$COMPOSE" ] || fail "docker-compose is not installed (scripts/setup.sh installs it)"
-check_contains "$("$COMPOSE" version --short 2>&1)" "1.29" "the compose under test is Debian's 1.29"
-
-tarball=$(busybox_tar)
-start_berthd chealth
-docker() { bdocker "$@"; }
-docker import "$tarball" busybox >/dev/null
-P=hcproj
-compose() { DOCKER_HOST="unix://$BERTHD_SOCK" "$COMPOSE" -p "$P" -f "$WORK/app/docker-compose.yml" "$@"; }
+compose_project chealth hcproj
 defer 'compose down -t 0 >/dev/null 2>&1 || true'
 defer 'ids=$(docker ps -aq 2>/dev/null) && [ -n "$ids" ] && docker rm -f $ids >/dev/null 2>&1 || true'
 

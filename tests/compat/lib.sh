@@ -194,3 +194,21 @@ EOF
 }
 # ddocker ARGS: the docker CLI against the dockerd start_dockerd started.
 ddocker() { DOCKER_HOST="unix://$DOCKERD_SOCK" "$DOCKER_CLI" "$@"; }
+
+# ---- Debian's docker-compose 1.29 against a berthd of the test's own.
+# compose_project DAEMON PROJECT: starts berthd DAEMON with busybox imported; then docker()
+# talks to it and compose() runs PROJECT ($P) from $WORK/app/docker-compose.yml.
+COMPOSE=${COMPOSE:-$(command -v docker-compose || true)}
+compose_project() {
+  [ -n "$COMPOSE" ] || fail "docker-compose is not installed (scripts/setup.sh installs it)"
+  check_contains "$("$COMPOSE" version --short 2>&1)" "1.29" "the compose under test is Debian's 1.29"
+  local tarball
+  tarball=$(busybox_tar)
+  start_berthd "$1"
+  P=$2
+  docker() { bdocker "$@"; }
+  docker import "$tarball" busybox >/dev/null
+  compose() {
+    DOCKER_HOST="unix://$BERTHD_SOCK" "$COMPOSE" -p "$P" -f "$WORK/app/docker-compose.yml" "$@"
+  }
+}
