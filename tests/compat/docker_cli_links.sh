@@ -13,14 +13,7 @@ trap '[[ $- == *e* && $BASH_SUBSHELL == 0 ]] && echo "FAIL: unexpected failure a
 tarball=$(busybox_tar)
 start_berthd links
 docker() { bdocker "$@"; }
-NETS=()
-cleanup_api() {
-  local ids
-  ids=$(docker ps -aq 2>/dev/null) && [ -n "$ids" ] && docker rm -f $ids >/dev/null 2>&1
-  for n in "${NETS[@]}"; do docker network rm "$n" >/dev/null 2>&1 || remove_berth_network "br-${n:0:12}"; done
-  return 0
-}
-defer cleanup_api
+defer remove_test_objects
 docker import -c 'ENV FOO=bar' "$tarball" busybox >/dev/null
 
 # ---------------------------------------------------------------------------------------
@@ -108,7 +101,7 @@ check_contains "$OUT" "conflicting options: host type networking can't be used w
 
 # ---------------------------------------------------------------------------------------
 step "user-defined network: the link alias in the embedded DNS, for the linking container only"
-NETS+=("$(docker network create linknet)")
+TEST_NETS+=("$(docker network create linknet)")
 docker run -d --name tgt --network linknet busybox sleep 600 >/dev/null
 TIP=$(insp '{{.NetworkSettings.Networks.linknet.IPAddress}}' tgt)
 docker run -d --name ul --network linknet --link tgt:tal busybox sleep 600 >/dev/null

@@ -11,16 +11,9 @@ trap '[[ $- == *e* && $BASH_SUBSHELL == 0 ]] && echo "FAIL: unexpected failure a
 tarball=$(busybox_tar)
 start_berthd netep
 docker() { bdocker "$@"; }
-NETS=()
-cleanup_api() {
-  local ids
-  ids=$(docker ps -aq 2>/dev/null) && [ -n "$ids" ] && docker rm -f $ids >/dev/null 2>&1
-  for n in "${NETS[@]}"; do docker network rm "$n" >/dev/null 2>&1 || remove_berth_network "br-${n:0:12}"; done
-  return 0
-}
-defer cleanup_api
+defer remove_test_objects
 docker import "$tarball" busybox >/dev/null
-NETS+=("$(docker network create llnet)")
+TEST_NETS+=("$(docker network create llnet)")
 addrs() { docker exec "$1" ip -o -4 addr show "$2" | awk '{print $4}' | sort | tr '\n' ' '; }
 
 step "--link-local-ip at run, on a user network and on the default bridge"

@@ -195,6 +195,18 @@ EOF
 # ddocker ARGS: the docker CLI against the dockerd start_dockerd started.
 ddocker() { DOCKER_HOST="unix://$DOCKERD_SOCK" "$DOCKER_CLI" "$@"; }
 
+# ---- At exit, what a test made on its berthd: every container, and the user networks whose
+# ids it added to TEST_NETS (with their bridges, should berthd be gone by then).
+TEST_NETS=()
+remove_test_objects() {
+  local ids n
+  ids=$(bdocker ps -aq 2>/dev/null) && [ -n "$ids" ] && bdocker rm -f $ids >/dev/null 2>&1
+  for n in "${TEST_NETS[@]}"; do
+    bdocker network rm "$n" >/dev/null 2>&1 || remove_berth_network "br-${n:0:12}"
+  done
+  return 0
+}
+
 # ---- Debian's docker-compose 1.29 against a berthd of the test's own.
 # compose_project DAEMON PROJECT: starts berthd DAEMON with busybox imported; then docker()
 # talks to it and compose() runs PROJECT ($P) from $WORK/app/docker-compose.yml.
