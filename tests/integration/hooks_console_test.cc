@@ -135,6 +135,19 @@ class ConsoleSocket {
   int fd_;
 };
 
+// What the container wrote to its terminal until `mark` (or 5 s of silence, or its end).
+std::string read_until(int master, const std::string& mark) {
+  std::string out;
+  char buf[512];
+  pollfd p{master, POLLIN, 0};
+  while (out.find(mark) == std::string::npos && poll(&p, 1, 5000) > 0) {
+    ssize_t n = read(master, buf, sizeof buf);
+    if (n <= 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  return out;
+}
+
 TEST(Console, PtyMasterGoesToTheConsoleSocket) {
   Bundle b;
   std::string id = unique_name("t");
@@ -149,14 +162,7 @@ TEST(Console, PtyMasterGoesToTheConsoleSocket) {
   auto master = sock.take_master();
   ASSERT_TRUE(master);
   ASSERT_EQ(b.runtime({"start", id}).status, 0);
-  std::string out;
-  char buf[512];
-  pollfd p{master.get(), POLLIN, 0};
-  while (out.find("done") == std::string::npos && poll(&p, 1, 5000) > 0) {
-    ssize_t n = read(master.get(), buf, sizeof buf);
-    if (n <= 0) break;
-    out.append(buf, static_cast<size_t>(n));
-  }
+  std::string out = read_until(master.get(), "done");
   EXPECT_NE(out.find("/dev/pts/0"), std::string::npos) << out;
   EXPECT_NE(out.find("30 100"), std::string::npos) << out;
 }
@@ -178,14 +184,7 @@ TEST(Console, TerminalBelongsToTheProcessUser) {
   ASSERT_TRUE(master);
   auto st = b.runtime({"start", id});
   ASSERT_EQ(st.status, 0) << st.err;
-  std::string out;
-  char buf[512];
-  pollfd p{master.get(), POLLIN, 0};
-  while (out.find("done") == std::string::npos && poll(&p, 1, 5000) > 0) {
-    ssize_t n = read(master.get(), buf, sizeof buf);
-    if (n <= 0) break;
-    out.append(buf, static_cast<size_t>(n));
-  }
+  std::string out = read_until(master.get(), "done");
   EXPECT_NE(out.find("1000:5\r\ndone"), std::string::npos) << out;
 }
 
