@@ -329,6 +329,8 @@ void add_container_routes(Router& router, engine::Engine& s) {
       // As dockerd: the logs first, then (with stream) the live output; without stream the
       // connection closes after the logs.
       send_header();
+      // The logs follow at once: docker-py's attach(logs=True) came back empty in 1 of 4.
+      wait_until_read(conn.get(), std::chrono::milliseconds(200));
       replay_logs(m, id, o, tty, conn.get());
       if (stream) m.attach(id, std::move(conn), o, [] {});
     };

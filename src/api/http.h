@@ -1,6 +1,7 @@
 // The HTTP exchange as the Engine API routes see it, independent of the server library.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <map>
 #include <string>
@@ -49,6 +50,11 @@ struct Response {
   // its attach is answered, so the attachment must be in place by then).
   std::function<void(UniqueFd conn, const std::function<void()>& send_header)> hijack;
 };
+
+// Waits until the client has read all that was sent on the hijacked `conn` (at most `limit`).
+// Clients such as docker-py read the upgrade answer through a buffered reader and then the raw
+// socket: what arrives on the answer's heels is swallowed by that buffer.
+void wait_until_read(int conn, std::chrono::milliseconds limit);
 
 // {"message": "..."} with Docker's status codes.
 Response error_response(int status, const std::string& message);

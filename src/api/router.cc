@@ -1,7 +1,10 @@
 #include "api/router.h"
 
+#include <sys/ioctl.h>
+
 #include <chrono>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "api/json_depth.h"
 #include "base/error.h"
@@ -25,6 +28,14 @@ int status_for(ErrorKind kind) {
       break;
   }
   return 500;
+}
+
+void wait_until_read(int conn, std::chrono::milliseconds limit) {
+  auto end = std::chrono::steady_clock::now() + limit;
+  int unread = 0;
+  while (::ioctl(conn, TIOCOUTQ, &unread) == 0 && unread > 0 &&
+         std::chrono::steady_clock::now() < end)
+    std::this_thread::sleep_for(std::chrono::microseconds(100));
 }
 
 Response error_response(int status, const std::string& message) {

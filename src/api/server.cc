@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <poll.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -34,18 +33,6 @@ namespace http = boost::beast::http;
 using unix_socket = asio::local::stream_protocol;
 
 namespace {
-
-// Until the peer has read all that was sent on `fd` (a unix socket), at most `limit`. After
-// the upgrade answer this matters: clients such as docker-py read the answer through a
-// buffered reader and then read the raw socket, so bytes that arrive with the answer are
-// swallowed by the buffer (attach?logs=1&stream=0 came back empty in 1 of 4 tries).
-void wait_until_read(int fd, std::chrono::milliseconds limit) {
-  auto end = std::chrono::steady_clock::now() + limit;
-  int unread = 0;
-  while (::ioctl(fd, TIOCOUTQ, &unread) == 0 && unread > 0 &&
-         std::chrono::steady_clock::now() < end)
-    std::this_thread::sleep_for(std::chrono::microseconds(100));
-}
 
 constexpr size_t kHeaderLimit = 1 << 20;
 constexpr int kMaxConnections = 4096;
@@ -246,7 +233,6 @@ struct Server::Impl {
       sent = true;
       boost::system::error_code ec;
       asio::write(sock, asio::buffer(head), ec);
-      if (!ec) wait_until_read(sock.native_handle(), std::chrono::milliseconds(200));
     };
     try {
       resp.hijack(std::move(fd), send_header);
