@@ -27,8 +27,10 @@ events() {
   docker events --since "$since" --until "$(date +%s.%N)" --filter "container=$1" \
     --filter event=oom --filter event=die --filter event=start --format '{{.Action}}' | tr '\n' ' '
 }
-check_eq "$(events hog)" "start oom die " "oom comes before die"
-check_eq "$(docker events --since "$since" --until "$(date +%s.%N)" --filter event=oom --format '{{.Type}} {{.Actor.Attributes.name}} {{.Actor.Attributes.image}}')" \
+check_match "$(events hog)" '^start (oom )+die $' "oom comes before die"
+# The kernel may take a second process of the pipeline before the first one's memory is freed:
+# each kill is an event (the child step below holds them to the cgroup's own count).
+check_eq "$(docker events --since "$since" --until "$(date +%s.%N)" --filter event=oom --format '{{.Type}} {{.Actor.Attributes.name}} {{.Actor.Attributes.image}}' | sort -u)" \
   "container hog busybox" "--filter event=oom alone"
 
 step "the restart policy sees the OOM exit"
@@ -36,7 +38,7 @@ docker run -d --name again --restart on-failure:2 -m 16m --memory-swap 16m busyb
 wait_for 30 bash -c "[ \"\$(DOCKER_HOST=unix://$BERTHD_SOCK $DOCKER_CLI inspect -f '{{.State.Status}} {{.RestartCount}}' again)\" = 'exited 2' ]" ||
   check_fail "on-failure:2 restarts twice then stops: $(insp '{{.State.Status}} {{.RestartCount}}' again)"
 check_eq "$(insp '{{.State.OOMKilled}} {{.State.ExitCode}}' again)" "true 137" "the last run's State"
-check_eq "$(events again)" "start oom die start oom die start oom die " "three runs, each killed"
+check_match "$(events again)" '^(start (oom )+die ){3}$' "three runs, each killed"
 
 step "a child's kill is an oom event while the container runs on"
 # PID 1, a shell, starts the hog as its child and waits; the OOM killer takes the hog, the
