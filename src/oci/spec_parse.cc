@@ -1,6 +1,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/error.h"
+#include "base/log.h"
 #include "oci/spec.h"
 
 namespace berth::oci {
@@ -337,7 +338,8 @@ Resources parse_resources(const json& j) {
 Spec parse_spec_json(const json& j) {
   Obj top(j, "");
   Spec s;
-  s.oci_version = top.required_str("ociVersion");
+  // runc runs a config without one, and so does berth: nothing here depends on the version.
+  s.oci_version = top.str("ociVersion");
   if (top.has("process")) s.process = parse_process_obj(*top.sub("process"));
   auto root = top.sub("root");
   if (!root) bad("root", "required");
@@ -349,8 +351,14 @@ Spec parse_spec_json(const json& j) {
   top.each("mounts", [&](const Obj& m) {
     Mount mt;
     mt.destination = m.required_str("destination");
-    if (mt.destination.empty() || mt.destination[0] != '/')
-      bad(m.field("destination"), "must be an absolute path");
+    if (mt.destination.empty()) bad(m.field("destination"), "must not be empty");
+    // As runc 1.1: a relative destination is taken from the root, with runc's warning.
+    if (mt.destination[0] != '/') {
+      log::warn("mount destination " + mt.destination +
+                " is not absolute. Support for non-absolute mount destinations will be removed "
+                "in a future release.");
+      mt.destination = "/" + mt.destination;
+    }
     mt.type = m.str("type");
     mt.source = m.str("source");
     mt.options = m.strings("options");
