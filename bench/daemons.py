@@ -64,6 +64,7 @@ class Daemons:
         self.work = work
         self.procs = []
         self.envs = []  # each daemon's client environment
+        self.bridges = []  # made by bridge(), deleted by stop()
 
     def berthd(self, bridge=None, bip=None):
         """bridge and bip: the default network's bridge device (created by berthd; its
@@ -82,6 +83,16 @@ class Daemons:
         env = _wait_for(sock, p, "berthd")
         self.envs.append(env)
         return p, env
+
+    def bridge(self, prefix, address):
+        """A bridge device of this run (`prefix` and the pid) with `address` on it, up; for
+        dockerd, which started with --bridge=none deletes any docker0 on the machine."""
+        name = f"{prefix}{os.getpid() % 100000}"
+        run(["ip", "link", "add", name, "type", "bridge"])
+        self.bridges.append(name)
+        run(["ip", "addr", "add", address, "dev", name])
+        run(["ip", "link", "set", name, "up"])
+        return name
 
     def dockerd(self, bridge=None, iptables=True):
         """Returns (dockerd, containerd, env) or None when docker.io is not installed.
@@ -138,6 +149,8 @@ class Daemons:
                 p.wait(30)
             except subprocess.TimeoutExpired:
                 p.kill()
+        for b in self.bridges:
+            run(["ip", "link", "delete", b], check=False)
         for sub in ("docker/exec", "docker/ctr-state", "berth-exec"):
             subprocess.run(["umount", "-R", os.path.join(self.work, sub)],
                            stderr=subprocess.DEVNULL)

@@ -108,7 +108,6 @@ def main():
     work = tempfile.mkdtemp(prefix="berth-health-bench-")
     daemons = Daemons(work)
     results = {}
-    bridges = []
     try:
         tar = busybox_tar(work)
         n = args.containers
@@ -123,13 +122,7 @@ def main():
         print(f"berthd: {results['berthd']}", flush=True)
         run([DOCKER, "rm", "-f"] + bids, benv)
 
-        # dockerd started with --bridge=none deletes docker0: it gets a bridge of its own.
-        bridge = f"hbench{os.getpid() % 100000}"
-        run(["ip", "link", "add", bridge, "type", "bridge"])
-        bridges.append(bridge)
-        run(["ip", "addr", "add", "10.199.78.1/24", "dev", bridge])
-        run(["ip", "link", "set", bridge, "up"])
-        peers = daemons.dockerd(bridge, iptables=False)
+        peers = daemons.dockerd(daemons.bridge("hbench", "10.199.78.1/24"), iptables=False)
         if peers:
             dproc, cproc, denv = peers
             run([DOCKER, "import", tar, "busybox"], denv)
@@ -164,8 +157,6 @@ def main():
                   f"with shims {per_probe(d, 'stack') / per_probe(b, 'stack'):.1f}x")
     finally:
         daemons.stop()
-        for b in bridges:
-            run(["ip", "link", "delete", b], check=False)
         shutil.rmtree(work, ignore_errors=True)
 
 

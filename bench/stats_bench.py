@@ -144,7 +144,6 @@ def main():
     work = tempfile.mkdtemp(prefix="berth-stats-bench-")
     daemons = Daemons(work)
     results = {}
-    bridges = []
     try:
         tar = busybox_tar(work)
         n = args.containers
@@ -164,12 +163,7 @@ def main():
         }
         run([DOCKER, "rm", "-f"] + bids, benv)
 
-        bridge = f"sbench{os.getpid() % 100000}"
-        run(["ip", "link", "add", bridge, "type", "bridge"])
-        bridges.append(bridge)
-        run(["ip", "addr", "add", "10.199.77.1/24", "dev", bridge])
-        run(["ip", "link", "set", bridge, "up"])
-        peers = daemons.dockerd(bridge, iptables=False)
+        peers = daemons.dockerd(daemons.bridge("sbench", "10.199.77.1/24"), iptables=False)
         if peers:
             dproc, cproc, denv = peers
             dsock = denv["DOCKER_HOST"][len("unix://"):]
@@ -217,8 +211,6 @@ def main():
                   f"CPU per second {d['stream'][1] / max(b['stream'][1], 0.1):.1f}x")
     finally:
         daemons.stop()
-        for b in bridges:
-            run(["ip", "link", "delete", b], check=False)
         shutil.rmtree(work, ignore_errors=True)
 
 

@@ -23,7 +23,6 @@ import time
 from daemons import BUILD, DOCKER, Daemons, busybox_tar, run
 
 BERTH = os.path.join(BUILD, "src/cmd/berth")
-BRIDGE = f"bvb{os.getpid()}"
 
 
 def timed(argv, env):
@@ -112,12 +111,8 @@ def main():
         copies["berth CLI -> berthd"] = copy_up(BERTH, berth_env, half, "b", args.files)
         copies["docker CLI -> berthd"] = copy_up(DOCKER, benv, half, "d", args.files)
 
-        # A bridge of dockerd's own, and no firewall rules: a dockerd without a bridge deletes
-        # any docker0 on the machine.
-        run(["ip", "link", "add", BRIDGE, "type", "bridge"])
-        run(["ip", "addr", "add", "10.254.93.1/24", "dev", BRIDGE])
-        run(["ip", "link", "set", BRIDGE, "up"])
-        peers = daemons.dockerd(bridge=BRIDGE, iptables=False)
+        # A bridge of dockerd's own, and no firewall rules.
+        peers = daemons.dockerd(daemons.bridge("bvb", "10.254.93.1/24"), iptables=False)
         if peers:
             _, _, denv = peers
             run([DOCKER, "import", tar, "busybox"], denv)
@@ -147,7 +142,6 @@ def main():
                       f"{cadded / max(xadded, 0.01):.1f}x)")
     finally:
         daemons.stop()
-        run(["ip", "link", "del", BRIDGE], check=False)
         shutil.rmtree(work, ignore_errors=True)
 
 
