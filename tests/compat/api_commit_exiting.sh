@@ -11,7 +11,7 @@ trap '[[ $- == *e* && $BASH_SUBSHELL == 0 ]] && echo "FAIL: unexpected failure a
 tarball=$(busybox_tar)
 start_berthd commitrace
 docker() { bdocker "$@"; }
-defer 'ids=$(docker ps -aq 2>/dev/null) && [ -n "$ids" ] && docker rm -f $ids >/dev/null 2>&1 || true'
+defer remove_test_objects
 docker import "$tarball" busybox >/dev/null
 api() { curl -s --unix-socket "$BERTHD_SOCK" "$@"; }
 

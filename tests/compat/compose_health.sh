@@ -9,7 +9,7 @@ trap '[[ $- == *e* && $BASH_SUBSHELL == 0 ]] && echo "FAIL: unexpected failure a
 
 compose_project chealth hcproj
 defer 'compose down -t 0 >/dev/null 2>&1 || true'
-defer 'ids=$(docker ps -aq 2>/dev/null) && [ -n "$ids" ] && docker rm -f $ids >/dev/null 2>&1 || true'
+defer remove_test_objects
 
 mkdir -p "$WORK/app"
 cat >"$WORK/app/docker-compose.yml" <<'EOF'
