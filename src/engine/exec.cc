@@ -232,7 +232,8 @@ json ExecManager::process_json(const ExecRecord& r, const Container& c) const {
   // The container's own process is the base: its rlimits, no_new_privs and capabilities hold
   // for the exec as well.
   std::string rootfs = containers_.rootfs_path(c.id);
-  oci::Process proc = container_process(c, rootfs, false);
+  std::string user = r.user.empty() ? c.config.value("User", "") : r.user;
+  oci::Process proc = container_process(c, rootfs, user, false);
   proc.args = r.cmd;
   proc.terminal = r.tty;
   proc.console_size.reset();
@@ -248,23 +249,13 @@ json ExecManager::process_json(const ExecRecord& r, const Container& c) const {
   if (r.tty) env.push_back("TERM=xterm");
   replace_or_append(env, cenv);
   replace_or_append(env, r.env);
-  std::string home;
-  if (!r.user.empty()) {
-    auto u = resolve_user(rootfs, r.user, c.spec.group_add);
-    proc.user.uid = u.uid;
-    proc.user.gid = u.gid;
-    proc.user.additional_gids = u.additional_gids;
-    home = u.home;
-  } else {
-    // The container's user, whose passwd HOME container_process put in its env when the
-    // container's own Env has none: the only case where it is used below.
-    for (auto& e : proc.env)
-      if (env_key(e) == "HOME") home = e.substr(5);
-  }
-  // As for the container's process: HOME from the exec user's passwd entry unless given.
+  // As for the container's process: HOME from the exec user's passwd entry unless given, as
+  // container_process put it in its env when the container's own Env has none (the only case
+  // where it is used here).
   if (std::none_of(env.begin(), env.end(),
                    [](const std::string& e) { return env_key(e) == "HOME"; }))
-    env.push_back("HOME=" + home);
+    for (auto& e : proc.env)
+      if (env_key(e) == "HOME") env.push_back(e);
   proc.env = std::move(env);
   if (!r.working_dir.empty()) proc.cwd = r.working_dir;
   if (r.privileged) {

@@ -143,7 +143,8 @@ std::string cgroups_path(const Container& c, const std::string& default_parent) 
   return parent + "/" + c.id;
 }
 
-oci::Process container_process(const Container& c, const std::string& rootfs, bool with_init) {
+oci::Process container_process(const Container& c, const std::string& rootfs,
+                               const std::string& user_spec, bool with_init) {
   const json& cfg = c.config;
   const json& hc = c.host_config;
   const ContainerSpec& cs = c.spec;
@@ -160,7 +161,7 @@ oci::Process container_process(const Container& c, const std::string& rootfs, bo
   if (with_init) proc.args = {"/sbin/docker-init", "--"};
   proc.args.push_back(c.path);
   proc.args.insert(proc.args.end(), c.args.begin(), c.args.end());
-  auto user = resolve_user(rootfs, cfg.value("User", ""), cs.group_add);
+  auto user = resolve_user(rootfs, user_spec, cs.group_add);
   auto& env = proc.env;
   if (cfg.contains("Env") && cfg["Env"].is_array())
     for (auto& e : cfg["Env"]) env.push_back(e.get<std::string>());
@@ -200,7 +201,8 @@ oci::Spec build_spec(const Container& c, const SpecPaths& paths) {
   bool privileged = cs.privileged;
   SecurityOptions security = parse_security_opts(hc);
 
-  spec.process = container_process(c, paths.rootfs, !paths.init_binary.empty());
+  spec.process =
+      container_process(c, paths.rootfs, cfg.value("User", ""), !paths.init_binary.empty());
   const auto& caps = spec.process->capabilities->bounding;
   spec.root = {paths.rootfs, hc.value("ReadonlyRootfs", false)};
   // The host's UTS namespace keeps the host's name: the runtime must not set one.

@@ -32,9 +32,11 @@ struct SpecPaths {
 oci::Spec build_spec(const Container& c, const SpecPaths& paths);
 
 // The container's process as the runtime starts it (with Docker's init in front when
-// `with_init`), its user resolved in `rootfs`: also the base of each exec's, whose rlimits,
-// no_new_privs and capabilities are the container's.
-oci::Process container_process(const Container& c, const std::string& rootfs, bool with_init);
+// `with_init`), run as `user_spec` ("user", "uid:gid"...) resolved in `rootfs`: the
+// container's Config.User, or an exec's --user, since it is also the base of each exec's,
+// whose rlimits, no_new_privs and capabilities are the container's.
+oci::Process container_process(const Container& c, const std::string& rootfs,
+                               const std::string& user_spec, bool with_init);
 
 // linux.cgroupsPath: the container's --cgroup-parent, else `default_parent`, then its id.
 std::string cgroups_path(const Container& c, const std::string& default_parent);

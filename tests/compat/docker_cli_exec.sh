@@ -139,6 +139,11 @@ check_contains "$ev" "exec_die $id 5" "events: exec_die with execID and exitCode
 
 if [ -x "$BERTH" ]; then exec_checks "$BERTH" berth; fi
 
+step "docker: the exec's HOME, as dockerd sets it"
+check_eq "$(bdocker exec ex sh -c 'echo $HOME')" "/root" "exec: HOME of the container's user"
+check_eq "$(bdocker exec -u 65534 ex sh -c 'echo $HOME $(id -u)')" "/ 65534" "exec -u: HOME of the exec's user"
+check_eq "$(bdocker exec -u nobody -e HOME=/mine ex sh -c 'echo $HOME')" "/mine" "exec -e HOME wins"
+
 step "exec in a stopped container"
 bdocker stop -t 0 ex >/dev/null
 run_capture bdocker exec ex echo hi
