@@ -1,11 +1,15 @@
 #include "engine/links.h"
 
+#include <fcntl.h>
+
 #include <algorithm>
 #include <cctype>
 #include <optional>
 #include <tuple>
 
 #include "base/error.h"
+#include "base/fs.h"
+#include "base/log.h"
 
 namespace berth::engine {
 
@@ -210,6 +214,66 @@ std::optional<Container> with_links_env(const Container& c, const ContainerStore
     if (!set) own.push_back(v);
   }
   return out;
+}
+
+bool rename_in_links(json& host_config, const std::string& me, const std::string& old_name,
+                     const std::string& new_name) {
+  auto links = strings_of(host_config.value("Links", json(nullptr)));
+  if (links.empty() || !on_default_bridge(host_config)) return false;
+  std::vector<std::string> renamed;
+  for (auto& s : links) {
+    Link l = parse_link(s);
+    if (l.target == old_name) l.target = new_name;
+    renamed.push_back("/" + l.target + ":/" + me + "/" + l.alias);
+  }
+  if (renamed == links) return false;
+  host_config["Links"] = renamed;
+  return true;
+}
+
+std::string with_link_address(const std::string& hosts, const std::string& alias,
+                              const std::string& ip) {
+  std::string out;
+  size_t pos = 0;
+  while (pos < hosts.size()) {
+    size_t end = hosts.find('\n', pos);
+    if (end == std::string::npos) end = hosts.size();
+    std::string line = hosts.substr(pos, end - pos);
+    auto tab = line.find('\t');
+    if (tab != std::string::npos) {
+      auto names = line.substr(tab + 1);
+      if (names.substr(0, names.find(' ')) == alias) line = ip + "\t" + names;
+    }
+    out += line;
+    if (end < hosts.size()) out += '\n';
+    pos = end + 1;
+  }
+  return out;
+}
+
+void refresh_linkers_hosts(const Container& target, const ContainerStore& store,
+                           const network::NetworkManager& networks,
+                           const std::function<std::string(const std::string&)>& hosts_path) {
+  if (!on_default_bridge(target.host_config)) return;
+  std::string bridge = networks.get("bridge").id;
+  std::string ip;
+  for (auto& e : networks.endpoints_of(target.id))
+    if (e.network_id == bridge && e.ip) ip = e.ip->str();
+  if (ip.empty()) return;
+  for (auto& c : store.list()) {
+    if (!c.running() || c.id == target.id || !on_default_bridge(c.host_config)) continue;
+    for (auto& s : strings_of(c.host_config.value("Links", json(nullptr)))) {
+      Link l = parse_link(s);
+      if (l.target != target.name) continue;
+      // In place: the file is bind-mounted into the running container.
+      std::string path = hosts_path(c.id);
+      try {
+        write_file(path, with_link_address(read_file(path), l.alias, ip), O_TRUNC);
+      } catch (const std::exception& e) {
+        log::warn("links: the hosts file of " + c.id + ": " + e.what());
+      }
+    }
+  }
 }
 
 }  // namespace berth::engine

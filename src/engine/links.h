@@ -43,6 +43,22 @@ std::optional<Container> with_links_env(const Container& c, const ContainerStore
 // environment: ALIAS_NAME, ALIAS_PORT and ALIAS_PORT_<port>_<PROTO>[_ADDR|_PORT|_PROTO] for
 // each exposed port (with _START/_END over runs of consecutive ports), ALIAS_ENV_<var> for
 // the target's Config.Env but HOME and PATH.
+// At rename: links recorded as "/target:/me/alias" follow the new name of either end, as
+// dockerd shows them. Returns whether `host_config` of the container named `me` changed.
+bool rename_in_links(nlohmann::json& host_config, const std::string& me,
+                     const std::string& old_name, const std::string& new_name);
+
+// Docker's documented promise for legacy links: when a linked container starts again, with
+// a new address, the /etc/hosts of each running container linking to it follows.
+// `hosts_path` gives a container's hosts file.
+void refresh_linkers_hosts(const Container& target, const ContainerStore& store,
+                           const network::NetworkManager& networks,
+                           const std::function<std::string(const std::string&)>& hosts_path);
+
+// `hosts` with the address of every line whose first name is `alias` set to `ip`.
+std::string with_link_address(const std::string& hosts, const std::string& alias,
+                              const std::string& ip);
+
 std::vector<std::string> link_env(const std::string& me, const std::string& alias,
                                   const std::string& ip, const nlohmann::json& exposed_ports,
                                   const nlohmann::json& target_env);

@@ -596,6 +596,9 @@ void ContainerManager::start_locked(Container& c, Live& l) {
   c.state.exit_code = 0;
   c.state.oom_killed = false;
   store_.update(c);
+  refresh_linkers_hosts(c, store_, networks_, [this](const std::string& id) {
+    return path_join(container_dir(id), "hosts");
+  });
   l.started = std::chrono::steady_clock::now();
   if (run_observer_) run_observer_(c, true);
   event(c, "start");
@@ -986,6 +989,14 @@ void ContainerManager::rename(const std::string& ref, const std::string& name) {
   check_container_name(n);
   if (n == c.name) throw Conflict("Renaming a container with the same name as its current name");
   store_.rename(c.id, n);
+  networks_.rename(c.id, n);
+  for (auto& other : store_.list()) {
+    if (json hc = other.host_config; !rename_in_links(hc, other.name, c.name, n)) continue;
+    auto l = live(other.id);
+    std::lock_guard op(l->op);
+    auto fresh = store_.find(other.id);
+    if (fresh && rename_in_links(fresh->host_config, fresh->name, c.name, n)) store_.update(*fresh);
+  }
   event(store_.get(c.id), "rename", {{"oldName", "/" + c.name}});
 }
 

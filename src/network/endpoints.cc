@@ -1,5 +1,7 @@
 // Containers on networks: what they ask for at create, the plumbing at start and exit,
 // connect and disconnect, and the files they see.
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <chrono>
 
@@ -103,7 +105,17 @@ static Endpoint endpoint_from(const ContainerInfo& c, const Network& n, const js
   e.links = string_list(cfg, "Links");
   if (auto ipam = cfg.find("IPAMConfig"); ipam != cfg.end() && ipam->is_object()) {
     e.requested_ip = ipam->value("IPv4Address", "");
-    for (auto& text : string_list(*ipam, "LinkLocalIPs")) {
+    auto link_local = string_list(*ipam, "LinkLocalIPs");
+    // dockerd names every address it cannot parse at once, as Go prints a list.
+    std::string unparsable;
+    for (auto& text : link_local) {
+      in6_addr v6;
+      if (!Ipv4::try_parse(text) && inet_pton(AF_INET6, text.c_str(), &v6) != 1)
+        unparsable += (unparsable.empty() ? "" : " ") + text;
+    }
+    if (!unparsable.empty())
+      throw InvalidArgument("Invalid link-local IP address: [" + unparsable + "]");
+    for (auto& text : link_local) {
       auto ip = Ipv4::try_parse(text);
       if (text.find(':') != std::string::npos)
         throw InvalidArgument("link local IP address " + text +
@@ -317,9 +329,12 @@ Sandbox NetworkManager::setup(const ContainerInfo& c) {
                     sep == std::string::npos ? std::string::npos : sep - (link[0] == '/'));
     std::string alias = sep == std::string::npos ? target : link.substr(sep + 1);
     alias = alias.substr(alias.rfind('/') == std::string::npos ? 0 : alias.rfind('/') + 1);
-    std::string target_id;
+    std::string target_id, target_hostname;
     for (auto& [cid, names] : st.dns_names)
-      if (names.name == target) target_id = cid;
+      if (names.name == target) {
+        target_id = cid;
+        target_hostname = names.hostname;
+      }
     const Endpoint* te = nullptr;
     if (!target_id.empty()) {
       auto eps = st.endpoints.find(target_id);
@@ -331,9 +346,10 @@ Sandbox NetworkManager::setup(const ContainerInfo& c) {
     if (!te)
       throw InvalidArgument("Cannot link to a non running container: /" + target + " AS /" +
                             c.name + "/" + alias);
+    // dockerd's line: the alias, the target's hostname, and its name when that differs.
     std::vector<std::string> names = {alias};
-    if (alias != target) names.push_back(target_id.substr(0, 12));
-    names.push_back(target);
+    names.push_back(target_hostname.empty() ? target_id.substr(0, 12) : target_hostname);
+    if (alias != target) names.push_back(target);
     extra.insert(extra.begin(), {te->ip->str(), names});
   }
 
@@ -451,6 +467,21 @@ void NetworkManager::teardown(const std::string& container_id) {
   std::lock_guard lk(s_->mu);
   s_->unplug(container_id);
   s_->rebuild_dns();
+}
+
+void NetworkManager::rename(const std::string& container_id, const std::string& name) {
+  std::lock_guard lk(s_->mu);
+  auto& st = *s_;
+  auto names = st.dns_names.find(container_id);
+  if (names == st.dns_names.end()) return;
+  names->second.name = name;
+  auto eps = st.endpoints.find(container_id);
+  if (eps != st.endpoints.end()) {
+    Transaction tx(st.db);
+    for (auto& [nid, e] : eps->second) st.persist(e);
+    tx.commit();
+  }
+  st.rebuild_dns();
 }
 
 void NetworkManager::forget(const std::string& container_id) {

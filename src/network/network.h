@@ -114,6 +114,8 @@ class NetworkManager {
   Sandbox setup(const ContainerInfo& c);
   // At exit: everything setup made, addresses released; the declarations stay.
   void teardown(const std::string& container_id);
+  // Docker's rename: the embedded DNS answers the new name (and no longer the old one).
+  void rename(const std::string& container_id, const std::string& name);
   // At removal: the declarations too.
   void forget(const std::string& container_id);
   // Docker's connect: `running` says whether to plug the container in now. Returns the

@@ -100,6 +100,32 @@ run_capture docker run --rm --network host --link web-1:w busybox true
 check_contains "$OUT" "conflicting options: host type networking can't be used with links" "--network host --link"
 
 # ---------------------------------------------------------------------------------------
+step "rename and restart: links follow the target's name and address"
+docker run -d --name tg -h tghost busybox sleep 600 >/dev/null
+docker run -d --name lk --link tg:db --link tg busybox sleep 600 >/dev/null
+TGIP=$(insp '{{.NetworkSettings.IPAddress}}' tg)
+link_lines() { docker exec "$1" cat /etc/hosts | grep -P '\t(db|tg|tg2) ' | sort; }
+# dockerd's lines: the alias, the target's hostname, and its name when that is not the alias.
+check_eq "$(link_lines lk)" "$(printf '%s\tdb tghost tg\n%s\ttg tghost' "$TGIP" "$TGIP")" "/etc/hosts lines of two links"
+docker rename tg tg2
+docker rename lk lk2
+check_eq "$(docker inspect -f '{{json .HostConfig.Links}}' lk2)" '["/tg2:/lk2/db","/tg2:/lk2/tg"]' \
+  "HostConfig.Links after renaming both ends, as dockerd shows them"
+docker restart -t 0 lk2 >/dev/null
+check_eq "$(link_lines lk2)" "$(printf '%s\tdb tghost tg2\n%s\ttg tghost tg2' "$TGIP" "$TGIP")" "/etc/hosts after the renames and a restart"
+# The target comes back with another address: its old one is taken while it is stopped.
+docker stop -t 0 tg2 >/dev/null
+for i in $(seq 20); do
+  docker run -d --name "filler-$i" busybox sleep 600 >/dev/null
+  [ "$(insp '{{.NetworkSettings.IPAddress}}' "filler-$i")" = "$TGIP" ] && break
+done
+check_eq "$(insp '{{.NetworkSettings.IPAddress}}' "filler-$i")" "$TGIP" "a filler took the stopped target's address"
+docker start tg2 >/dev/null
+NEWIP=$(insp '{{.NetworkSettings.IPAddress}}' tg2)
+check_eq "$(link_lines lk2)" "$(printf '%s\tdb tghost tg2\n%s\ttg tghost tg2' "$NEWIP" "$NEWIP")" \
+  "a running linker's /etc/hosts follows its target's new address, as Docker documents"
+
+# ---------------------------------------------------------------------------------------
 step "user-defined network: the link alias in the embedded DNS, for the linking container only"
 TEST_NETS+=("$(docker network create linknet)")
 docker run -d --name tgt --network linknet busybox sleep 600 >/dev/null
@@ -113,6 +139,9 @@ check_eq "$(lookup ul TAL)" "$TIP" "the alias is matched without case"
 check_eq "$(lookup ul tgt)" "$TIP" "the target's own name still resolves"
 docker run -d --name other --network linknet busybox sleep 600 >/dev/null
 check_eq "$(lookup other tal)" "" "another container of the network does not resolve the alias"
+docker rename other other2
+check_eq "$(lookup ul other2)" "$(insp '{{.NetworkSettings.Networks.linknet.IPAddress}}' other2)" "the DNS answers a renamed container's new name"
+check_eq "$(lookup ul other)" "" "and no longer its old one"
 check_eq "$(docker exec ul sh -c 'env | grep -c ^TAL_ || true')" "0" "no link variables on a user network (dockerd neither)"
 # dockerd checks nothing here: the alias just resolves to nothing until the target exists.
 run_capture docker run --rm --network linknet --link nosuch:x busybox true

@@ -42,6 +42,12 @@ step "refusals"
 run_capture docker run --rm --link-local-ip 10.1.1.1 busybox true
 check_eq "$RC" 125 "run --link-local-ip 10.1.1.1 fails"
 check_contains "$OUT" "invalid link local IP address: 10.1.1.1" "dockerd's words"
+# What dockerd 20.10 answers for addresses it cannot parse, at connect and at run.
+run_capture docker network connect --link-local-ip bad --link-local-ip 169.254.1.1/16 llnet c3
+check_eq "$RC:$OUT" "1:Error response from daemon: Invalid link-local IP address: [bad 169.254.1.1/16]" "connect --link-local-ip bad: dockerd's words"
+run_capture docker run --rm --network llnet --link-local-ip bad busybox true
+check_eq "$RC" 125 "run --link-local-ip bad fails"
+check_contains "$OUT" "Invalid link-local IP address: [bad]" "run --link-local-ip bad: dockerd's words"
 run_capture docker network connect --link-local-ip fe80::5 llnet c3
 check_eq "$RC" 1 "an IPv6 link-local address is refused: IPv6 is off in berth's containers"
 check_contains "$OUT" "IPv6 is off" "and says why"
