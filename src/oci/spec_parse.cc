@@ -235,7 +235,8 @@ Process parse_process_obj(const Obj& p) {
   proc.args = p.strings("args");
   proc.env = p.strings("env");
   proc.cwd = p.str("cwd", "/");
-  if (proc.cwd.empty() || proc.cwd[0] != '/') bad(p.field("cwd"), "must be an absolute path");
+  // runc's words, which callers show as they are.
+  if (proc.cwd.empty() || proc.cwd[0] != '/') throw Error("Cwd must be an absolute path");
   if (auto c = p.sub("capabilities")) {
     Capabilities caps;
     caps.bounding = c->strings("bounding");
@@ -271,7 +272,9 @@ Linux parse_linux(const Obj& l) {
     ns.type = n.required_str("type");
     bool known = false;
     for (auto* t : kNamespaceTypes) known |= ns.type == t;
-    if (!known) bad(n.field("type"), "unknown namespace type \"" + ns.type + "\"");
+    // runc's words (Go's %q of the namespace), which callers show as they are.
+    if (!known)
+      throw Error("namespace {\"" + ns.type + "\" \"" + n.str("path") + "\"} does not exist");
     for (auto& other : lx.namespaces)
       if (other.type == ns.type) bad(n.field("type"), "namespace \"" + ns.type + "\" listed twice");
     ns.path = n.str("path");
@@ -385,6 +388,9 @@ Spec parse_spec(const std::string& text) {
   try {
     j = json::parse(text);
   } catch (const json::parse_error& e) {
+    // Go's decoder's words for a file that ends early, as runc says them.
+    if (text.find_first_not_of(" \t\r\n") == std::string::npos) throw Error("EOF");
+    if (e.byte > text.size()) throw Error("unexpected EOF");
     throw Error(std::string("invalid config: malformed JSON: ") + e.what());
   }
   return parse_spec_json(j);

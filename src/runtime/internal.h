@@ -85,7 +85,14 @@ struct RootfsContext {
   bool no_pivot = false;
   bool new_user_ns = false;
   const Cgroup* cgroup = nullptr;
+  // For a new user namespace: per spec.mounts entry, the bind source opened by the runtime
+  // (open_tree), or an empty fd. Empty when there is no new user namespace.
+  const std::vector<UniqueFd>* mount_sources = nullptr;
 };
+bool is_bind_mount(const oci::Mount& m);
+// The bind sources of `spec`, cloned by the runtime before the container's process enters a
+// new user namespace, whose root may not be able to reach them (runc's mount fds).
+std::vector<UniqueFd> open_bind_sources(const oci::Spec& spec);
 void prepare_rootfs(const RootfsContext& ctx);
 void enter_rootfs(const RootfsContext& ctx);
 void finish_rootfs(const RootfsContext& ctx);

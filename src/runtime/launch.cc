@@ -29,6 +29,7 @@ namespace berth::runtime {
 namespace {
 
 // The devices every container may use, as runc allows them, after the config's own rules.
+// Not the host's console (5:1): a terminal's /dev/console is its pty, bound there.
 // The nodes of linux.devices get nothing more: the config's rules say what they may do, so
 // a deny-all stays a deny-all (runc's and crun's behaviour).
 std::vector<oci::DeviceRule> default_device_rules() {
@@ -50,7 +51,6 @@ std::vector<oci::DeviceRule> default_device_rules() {
                                         rule("c", 1, 8, "rwm"),
                                         rule("c", 1, 9, "rwm"),
                                         rule("c", 5, 0, "rwm"),
-                                        rule("c", 5, 1, "rwm"),
                                         rule("c", 5, 2, "rwm"),
                                         rule("c", 136, std::nullopt, "rwm"),
                                         rule("c", 10, 200, "rwm")};
@@ -86,6 +86,7 @@ struct InitContext {
   const Cgroup* cgroup;
   NamespacePlan* plan;
   ProcessLauncher* launcher;
+  const std::vector<UniqueFd>* mount_sources;
 };
 
 void set_names(const oci::Spec& spec) {
@@ -166,7 +167,8 @@ void join_session_keyring() {
     if (unshare_flags & CLONE_NEWNET) bring_up_loopback();
     set_names(spec);
     ::umask(0);
-    RootfsContext rctx{&spec, c.rootfs, c.opts->no_pivot, new_user, c.cgroup};
+    RootfsContext rctx{&spec,    c.rootfs, c.opts->no_pivot,
+                       new_user, c.cgroup, new_user ? c.mount_sources : nullptr};
     prepare_rootfs(rctx);
     apply_sysctl(spec);
     if (!spec.hooks.prestart.empty() || !spec.hooks.create_runtime.empty()) {
@@ -330,6 +332,10 @@ Launched launch_container(const RuntimeOptions& ropts, const std::string& id,
     rethrow_with_context(e, "linux.resources");
   }
 
+  // The user namespace's root may not reach the sources that the host's root can.
+  std::vector<UniqueFd> mount_sources;
+  if (plan.new_flags & CLONE_NEWUSER) mount_sources = open_bind_sources(spec);
+
   join_namespaces(plan, true);
   if (plan.new_flags & CLONE_NEWTIME) enter_time_namespace(*spec.linux);
   int sp[2];
@@ -343,14 +349,23 @@ Launched launch_container(const RuntimeOptions& ropts, const std::string& id,
                   : ::fork();
   if (pid < 0) throw_errno("clone container process");
   if (pid == 0) {
-    InitContext c{
-        &spec,  &opts, rec.rootfs, run_mode, child_sync.get(), dirfd.get(), console.child.get(),
-        cgroup, &plan, &launcher};
+    InitContext c{&spec,
+                  &opts,
+                  rec.rootfs,
+                  run_mode,
+                  child_sync.get(),
+                  dirfd.get(),
+                  console.child.get(),
+                  cgroup,
+                  &plan,
+                  &launcher,
+                  &mount_sources};
     container_init(c);
   }
   guard.set_pid(pid);
   child_sync.reset();
   console.child.reset();
+  mount_sources.clear();
   rec.pid = pid;
 
   if (plan.new_flags & CLONE_NEWUSER) {

@@ -103,7 +103,7 @@ void set_recursive_attrs(const std::string& target, const MountOptions& opts) {
     throw_errno("set recursive mount attributes on " + target);
 }
 
-void mount_entry(const RootfsContext& ctx, int rootfd, const oci::Mount& m) {
+void mount_entry(const RootfsContext& ctx, int rootfd, const oci::Mount& m, int source_fd) {
   auto opts = parse_mount_options(m.options);
   bool bind = opts.bind || m.type == "bind";
   if (m.type == "cgroup" || m.type == "cgroup2") {
@@ -112,11 +112,19 @@ void mount_entry(const RootfsContext& ctx, int rootfd, const oci::Mount& m) {
     return;
   }
   if (bind) {
+    // Kept in the data string, an option nobody knows would be ignored by the kernel.
+    if (!opts.data.empty()) throw Error("unknown bind mount option(s) \"" + opts.data + "\"");
     struct stat st;
-    if (::stat(m.source.c_str(), &st) < 0) throw_errno("bind mount source " + m.source);
+    int rc = source_fd >= 0 ? ::fstat(source_fd, &st) : ::stat(m.source.c_str(), &st);
+    if (rc < 0) throw Error("stat " + m.source + ": " + go_errno_text(errno), errno);
     auto target =
         make_target(rootfd, m.destination, S_ISDIR(st.st_mode) ? Leaf::kDir : Leaf::kFile);
-    do_mount(m.source, target, nullptr, MS_BIND | (opts.recursive ? MS_REC : 0), "");
+    if (source_fd < 0) {
+      do_mount(m.source, target, nullptr, MS_BIND | (opts.recursive ? MS_REC : 0), "");
+    } else if (::move_mount(source_fd, "", AT_FDCWD, target.c_str(), MOVE_MOUNT_F_EMPTY_PATH) < 0) {
+      throw Error("move mount " + m.source + ":" + m.destination + ": " + go_errno_text(errno),
+                  errno);
+    }
     unsigned long extra = opts.flags & ~(MS_REMOUNT);
     if (extra) remount_bind(target, extra);
     for (auto p : opts.propagation) do_mount("", target, nullptr, p, "");
@@ -137,12 +145,13 @@ void mount_entry(const RootfsContext& ctx, int rootfd, const oci::Mount& m) {
   // A read-only /dev is filled first (devices, /dev/pts, links) and made read-only last, in
   // finish_rootfs, as runc does.
   unsigned long flags = m.destination == "/dev" ? opts.flags & ~MS_RDONLY : opts.flags;
-  try {
-    do_mount(source, target, type, flags, opts.data);
-  } catch (const Error& e) {
+  if (::mount(source.c_str(), target.c_str(), type, flags,
+              opts.data.empty() ? nullptr : opts.data.c_str()) < 0) {
+    int err = errno;
     // sysfs cannot be mounted without a network namespace of one's own (or from a user
     // namespace that does not own it); runc falls back to binding the host's /sys.
-    if (m.type != "sysfs" || (e.code() != EPERM && e.code() != EBUSY)) throw;
+    if (m.type != "sysfs" || (err != EPERM && err != EBUSY))
+      throw Error("mount " + source + ":" + m.destination + ": " + go_errno_text(err), err);
     do_mount("/sys", target, nullptr, MS_BIND | MS_REC, "");
     remount_bind(target, opts.flags);
   }
@@ -199,6 +208,45 @@ void create_dev_links(const std::string& rootfs, bool has_devpts) {
   }
 }
 
+// mountinfo writes space, tab, newline and backslash in paths as \ooo.
+std::string unescape_mountinfo(const std::string& field) {
+  std::string out;
+  for (size_t i = 0; i < field.size(); i++) {
+    if (field[i] == '\\' && i + 3 < field.size()) {
+      auto oct = field.substr(i + 1, 3);
+      if (oct.find_first_not_of("01234567") == std::string::npos) {
+        out.push_back(static_cast<char>(std::stoi(oct, nullptr, 8)));
+        i += 3;
+        continue;
+      }
+    }
+    out.push_back(field[i]);
+  }
+  return out;
+}
+
+// Without pivot_root the host's mounts stay in the container's mount namespace, out of
+// sight of the chroot but not of the kernel: a fully visible proc or sysfs there lets a
+// user namespace made inside mount a new one. Each is detached (covered with a tmpfs where
+// detaching is refused), as runc does before its chroot.
+void hide_host_proc_and_sysfs(const std::string& rootfs) {
+  for (auto& line : split(read_file("/proc/self/mountinfo"), '\n')) {
+    auto sep = line.find(" - ");
+    if (sep == std::string::npos) continue;
+    auto pre = split(line.substr(0, sep), ' ');
+    auto post = split(line.substr(sep + 3), ' ');
+    if (pre.size() < 5 || post.empty()) continue;
+    if ((post[0] != "proc" && post[0] != "sysfs") || pre[3] != "/") continue;
+    auto point = unescape_mountinfo(pre[4]);
+    if (point == rootfs || point.rfind(rootfs + "/", 0) == 0) continue;
+    if (::umount2(point.c_str(), MNT_DETACH) == 0) continue;
+    // Already gone with a detached parent.
+    if (errno == ENOENT) continue;
+    if (errno != EINVAL && errno != EPERM) throw_errno("unmount " + point);
+    do_mount("tmpfs", point, "tmpfs", 0, "");
+  }
+}
+
 bool mounts_dev(const oci::Spec& spec, const char* dest, const char* type = nullptr) {
   for (auto& m : spec.mounts) {
     if (m.destination != dest) continue;
@@ -209,6 +257,26 @@ bool mounts_dev(const oci::Spec& spec, const char* dest, const char* type = null
 
 }  // namespace
 
+bool is_bind_mount(const oci::Mount& m) {
+  return m.type == "bind" || parse_mount_options(m.options).bind;
+}
+
+std::vector<UniqueFd> open_bind_sources(const oci::Spec& spec) {
+  std::vector<UniqueFd> fds(spec.mounts.size());
+  for (size_t i = 0; i < spec.mounts.size(); i++) {
+    const auto& m = spec.mounts[i];
+    if (!is_bind_mount(m)) continue;
+    unsigned flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC;
+    if (parse_mount_options(m.options).recursive) flags |= AT_RECURSIVE;
+    fds[i].reset(::open_tree(AT_FDCWD, m.source.c_str(), flags));
+    if (!fds[i])
+      throw Error("error mounting \"" + m.source + "\" to rootfs at \"" + m.destination +
+                      "\": stat " + m.source + ": " + go_errno_text(errno),
+                  errno);
+  }
+  return fds;
+}
+
 void prepare_rootfs(const RootfsContext& ctx) {
   const auto& spec = *ctx.spec;
   // Nothing mounted from here on may propagate back to the host.
@@ -216,18 +284,19 @@ void prepare_rootfs(const RootfsContext& ctx) {
   do_mount(ctx.rootfs, ctx.rootfs, nullptr, MS_BIND | MS_REC, "");
   UniqueFd rootfd(::open(ctx.rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!rootfd) throw_errno("open rootfs " + ctx.rootfs);
-  for (auto& m : spec.mounts) {
+  for (size_t i = 0; i < spec.mounts.size(); i++) {
+    const auto& m = spec.mounts[i];
+    int source_fd = ctx.mount_sources ? (*ctx.mount_sources)[i].get() : -1;
     try {
-      mount_entry(ctx, rootfd.get(), m);
+      mount_entry(ctx, rootfd.get(), m, source_fd);
     } catch (const std::exception& e) {
-      rethrow_with_context(e, "mounts[" + m.destination + "]");
+      // runc's words, which callers show as they are.
+      rethrow_with_context(e, "error mounting \"" + (m.source.empty() ? m.type : m.source) +
+                                  "\" to rootfs at \"" + m.destination + "\"");
     }
   }
   bool own_dev = false;
-  for (auto& m : spec.mounts) {
-    auto opts = parse_mount_options(m.options);
-    own_dev |= m.destination == "/dev" && !opts.bind && m.type != "bind";
-  }
+  for (auto& m : spec.mounts) own_dev |= m.destination == "/dev" && !is_bind_mount(m);
   if (own_dev) {
     for (auto& d : kDefaultDevices) {
       oci::Device dev;
@@ -252,6 +321,7 @@ void prepare_rootfs(const RootfsContext& ctx) {
 
 void enter_rootfs(const RootfsContext& ctx) {
   if (ctx.no_pivot) {
+    hide_host_proc_and_sysfs(ctx.rootfs);
     if (::chdir(ctx.rootfs.c_str()) < 0) throw_errno("chdir " + ctx.rootfs);
     do_mount(ctx.rootfs, "/", nullptr, MS_MOVE, "");
     if (::chroot(".") < 0) throw_errno("chroot " + ctx.rootfs);

@@ -31,7 +31,7 @@ void expect_clean_failure(Bundle& b, const std::string& id, const std::string& e
 TEST(BadInput, MalformedJson) {
   Bundle b;
   std::ofstream(b.dir() + "/config.json") << "{\"ociVersion\": ";
-  expect_clean_failure(b, unique_name("t"), "malformed JSON");
+  expect_clean_failure(b, unique_name("t"), "berth-runtime: unexpected EOF\n");
 }
 
 TEST(BadInput, MissingConfig) {
@@ -58,7 +58,9 @@ TEST(BadInput, EachBrokenField) {
        [](auto& j) {
          j["linux"]["namespaces"].push_back({{"type", "bogus"}});
        },
-       "].type: unknown namespace type \"bogus\""},
+       "berth-runtime: namespace {\"bogus\" \"\"} does not exist\n"},
+      {"relative cwd", [](auto& j) { j["process"]["cwd"] = "relative/dir"; },
+       "berth-runtime: Cwd must be an absolute path\n"},
       {"bad mount source",
        [](auto& j) {
          j["mounts"].push_back({{"destination", "/data"},
@@ -66,12 +68,13 @@ TEST(BadInput, EachBrokenField) {
                                 {"source", "/no/such/dir"},
                                 {"options", {"rbind"}}});
        },
-       "/no/such/dir"},
+       "berth-runtime: error mounting \"/no/such/dir\" to rootfs at \"/data\": stat "
+       "/no/such/dir: no such file or directory\n"},
       {"bad mount type",
        [](auto& j) {
          j["mounts"].push_back({{"destination", "/x"}, {"type", "nosuchfs"}, {"source", "x"}});
        },
-       "mounts[/x]"},
+       "berth-runtime: error mounting \"x\" to rootfs at \"/x\": mount x:/x: no such device\n"},
       {"bad cgroup value",
        [](auto& j) {
          j["linux"]["resources"]["cpu"] = {{"cpus", "9999"}};

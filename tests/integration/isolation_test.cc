@@ -1,6 +1,7 @@
 // Isolation checked from inside the container: capabilities, seccomp, read-only and masked
 // paths, user namespaces, joining namespaces by path, devices.
 #include <gtest/gtest.h>
+#include <sys/mount.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -140,6 +141,40 @@ TEST(Isolation, UserNamespaceMapsIds) {
   EXPECT_NE(r.out.find("/dev/null"), std::string::npos) << r.out;
 }
 
+// A bind source the mapped root cannot reach (under a 0700 directory of the host's root) is
+// opened by the runtime before the container's process enters its user namespace.
+TEST(Isolation, BindSourceUnreachableFromTheUserNamespace) {
+  TempDir hidden{"userns-src"};  // 0700, root's
+  std::filesystem::create_directories(hidden / "dir");
+  std::ofstream(hidden / "dir/file") << "secret-ok\n";
+  std::ofstream(hidden / "single") << "file-ok\n";
+  Bundle b;
+  // The rootfs is the host root's: the mapped root could not make the mount points.
+  std::filesystem::create_directory(b.rootfs() + "/data");
+  std::ofstream(b.rootfs() + "/single");
+  auto& linux = b.config()["linux"];
+  linux["namespaces"].push_back({{"type", "user"}});
+  linux["uidMappings"] = {{{"containerID", 0}, {"hostID", 100000}, {"size", 65536}}};
+  linux["gidMappings"] = {{{"containerID", 0}, {"hostID", 100000}, {"size", 65536}}};
+  auto& mounts = b.config()["mounts"];
+  for (auto it = mounts.begin(); it != mounts.end(); ++it)
+    if ((*it)["destination"] == "/sys/fs/cgroup") {
+      mounts.erase(it);
+      break;
+    }
+  mounts.push_back({{"destination", "/data"},
+                    {"type", "bind"},
+                    {"source", hidden / "dir"},
+                    {"options", {"rbind", "ro"}}});
+  mounts.push_back({{"destination", "/single"},
+                    {"type", "bind"},
+                    {"source", hidden / "single"},
+                    {"options", {"bind"}}});
+  auto r = b.run(unique_name("t"), {"sh", "-c", "cat /data/file /single; touch /data/x"});
+  EXPECT_EQ(r.out, "secret-ok\nfile-ok\n") << r.err;
+  EXPECT_NE(r.err.find("touch: /data/x: Read-only file system"), std::string::npos) << r.err;
+}
+
 TEST(Isolation, JoinsANamespaceByPath) {
   Bundle a;
   std::string id = unique_name("t");
@@ -244,6 +279,51 @@ TEST(Isolation, DeviceRulesBeforeTheLastDenyAllAreNotWritten) {
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(r.out, "null\nkmsg\n");
   EXPECT_NE(r.err.find("Operation not permitted"), std::string::npos) << r.err;
+}
+
+// /dev/console is the terminal's pty bound there, never the host's console device: runc
+// allows no 5:1, with a terminal or without.
+TEST(Isolation, HostConsoleDeviceIsDenied) {
+  Bundle b;
+  for (auto& [set, caps] : b.config()["process"]["capabilities"].items())
+    caps.push_back("CAP_MKNOD");
+  auto r = b.run(unique_name("t"), {"sh", "-c", "mknod /tmp/console c 5 1 && : </tmp/console"});
+  EXPECT_NE(r.status, 0);
+  EXPECT_NE(r.err.find("can't open /tmp/console: Operation not permitted"), std::string::npos)
+      << r.err;
+}
+
+// rro reaches the mounts below a bind too, and an unknown option is refused, not passed to
+// the kernel as data that a bind mount ignores.
+TEST(Isolation, RecursiveReadonlyCoversSubmounts) {
+  TempDir src{"rro"};
+  std::filesystem::create_directories(src / "sub");
+  ASSERT_EQ(::mount("tmpfs", (src / "sub").c_str(), "tmpfs", 0, nullptr), 0);
+  struct Unmount {
+    std::string path;
+    ~Unmount() { ::umount2(path.c_str(), MNT_DETACH); }
+  } unmount{src / "sub"};
+  Bundle b;
+  auto bind = [&](const char* dest, std::vector<std::string> options) {
+    b.config()["mounts"].push_back(
+        {{"destination", dest}, {"type", "bind"}, {"source", src.path()}, {"options", options}});
+  };
+  bind("/rro", {"rbind", "rro"});
+  bind("/ro", {"rbind", "ro"});
+  auto r = b.run(unique_name("t"),
+                 {"sh", "-c",
+                  "touch /rro/x /rro/sub/x 2>&1 | wc -l; touch /ro/sub/y && echo ro-sub-writable"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "2\nro-sub-writable\n");
+
+  Bundle bad;
+  bad.config()["mounts"].push_back({{"destination", "/x"},
+                                    {"type", "bind"},
+                                    {"source", src.path()},
+                                    {"options", {"rbind", "rrro"}}});
+  auto e = bad.run(unique_name("t"), {"true"});
+  EXPECT_NE(e.status, 0);
+  EXPECT_NE(e.err.find("rrro"), std::string::npos) << e.err;
 }
 
 TEST(Isolation, SysctlAndRlimits) {

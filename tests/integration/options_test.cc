@@ -21,6 +21,17 @@ TEST(Options, NoPivotUsesMoveAndChroot) {
   EXPECT_EQ(r.out.find("berth-it"), std::string::npos) << r.out;
 }
 
+// The host's /proc stays in the mount namespace out of the chroot's sight; while it is fully
+// visible there, the kernel lets a user namespace made inside mount a proc of its own.
+TEST(Options, NoPivotLeavesNoHostProcToMountProcBy) {
+  Bundle b;
+  b.config()["process"]["user"] = {{"uid", 1000}, {"gid", 1000}};
+  b.set_args({"sh", "-c", "unshare -mrpf sh -c 'mount -t proc none /proc && echo mounted'"});
+  auto r = b.runtime({"run", "--no-pivot", "--bundle", b.dir(), unique_name("t")});
+  EXPECT_EQ(r.out, "");
+  EXPECT_NE(r.err.find("mount: permission denied"), std::string::npos) << r.err;
+}
+
 TEST(Options, NoNewPrivsOomScoreAndUser) {
   Bundle b;
   auto& p = b.config()["process"];

@@ -35,6 +35,11 @@ TEST(Spec, DefaultSpecParses) {
 
 TEST(Spec, ErrorsNameTheField) {
   EXPECT_NE(error_of("{not json").find("malformed JSON"), std::string::npos);
+  // runc's (Go's) words for a file cut short, and an empty one.
+  EXPECT_EQ(error_of("{\"ociVersion\": "), "unexpected EOF");
+  EXPECT_EQ(error_of(" \n"), "EOF");
+  EXPECT_EQ(error_of(R"({"ociVersion":"1.0.2","root":{"path":"r"},"process":{"cwd":"rel"}})"),
+            "Cwd must be an absolute path");
   EXPECT_NE(error_of("{}").find("root: required"), std::string::npos);
   EXPECT_NE(error_of(R"({"ociVersion":"1.0.2"})").find("root: required"), std::string::npos);
   EXPECT_NE(error_of(R"({"ociVersion":"1.0.2","root":{"path":"r"},"process":{"args":"sh"}})")
@@ -42,7 +47,7 @@ TEST(Spec, ErrorsNameTheField) {
             std::string::npos);
   EXPECT_NE(error_of(R"({"ociVersion":"1.0.2","root":{"path":"r"},
       "linux":{"namespaces":[{"type":"pid"},{"type":"bogus"}]}})")
-                .find("linux.namespaces[1].type: unknown namespace type"),
+                .find("namespace {\"bogus\" \"\"} does not exist"),
             std::string::npos);
   EXPECT_NE(error_of(R"({"ociVersion":"1.0.2","root":{"path":"r"},
       "mounts":[{"destination":""}]})")
