@@ -188,6 +188,22 @@ TEST(Console, TerminalBelongsToTheProcessUser) {
   EXPECT_NE(out.find("1000:5\r\ndone"), std::string::npos) << out;
 }
 
+// The same for exec's terminal, which belongs to the exec's user, not the container's.
+TEST(Console, ExecTerminalBelongsToTheExecUser) {
+  Bundle b;
+  std::string id = unique_name("t");
+  b.set_args({"sleep", "1000"});
+  ASSERT_EQ(b.runtime({"run", "-d", "--bundle", b.dir(), id}).status, 0);
+  ConsoleSocket sock(b.dir() + "/console.sock");
+  auto e = b.runtime({"exec", "-d", "-t", "--console-socket", b.dir() + "/console.sock", "-u",
+                      "1001:1001", id, "sh", "-c", "stat -c '%u:%g' $(tty); echo done"});
+  ASSERT_EQ(e.status, 0) << e.err;
+  auto master = sock.take_master();
+  ASSERT_TRUE(master);
+  std::string out = read_until(master.get(), "done");
+  EXPECT_NE(out.find("1001:5\r\ndone"), std::string::npos) << out;
+}
+
 TEST(Console, TerminalWithoutSocketIsRefusedWhenDetached) {
   Bundle b;
   b.config()["process"]["terminal"] = true;
