@@ -21,17 +21,6 @@ namespace {
 constexpr const char* kDefaultPath =
     "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
-std::vector<std::string> strings(const json& j) {
-  std::vector<std::string> out;
-  if (j.is_array()) {
-    for (auto& v : j)
-      if (v.is_string()) out.push_back(v.get<std::string>());
-  } else if (j.is_string()) {
-    out.push_back(j.get<std::string>());
-  }
-  return out;
-}
-
 std::string env_key(const std::string& e) {
   return e.substr(0, e.find('='));
 }
@@ -133,32 +122,11 @@ std::string with_command(const std::string& action, const std::vector<std::strin
 }  // namespace
 
 std::string ExecManager::create(const std::string& container_ref, const json& cfg) {
-  if (!cfg.is_object()) throw InvalidArgument("exec config must be a JSON object");
+  ExecRecord r = decode_exec_config(cfg);
   Container c = containers_.get(container_ref);
   check_running(c);
-  ExecRecord r;
-  r.cmd = strings(cfg.value("Cmd", json(nullptr)));
-  if (r.cmd.empty()) throw InvalidArgument("No exec command specified");
   r.id = random_id();
   r.container_id = c.id;
-  r.env = strings(cfg.value("Env", json(nullptr)));
-  for (auto& e : r.env)
-    if (e.empty() || e[0] == '=') throw InvalidArgument("invalid environment variable: " + e);
-  r.user = cfg.value("User", json("")).is_string() ? cfg.value("User", "") : "";
-  r.working_dir = cfg.value("WorkingDir", json("")).is_string() ? cfg.value("WorkingDir", "") : "";
-  r.detach_keys = cfg.value("DetachKeys", json("")).is_string() ? cfg.value("DetachKeys", "") : "";
-  auto flag = [&](const char* k) {
-    return cfg.contains(k) && cfg[k].is_boolean() && cfg[k].get<bool>();
-  };
-  r.tty = flag("Tty");
-  r.attach_stdin = flag("AttachStdin");
-  r.attach_stdout = flag("AttachStdout");
-  r.attach_stderr = flag("AttachStderr");
-  r.privileged = flag("Privileged");
-  if (auto cs = cfg.value("ConsoleSize", json(nullptr)); cs.is_array() && cs.size() == 2) {
-    r.height = cs[0].get<unsigned>();
-    r.width = cs[1].get<unsigned>();
-  }
   {
     std::lock_guard lk(mu_);
     // Records of containers that are gone go too (dockerd drops them with the container).
@@ -240,7 +208,7 @@ json ExecManager::process_json(const ExecRecord& r, const Container& c) const {
   if (r.tty && r.height && r.width) proc.console_size = oci::ConsoleSize{r.height, r.width};
   // Docker's exec environment: PATH, HOSTNAME, TERM for a terminal, the container's Env,
   // then the exec's own.
-  std::vector<std::string> cenv = strings(c.config.value("Env", json(nullptr)));
+  std::vector<std::string> cenv = exec_strings(c.config.value("Env", json(nullptr)));
   std::vector<std::string> env;
   if (std::none_of(cenv.begin(), cenv.end(),
                    [](const std::string& e) { return env_key(e) == "PATH"; }))

@@ -39,6 +39,13 @@ struct ExecRecord {
   nlohmann::json inspect() const;
 };
 
+// POST /containers/{id}/exec's ExecConfig (its field names already checked) as a record with
+// neither id nor container yet. Throws InvalidArgument in Docker's words; a pure function, so
+// that it can be tested and fuzzed without a daemon.
+ExecRecord decode_exec_config(const nlohmann::json& config);
+// A JSON string, or the strings of an array (other values skipped), as a list.
+std::vector<std::string> exec_strings(const nlohmann::json& j);
+
 class ExecManager : public std::enable_shared_from_this<ExecManager> {
  public:
   ExecManager(ContainerManager& containers, EventBus& events)

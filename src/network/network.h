@@ -54,6 +54,21 @@ struct Network {
   static Network from_json(const nlohmann::json& j);
 };
 
+// Docker's option names of a bridge network.
+inline constexpr const char* kBridgeName = "com.docker.network.bridge.name";
+inline constexpr const char* kEnableIcc = "com.docker.network.bridge.enable_icc";
+inline constexpr const char* kMtu = "com.docker.network.driver.mtu";
+
+// A network create's body checked on its own, in Docker's words: all but what depends on the
+// other networks and the host (name and bridge conflicts, overlaps, a subnet from the pools).
+// `id` names the default bridge; `default_mtu` is the daemon's.
+struct NetworkRequest {
+  Network network;
+  bool subnet_given = false;  // else subnet and gateway are still to be picked
+};
+NetworkRequest decode_network_create(const nlohmann::json& request, const std::string& id,
+                                     int default_mtu);
+
 // A container's place on one network. The address is held while the container runs.
 struct Endpoint {
   std::string container_id, network_id, id;
