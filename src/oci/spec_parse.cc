@@ -1,7 +1,9 @@
 #include <nlohmann/json.hpp>
+#include <utility>
 
 #include "base/error.h"
 #include "base/log.h"
+#include "oci/go_json.h"
 #include "oci/spec.h"
 
 namespace berth::oci {
@@ -50,6 +52,12 @@ class Obj {
     if (!v->is_number()) bad(field(name), "expected a number");
     if (std::is_unsigned_v<T> && v->is_number_integer() && v->get<int64_t>() < 0)
       bad(field(name), "expected a non-negative number");
+    // Checked before converting, as Go's decoder refuses them: a fraction or a number out of
+    // T's range does not convert (a double out of range is undefined behaviour).
+    if (v->is_number_float()) bad(field(name), "expected an integer");
+    if (v->is_number_unsigned() ? !std::in_range<T>(v->get<uint64_t>())
+                                : !std::in_range<T>(v->get<int64_t>()))
+      bad(field(name), "number out of range");
     return v->get<T>();
   }
   std::vector<std::string> strings(const char* name) const {
@@ -385,12 +393,11 @@ Spec parse_spec_json(const json& j) {
 
 Spec parse_spec(const std::string& text) {
   json j;
+  // Syntax errors in runc's (Go's) words; what follows the first value is ignored as by runc.
+  size_t end = go_json_first_value(text);
   try {
-    j = json::parse(text);
+    j = json::parse(std::string_view(text).substr(0, end));
   } catch (const json::parse_error& e) {
-    // Go's decoder's words for a file that ends early, as runc says them.
-    if (text.find_first_not_of(" \t\r\n") == std::string::npos) throw Error("EOF");
-    if (e.byte > text.size()) throw Error("unexpected EOF");
     throw Error(std::string("invalid config: malformed JSON: ") + e.what());
   }
   return parse_spec_json(j);

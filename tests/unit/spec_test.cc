@@ -34,7 +34,25 @@ TEST(Spec, DefaultSpecParses) {
 }
 
 TEST(Spec, ErrorsNameTheField) {
-  EXPECT_NE(error_of("{not json").find("malformed JSON"), std::string::npos);
+  // Go's decoder's words, as runc 1.1.5 says them for each of these config.json files.
+  const std::pair<const char*, const char*> go_errors[] = {
+      {"{not json", "invalid character 'n' looking for beginning of object key string"},
+      {R"({"a" 1})", "invalid character '1' after object key"},
+      {R"({"a":1 "b":2})", "invalid character '\"' after object key:value pair"},
+      {R"({"a":tru})", "invalid character '}' in literal true (expecting 'e')"},
+      {R"({"a":"x\q"})", "invalid character 'q' in string escape code"},
+      {R"({"a":-x})", "invalid character 'x' in numeric literal"},
+      {R"({"a":1.})", "invalid character '}' after decimal point in numeric literal"},
+      {R"({"a":1e})", "invalid character '}' in exponent of numeric literal"},
+      {R"({"a":"\u12x4"})", "invalid character 'x' in \\u hexadecimal character escape"},
+      {"{\"a\":\"b\n\"}", "invalid character '\\n' in string literal"},
+      {"{'a':1}", "invalid character '\\'' looking for beginning of object key string"},
+      {R"({"a":[1 2]})", "invalid character '2' after array element"},
+  };
+  for (auto& [text, want] : go_errors) EXPECT_EQ(error_of(text), want) << text;
+  // runc reads the first value and no further.
+  EXPECT_EQ(error_of(R"({"ociVersion":"1.0.2","root":{"path":"r"}} }garbage)"), "");
+  EXPECT_EQ(error_of(std::string(20000, '[')), "exceeded max depth");
   // runc's (Go's) words for a file cut short, and an empty one.
   EXPECT_EQ(error_of("{\"ociVersion\": "), "unexpected EOF");
   EXPECT_EQ(error_of(" \n"), "EOF");
