@@ -61,7 +61,8 @@ int main(int argc, char** argv) {
     berth::log::info("berth-registry " + std::string(BERTH_VERSION) + " listening on " + c.addr +
                      " (port " + std::to_string(server.port()) + "), storage " + c.root +
                      (c.tls_certificate.empty() ? "" : ", TLS") +
-                     (c.htpasswd_path.empty() ? "" : ", htpasswd auth"));
+                     (c.htpasswd_path.empty() ? "" : ", htpasswd auth") +
+                     (c.token_realm.empty() ? "" : ", token auth from " + c.token_realm));
     serve_until_signalled(server);
   } catch (const std::exception& e) {
     std::cerr << "berth-registry: " << e.what() << "\n";

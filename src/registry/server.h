@@ -20,7 +20,9 @@ struct ServerConfig {
   std::vector<std::pair<std::string, std::string>> headers;  // http.headers
   std::string htpasswd_realm;                                // auth.htpasswd.realm
   std::string htpasswd_path;                                 // auth.htpasswd.path; empty: no auth
-  std::string debug_addr;                                    // http.debug.addr
+  // auth.token; token_realm empty: no token auth.
+  std::string token_realm, token_service, token_issuer, token_rootcertbundle;
+  std::string debug_addr;  // http.debug.addr
   // http.debug.prometheus.path when http.debug.prometheus.enabled; empty: no metrics.
   std::string metrics_path;
   std::string log_level = "info";  // log.level
@@ -29,7 +31,8 @@ struct ServerConfig {
 
 // Reads registry:2's configuration file (empty path: the defaults), then the environment's
 // REGISTRY_* overrides. Keys it does not apply are warned about on `warnings`; keys whose
-// absence would change what the registry does (auth.token, proxy, other storage drivers)
+// absence would change what the registry does (proxy, other storage drivers, client
+// certificates)
 // are refused with an error.
 ServerConfig load_config(const std::string& path, std::ostream& warnings);
 

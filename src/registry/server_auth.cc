@@ -58,6 +58,10 @@ Htpasswd::Htpasswd(std::string realm, const std::string& path) : realm_(std::mov
   if (hashes_.empty()) throw InvalidArgument("auth.htpasswd.path " + path + ": no bcrypt entry");
 }
 
+AuthResult Htpasswd::authorize(const std::string& authorization, const std::vector<Access>&) {
+  return {authenticate(authorization), "Basic realm=\"" + realm_ + "\""};
+}
+
 std::optional<std::string> Htpasswd::authenticate(const std::string& authorization) {
   constexpr std::string_view kBasic = "Basic ";
   if (authorization.size() <= kBasic.size() ||

@@ -138,11 +138,33 @@ struct Reader {
       if (k == "htpasswd") {
         if (kv.second["realm"]) c.htpasswd_realm = str(kv.second["realm"], key + ".realm");
         if (kv.second["path"]) c.htpasswd_path = str(kv.second["path"], key + ".path");
-      } else if (k == "token" || k == "silly") {
-        refused(key, "only htpasswd (basic) auth is implemented");
+      } else if (k == "token") {
+        token(kv.second, c);
+      } else if (k == "silly") {
+        refused(key, "only htpasswd and token auth are implemented");
       } else {
         unknown(key);
       }
+    }
+  }
+
+  void token(const YAML::Node& node, ServerConfig& c) {
+    for (auto kv : node) {
+      std::string k = kv.first.as<std::string>(), key = "auth.token." + k;
+      if (k == "realm")
+        c.token_realm = str(kv.second, key);
+      else if (k == "service")
+        c.token_service = str(kv.second, key);
+      else if (k == "issuer")
+        c.token_issuer = str(kv.second, key);
+      else if (k == "rootcertbundle")
+        c.token_rootcertbundle = str(kv.second, key);
+      else if (k == "autoredirect")
+        ignored(key, "the challenge names auth.token.realm as configured");
+      else if (k == "jwks" || k == "signingalgorithms")
+        refused(key, "keys come from rootcertbundle, with RS256/384/512 and ES256/384/512");
+      else
+        unknown(key);
     }
   }
 
@@ -208,7 +230,18 @@ struct Reader {
       } else if (name == "REGISTRY_HTTP_TLS_KEY") {
         c.tls_key = value;
       } else if (name == "REGISTRY_AUTH") {
-        if (value != "htpasswd") refused(name, "only htpasswd auth is implemented");
+        if (value != "htpasswd" && value != "token")
+          refused(name, "only htpasswd and token auth are implemented");
+      } else if (name == "REGISTRY_AUTH_TOKEN_REALM") {
+        c.token_realm = value;
+      } else if (name == "REGISTRY_AUTH_TOKEN_SERVICE") {
+        c.token_service = value;
+      } else if (name == "REGISTRY_AUTH_TOKEN_ISSUER") {
+        c.token_issuer = value;
+      } else if (name == "REGISTRY_AUTH_TOKEN_ROOTCERTBUNDLE") {
+        c.token_rootcertbundle = value;
+      } else if (name == "REGISTRY_AUTH_TOKEN_AUTOREDIRECT") {
+        ignored(name, "the challenge names auth.token.realm as configured");
       } else if (name == "REGISTRY_AUTH_HTPASSWD_REALM") {
         c.htpasswd_realm = value;
       } else if (name == "REGISTRY_AUTH_HTPASSWD_PATH") {
@@ -239,6 +272,14 @@ ServerConfig load_config(const std::string& path, std::ostream& warnings) {
   r.environment(c);
   if (!c.htpasswd_path.empty() && c.htpasswd_realm.empty())
     throw InvalidArgument("auth.htpasswd needs a realm");
+  bool token = !c.token_realm.empty() || !c.token_service.empty() || !c.token_issuer.empty() ||
+               !c.token_rootcertbundle.empty();
+  if (token && (c.token_realm.empty() || c.token_service.empty() || c.token_issuer.empty() ||
+                c.token_rootcertbundle.empty()))
+    throw InvalidArgument("auth.token needs realm, service, issuer and rootcertbundle");
+  // As registry:2: one access controller.
+  if (token && !c.htpasswd_path.empty())
+    throw InvalidArgument("auth must configure exactly one of htpasswd and token, not both");
   if (c.log_level != "debug" && c.log_level != "info" && c.log_level != "warn" &&
       c.log_level != "error")
     throw InvalidArgument("log.level " + c.log_level + ": not debug, info, warn or error");

@@ -1,19 +1,21 @@
 #include <thread>
 
+#include "base/fs.h"
 #include "registry/server.h"
 #include "registry/server_auth.h"
 #include "registry/server_http.h"
 #include "registry/server_metrics.h"
 #include "registry/server_routes.h"
 #include "registry/server_storage.h"
+#include "registry/server_token.h"
 #include "registry/server_upload.h"
 
 namespace berth::registry {
 
 struct RegistryServer::Impl {
   Storage storage;
-  Uploads uploads{storage};
-  std::unique_ptr<Htpasswd> auth;
+  Uploads uploads;
+  std::unique_ptr<Authenticator> auth;
   std::unique_ptr<Routes> routes;
   std::unique_ptr<HttpServer> http;
   Metrics metrics;
@@ -21,9 +23,13 @@ struct RegistryServer::Impl {
   std::unique_ptr<HttpServer> debug;
   std::thread debug_thread;
 
-  explicit Impl(const ServerConfig& c) : storage(c.root) {
+  explicit Impl(const ServerConfig& c)
+      : storage(c.root), uploads(storage, path_join(c.root, "uploads")) {
     if (!c.htpasswd_path.empty())
       auth = std::make_unique<Htpasswd>(c.htpasswd_realm, c.htpasswd_path);
+    if (!c.token_realm.empty())
+      auth = std::make_unique<TokenAuth>(
+          TokenConfig{c.token_realm, c.token_service, c.token_issuer, c.token_rootcertbundle});
     routes = std::make_unique<Routes>(storage, uploads, auth.get(), c.delete_enabled);
     http = std::make_unique<HttpServer>(
         c.addr, [this](HttpRequest& req) { return routes->handle(req); },

@@ -1,5 +1,3 @@
-#include "registry/server_routes.h"
-
 #include <fcntl.h>
 #include <sys/stat.h>
 
@@ -10,6 +8,7 @@
 #include "image/digest.h"
 #include "registry/server_error.h"
 #include "registry/server_manifest.h"
+#include "registry/server_routes.h"
 
 namespace berth::registry {
 
@@ -130,19 +129,48 @@ bool is_tag_or_digest(const std::string& ref) {
   return ref.find(':') != std::string::npos ? image::is_digest(ref) : valid_tag(ref);
 }
 
+// The rights a request needs, as registry:2 asks a token service for them: pull to read,
+// pull and push to write, delete to delete, pull of a mount's source, and the catalog's own.
+std::vector<Access> needed_access(const HttpRequest& req) {
+  const std::string& path = req.path;
+  if (path == "/v2/_catalog") return {{"registry", "catalog", "*"}};
+  if (path.rfind("/v2/", 0) != 0) return {};
+  std::vector<std::string> parts = split(path.substr(4), '/');
+  size_t k = parts.size(), drop = 0;
+  if (k >= 3 && ((parts[k - 2] == "tags" && parts[k - 1] == "list") || parts[k - 2] == "blobs" ||
+                 parts[k - 2] == "manifests" || parts[k - 2] == "referrers"))
+    drop = 2;
+  else if (k >= 4 && parts[k - 3] == "blobs" && parts[k - 2] == "uploads")
+    drop = 3;
+  if (drop == 0) return {};
+  std::string repo;
+  for (size_t i = 0; i + drop < k; ++i) repo += (i ? "/" : "") + parts[i];
+  if (req.method == "GET" || req.method == "HEAD") return {{"repository", repo, "pull"}};
+  if (req.method == "DELETE") return {{"repository", repo, "delete"}};
+  std::vector<Access> out = {{"repository", repo, "pull"}, {"repository", repo, "push"}};
+  std::string from = req.q("from");
+  if (!req.q("mount").empty() && !from.empty()) out.push_back({"repository", from, "pull"});
+  return out;
+}
+
 }  // namespace
 
 HttpResponse Routes::handle(HttpRequest& req) {
   try {
     if (auth_) {
-      auto user = auth_->authenticate(req.header("authorization"));
-      if (!user) {
-        HttpResponse res =
-            error_response(ErrorCode::kUnauthorized, "authentication required", json());
-        res.set("WWW-Authenticate", "Basic realm=\"" + auth_->realm() + "\"");
+      auto needed = needed_access(req);
+      AuthResult r = auth_->authorize(req.header("authorization"), needed);
+      if (!r.user) {
+        json detail = json::array();
+        for (auto& a : needed)
+          detail.push_back(
+              {{"Type", a.type}, {"Class", ""}, {"Name", a.name}, {"Action", a.action}});
+        HttpResponse res = error_response(ErrorCode::kUnauthorized, "authentication required",
+                                          needed.empty() ? json() : detail);
+        res.set("WWW-Authenticate", r.challenge);
         return res;
       }
-      req.user = *user;
+      req.user = *r.user;
     }
     return dispatch(req);
   } catch (const RegistryError& e) {
@@ -276,13 +304,13 @@ HttpResponse Routes::start_upload(HttpRequest& req, const std::string& repo) {
       return blob_created(repo, mount);
     }
   }
-  std::string id = uploads_.start(repo);
   if (req.has_query("digest")) {
     std::string digest = req.q("digest");
     check_digest_param(digest);
-    uploads_.finish(repo, id, digest, req.read_body);
+    uploads_.put_monolithic(repo, digest, req.read_body);
     return blob_created(repo, digest);
   }
+  std::string id = uploads_.start(repo);
   uint64_t received = has_body(req) ? uploads_.append(repo, id, std::nullopt, req.read_body) : 0;
   return upload_answer(202, repo, id, received);
 }

@@ -14,7 +14,7 @@ namespace berth::registry {
 class Routes {
  public:
   // `auth` null: every request is served anonymously.
-  Routes(Storage& storage, Uploads& uploads, Htpasswd* auth, bool delete_enabled)
+  Routes(Storage& storage, Uploads& uploads, Authenticator* auth, bool delete_enabled)
       : storage_(storage), uploads_(uploads), auth_(auth), delete_enabled_(delete_enabled) {}
 
   HttpResponse handle(HttpRequest& req);
@@ -32,7 +32,7 @@ class Routes {
 
   Storage& storage_;
   Uploads& uploads_;
-  Htpasswd* auth_;
+  Authenticator* auth_;
   bool delete_enabled_;
 };
 

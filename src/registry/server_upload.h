@@ -1,7 +1,16 @@
-// Blob upload sessions: the bytes go straight into a content-store writer that hashes them
-// as they arrive, so the final PUT only compares digests and renames. A session lives in
-// memory: an upload interrupted by a restart starts again, as the spec lets clients do,
-// and its temporary file is cleared at start-up.
+// Blob upload sessions, kept on disk so that a chunked upload outlives a restart of the
+// registry:
+//
+//   <root>/uploads/<id>/data    the bytes received so far
+//   <root>/uploads/<id>/state   {"repository": ..., "offset": N}, renamed into place after
+//                               every chunk
+//
+// The digest is hashed as the bytes arrive; a session found on disk but not in memory (the
+// registry restarted) is cut back to its recorded offset, which drops a chunk a kill
+// interrupted, and hashed again from its file. The final PUT compares digests and renames
+// the data into the content store. A monolithic upload (POST ?digest=) has no session the
+// client could resume: it streams into the content store's temporary files, which a restart
+// clears.
 #pragma once
 
 #include <chrono>
@@ -11,6 +20,8 @@
 #include <optional>
 #include <string>
 
+#include "base/fd.h"
+#include "image/digest.h"
 #include "registry/server_http.h"
 #include "registry/server_storage.h"
 
@@ -18,7 +29,8 @@ namespace berth::registry {
 
 class Uploads {
  public:
-  explicit Uploads(Storage& storage) : storage_(storage) {}
+  // Removes the sessions on disk nobody touched for a day.
+  Uploads(Storage& storage, std::string dir);
 
   // A new session of `repo`; returns its id.
   std::string start(const std::string& repo);
@@ -32,18 +44,27 @@ class Uploads {
   void finish(const std::string& repo, const std::string& id, const std::string& digest,
               const BodyReader& body);
   void cancel(const std::string& repo, const std::string& id);
+  // A whole blob in one request, without a session.
+  void put_monolithic(const std::string& repo, const std::string& digest, const BodyReader& body);
 
  private:
   struct Session {
     std::mutex mu;
-    std::string repo;
-    std::unique_ptr<image::BlobWriter> writer;
+    std::string id, repo, dir;
+    UniqueFd fd;  // the data file, positioned at its end
+    std::unique_ptr<image::Sha256> hash;
+    uint64_t offset = 0;
+    bool ended = false;
     std::chrono::steady_clock::time_point used;
   };
   std::shared_ptr<Session> find(const std::string& repo, const std::string& id);
-  static void pour(Session& s, const BodyReader& body);
+  std::shared_ptr<Session> load(const std::string& id);
+  void save(Session& s);
+  void pour(Session& s, const BodyReader& body);
+  void end(Session& s);
 
   Storage& storage_;
+  std::string dir_;
   std::mutex mu_;
   std::map<std::string, std::shared_ptr<Session>> sessions_;
 };

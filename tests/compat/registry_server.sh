@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # berth-registry against real clients: skopeo copies an image to it and back with htpasswd
 # credentials (and is refused with a wrong password), curl walks every endpoint and error,
-# a kill -9 in the middle of an upload leaves no blob, garbage-collect frees what no
-# manifest references, and TLS serves the same API. Everything listens on 127.0.0.1 ports
+# a kill -9 in the middle of an upload leaves no blob (and a chunked upload goes on after
+# the restart), garbage-collect frees what no manifest references, and TLS serves the same API. Everything listens on 127.0.0.1 ports
 # of its own and lives under the test's temporary directory.
 source "$(dirname "$0")/lib.sh"
 set -E
@@ -159,6 +159,9 @@ time.sleep(60)
 PY
 client_pid=$!
 defer "kill $client_pid 2>/dev/null || true"
+# And a chunked upload with a first chunk in, which must go on after the restart.
+resume=$(curl "${C[@]}" -D - -o /dev/null -X POST "$R/v2/test/busybox/blobs/uploads/" | tr -d '\r' | sed -n 's/^Location: //p')
+head -c 1M "$WORK/big" | curl "${C[@]}" -o /dev/null -X PATCH --data-binary @- -H 'Content-Range: 0-1048575' "$R$resume"
 partial_written() { [ "$(find "$WORK/data/blobs/tmp" -type f -size +500k | wc -l)" = 1 ]; }
 wait_for 10 partial_written || check_fail "the upload did not start"
 kill -9 "$REG_PID"
@@ -170,6 +173,11 @@ R=http://127.0.0.1:$REG_PORT
 check_eq "$(curl "${C[@]}" -o /dev/null -w '%{http_code}' -I "$R/v2/test/busybox/blobs/$big_digest")" 404 "the half blob is unknown after a restart"
 check_eq "$(find "$WORK/data/blobs/tmp" -type f | wc -l)" 0 "the partial upload is cleared at start"
 check_eq "$(curl "${C[@]}" -o /dev/null -w '%{http_code}' "$R/v2/test/busybox/manifests/latest")" 200 "what was pushed before is still there"
+check_contains "$(curl "${C[@]}" -i "$R$resume" | tr -d '\r')" "Range: 0-1048575" "the chunked upload's status after kill -9 and a restart"
+tail -c +1048577 "$WORK/big" | curl "${C[@]}" -o /dev/null -X PATCH --data-binary @- -H 'Content-Range: 1048576-4194303' "$R$resume"
+check_contains "$(curl "${C[@]}" -i -X PUT "$R$resume?digest=$big_digest")" "201 Created" "the chunked upload ends after the restart"
+check_eq "$(curl "${C[@]}" "$R/v2/test/busybox/blobs/$big_digest" | sha256sum | cut -d' ' -f1)" "${big_digest#sha256:}" "the resumed blob is whole"
+curl "${C[@]}" -o /dev/null -X DELETE "$R/v2/test/busybox/blobs/$big_digest"
 
 step "garbage-collect"
 # test/busybox loses its manifest; other/busybox keeps the same manifest, untagged.

@@ -149,7 +149,20 @@ TEST_F(RegistryServerConfig, RefusesWhatItDoesNotImplement) {
     write_new(dir_ / "c.yml", yaml);
     EXPECT_THROW(load_config(dir_ / "c.yml", warnings), berth::Error) << yaml;
   };
+  // auth.token needs all four keys, is alone, and takes its keys from the bundle only.
   refused("version: 0.1\nauth:\n  token:\n    realm: https://auth\n");
+  std::string token =
+      "version: 0.1\nauth:\n  token:\n    realm: https://auth/token\n    service: reg\n"
+      "    issuer: iss\n    rootcertbundle: /b.pem\n";
+  refused(token + "    jwks: /keys.json\n");
+  refused(token + "  htpasswd:\n    realm: r\n    path: /x\n");
+  write_new(dir_ / "t.yml", token + "    autoredirect: true\n");
+  ServerConfig t = load_config(dir_ / "t.yml", warnings);
+  EXPECT_EQ(t.token_realm, "https://auth/token");
+  EXPECT_EQ(t.token_service, "reg");
+  EXPECT_EQ(t.token_issuer, "iss");
+  EXPECT_EQ(t.token_rootcertbundle, "/b.pem");
+  EXPECT_NE(warnings.str().find("auth.token.autoredirect is ignored"), std::string::npos);
   refused("version: 0.1\nproxy:\n  remoteurl: https://registry-1.docker.io\n");
   refused("version: 0.1\nstorage:\n  s3:\n    bucket: b\n");
   refused("version: 0.2\n");

@@ -1,4 +1,5 @@
 // berth-registry's version check, blob and upload routes, driven over loopback.
+#include <fcntl.h>
 #include <sys/stat.h>
 
 #include <atomic>
@@ -104,7 +105,7 @@ TEST_F(RegistryServerBlobs, CancelledUploadIsGone) {
   Reply r = call("PATCH", location, "more");
   EXPECT_EQ(r.status, 404);
   EXPECT_EQ(r.code(), "BLOB_UPLOAD_UNKNOWN");
-  EXPECT_TRUE(list_dir(config_.root + "/blobs/tmp").empty());
+  EXPECT_TRUE(list_dir(config_.root + "/uploads").empty());
   // Another repository cannot use the session of this one.
   std::string other = call("POST", "/v2/r/blobs/uploads/").header("location");
   std::string id = other.substr(other.rfind('/') + 1);
@@ -165,15 +166,36 @@ TEST_F(RegistryServerBlobs, ConcurrentPushesOfOneBlobLeaveOneWholeBlob) {
   EXPECT_TRUE(list_dir(config_.root + "/blobs/tmp").empty());
 }
 
-TEST_F(RegistryServerBlobs, AbandonedUploadsLeaveNoBlobAfterARestart) {
+TEST_F(RegistryServerBlobs, ChunkedUploadGoesOnAfterARestart) {
   start();
   std::string location = call("POST", "/v2/r/blobs/uploads/").header("location");
-  call("PATCH", location, "half a layer");
-  EXPECT_EQ(list_dir(config_.root + "/blobs/tmp").size(), 1u);
+  std::string id = location.substr(location.rfind('/') + 1);
+  EXPECT_EQ(call("PATCH", location, "first half,", {{"Content-Range", "0-10"}}).status, 202);
+  stop();
+  // What a kill in the middle of the next chunk leaves: bytes past the recorded offset.
+  write_file(config_.root + "/uploads/" + id + "/data", "cut chunk", O_APPEND);
+  start();
+  Reply status = call("GET", location);
+  EXPECT_EQ(status.status, 204);
+  EXPECT_EQ(status.header("range"), "0-10");
+  EXPECT_EQ(call("PATCH", location, "x", {{"Content-Range", "5-5"}}).status, 416);
+  EXPECT_EQ(call("PATCH", location, "second half", {{"Content-Range", "11-21"}}).header("range"),
+            "0-21");
+  std::string digest = image::sha256_digest("first half,second half!");
+  EXPECT_EQ(call("PUT", location + "?digest=" + digest, "!").status, 201);
+  EXPECT_EQ(call("GET", "/v2/r/blobs/" + digest).body, "first half,second half!");
+  EXPECT_TRUE(list_dir(config_.root + "/uploads").empty());
+  // Another repository's name, or a made-up id, finds no session.
+  EXPECT_EQ(call("GET", "/v2/r/blobs/uploads/..").code(), "BLOB_UPLOAD_UNKNOWN");
+}
+
+TEST_F(RegistryServerBlobs, AKilledMonolithicUploadLeavesNothingAfterARestart) {
+  start();
+  // A partial monolithic upload is a temporary file of the content store.
+  write_file(config_.root + "/blobs/tmp/blob-abcdef", "half a layer", O_CREAT);
   stop();
   start();
   EXPECT_TRUE(list_dir(config_.root + "/blobs/tmp").empty());
-  EXPECT_EQ(call("GET", location).code(), "BLOB_UPLOAD_UNKNOWN");
   EXPECT_TRUE(list_dir(config_.root + "/blobs/sha256").empty());
 }
 
