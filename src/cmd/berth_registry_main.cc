@@ -58,11 +58,13 @@ int main(int argc, char** argv) {
       return 0;
     }
     berth::registry::RegistryServer server(c);
-    berth::log::info("berth-registry " + std::string(BERTH_VERSION) + " listening on " + c.addr +
-                     " (port " + std::to_string(server.port()) + "), storage " + c.root +
-                     (c.tls_certificate.empty() ? "" : ", TLS") +
-                     (c.htpasswd_path.empty() ? "" : ", htpasswd auth") +
-                     (c.token_realm.empty() ? "" : ", token auth from " + c.token_realm));
+    berth::log::info(
+        "berth-registry " + std::string(BERTH_VERSION) + " listening on " + c.addr + " (port " +
+        std::to_string(server.port()) + "), storage " + c.root +
+        (c.tls_certificate.empty() ? "" : ", TLS") +
+        (c.htpasswd_path.empty() ? "" : ", htpasswd auth") +
+        (c.token_realm.empty() ? "" : ", token auth from " + c.token_realm) +
+        (c.proxy_remoteurl.empty() ? "" : ", pull-through cache of " + c.proxy_remoteurl));
     serve_until_signalled(server);
   } catch (const std::exception& e) {
     std::cerr << "berth-registry: " << e.what() << "\n";

@@ -22,6 +22,8 @@ struct ServerConfig {
   std::string htpasswd_path;                                 // auth.htpasswd.path; empty: no auth
   // auth.token; token_realm empty: no token auth.
   std::string token_realm, token_service, token_issuer, token_rootcertbundle;
+  // proxy.remoteurl, username, password; remoteurl empty: not a pull-through cache.
+  std::string proxy_remoteurl, proxy_username, proxy_password;
   std::string debug_addr;  // http.debug.addr
   // http.debug.prometheus.path when http.debug.prometheus.enabled; empty: no metrics.
   std::string metrics_path;
@@ -31,8 +33,7 @@ struct ServerConfig {
 
 // Reads registry:2's configuration file (empty path: the defaults), then the environment's
 // REGISTRY_* overrides. Keys it does not apply are warned about on `warnings`; keys whose
-// absence would change what the registry does (proxy, other storage drivers, client
-// certificates)
+// absence would change what the registry does (other storage drivers, client certificates)
 // are refused with an error.
 ServerConfig load_config(const std::string& path, std::ostream& warnings);
 

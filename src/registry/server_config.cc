@@ -168,6 +168,26 @@ struct Reader {
     }
   }
 
+  void proxy(const YAML::Node& node, ServerConfig& c) {
+    for (auto kv : node) {
+      std::string k = kv.first.as<std::string>(), key = "proxy." + k;
+      if (k == "remoteurl") {
+        c.proxy_remoteurl = str(kv.second, key);
+        if (c.proxy_remoteurl.rfind("http://", 0) != 0 &&
+            c.proxy_remoteurl.rfind("https://", 0) != 0)
+          throw InvalidArgument("configuration proxy.remoteurl " + c.proxy_remoteurl +
+                                ": not an http:// or https:// URL");
+      } else if (k == "username")
+        c.proxy_username = str(kv.second, key);
+      else if (k == "password")
+        c.proxy_password = str(kv.second, key);
+      else if (k == "ttl")
+        ignored(key, "cached content stays until garbage-collect removes it");
+      else
+        unknown(key);
+    }
+  }
+
   void log(const YAML::Node& node, ServerConfig& c) {
     for (auto kv : node) {
       std::string k = kv.first.as<std::string>(), key = "log." + k;
@@ -203,7 +223,7 @@ struct Reader {
       } else if (k == "loglevel") {
         c.log_level = str(kv.second, k);
       } else if (k == "proxy") {
-        refused(k, "the pull-through cache is not implemented");
+        proxy(kv.second, c);
       } else if (k == "health" || k == "notifications" || k == "redis" || k == "reporting" ||
                  k == "middleware" || k == "validation" || k == "compatibility") {
         ignored(k, "not implemented by berth-registry");
@@ -248,8 +268,14 @@ struct Reader {
         c.htpasswd_path = value;
       } else if (name == "REGISTRY_LOG_LEVEL") {
         c.log_level = value;
-      } else if (name.rfind("REGISTRY_PROXY", 0) == 0) {
-        refused(name, "the pull-through cache is not implemented");
+      } else if (name == "REGISTRY_PROXY_REMOTEURL") {
+        c.proxy_remoteurl = value;
+      } else if (name == "REGISTRY_PROXY_USERNAME") {
+        c.proxy_username = value;
+      } else if (name == "REGISTRY_PROXY_PASSWORD") {
+        c.proxy_password = value;
+      } else if (name == "REGISTRY_PROXY_TTL") {
+        ignored(name, "cached content stays until garbage-collect removes it");
       } else {
         ignored(name, "no such override in berth-registry");
       }

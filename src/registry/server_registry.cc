@@ -16,6 +16,7 @@ struct RegistryServer::Impl {
   Storage storage;
   Uploads uploads;
   std::unique_ptr<Authenticator> auth;
+  std::unique_ptr<Proxy> proxy;
   std::unique_ptr<Routes> routes;
   std::unique_ptr<HttpServer> http;
   Metrics metrics;
@@ -30,7 +31,10 @@ struct RegistryServer::Impl {
     if (!c.token_realm.empty())
       auth = std::make_unique<TokenAuth>(
           TokenConfig{c.token_realm, c.token_service, c.token_issuer, c.token_rootcertbundle});
-    routes = std::make_unique<Routes>(storage, uploads, auth.get(), c.delete_enabled);
+    if (!c.proxy_remoteurl.empty())
+      proxy = std::make_unique<Proxy>(
+          ProxyConfig{c.proxy_remoteurl, c.proxy_username, c.proxy_password}, storage);
+    routes = std::make_unique<Routes>(storage, uploads, auth.get(), proxy.get(), c.delete_enabled);
     http = std::make_unique<HttpServer>(
         c.addr, [this](HttpRequest& req) { return routes->handle(req); },
         TlsFiles{c.tls_certificate, c.tls_key}, c.headers, c.access_log);

@@ -1,3 +1,5 @@
+#include "registry/server_routes.h"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 
@@ -8,7 +10,6 @@
 #include "image/digest.h"
 #include "registry/server_error.h"
 #include "registry/server_manifest.h"
-#include "registry/server_routes.h"
 
 namespace berth::registry {
 
@@ -183,6 +184,10 @@ HttpResponse Routes::dispatch(HttpRequest& req) {
   if (path == "/v2/" || path == "/v2") return json_response(200, json::object());
   if (path.rfind("/v2/", 0) != 0)
     return error_response(ErrorCode::kUnsupported, "not a registry API path", json(path));
+  if (proxy_ && req.method != "GET" && req.method != "HEAD")
+    throw RegistryError(ErrorCode::kUnsupported,
+                        "The operation is unsupported: this registry is a pull-through cache",
+                        json(req.method));
   if (path == "/v2/_catalog") {
     if (req.method != "GET" && req.method != "HEAD")
       throw RegistryError(ErrorCode::kUnsupported, "method not allowed", json(req.method));
@@ -218,7 +223,8 @@ HttpResponse Routes::catalog(HttpRequest& req) {
 HttpResponse Routes::tags(HttpRequest& req, const std::string& repo) {
   if (req.method != "GET" && req.method != "HEAD")
     throw RegistryError(ErrorCode::kUnsupported, "method not allowed", json(req.method));
-  auto all = storage_.tags(repo);
+  auto all = proxy_ ? proxy_->tags(repo) : std::nullopt;
+  if (!all) all = storage_.tags(repo);
   if (!all)
     throw RegistryError(ErrorCode::kNameUnknown, "repository name not known to registry",
                         json{{"name", repo}});
@@ -240,7 +246,8 @@ HttpResponse Routes::blob(HttpRequest& req, const std::string& repo, const std::
   if (req.method != "GET" && req.method != "HEAD")
     throw RegistryError(ErrorCode::kUnsupported, "method not allowed", json(req.method));
   // A manifest is a blob too: clients may fetch one by the blob route.
-  if (!storage_.blob_linked(repo, digest) && !storage_.resolve(repo, digest))
+  if (!storage_.blob_linked(repo, digest) && !storage_.resolve(repo, digest) &&
+      !(proxy_ && proxy_->blob(repo, digest)))
     throw RegistryError(ErrorCode::kBlobUnknown, "blob unknown to registry", json(digest));
   HttpResponse res;
   res.file = UniqueFd(::open(storage_.blobs().path(digest).c_str(), O_RDONLY | O_CLOEXEC));
@@ -363,6 +370,7 @@ HttpResponse Routes::manifest(HttpRequest& req, const std::string& repo, const s
   }
   if (req.method != "GET" && req.method != "HEAD")
     throw RegistryError(ErrorCode::kUnsupported, "method not allowed", json(req.method));
+  if (proxy_) proxy_->manifest(repo, ref, req.header("accept"));
   auto m = storage_.resolve(repo, ref);
   if (!m) {
     if (!storage_.repository_exists(repo))

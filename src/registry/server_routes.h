@@ -6,6 +6,7 @@
 
 #include "registry/server_auth.h"
 #include "registry/server_http.h"
+#include "registry/server_proxy.h"
 #include "registry/server_storage.h"
 #include "registry/server_upload.h"
 
@@ -13,9 +14,14 @@ namespace berth::registry {
 
 class Routes {
  public:
-  // `auth` null: every request is served anonymously.
-  Routes(Storage& storage, Uploads& uploads, Authenticator* auth, bool delete_enabled)
-      : storage_(storage), uploads_(uploads), auth_(auth), delete_enabled_(delete_enabled) {}
+  // `auth` null: every request is served anonymously. `proxy` set: a pull-through cache,
+  // which refuses writes as registry:2's does.
+  Routes(Storage& storage, Uploads& uploads, Authenticator* auth, Proxy* proxy, bool delete_enabled)
+      : storage_(storage),
+        uploads_(uploads),
+        auth_(auth),
+        proxy_(proxy),
+        delete_enabled_(delete_enabled) {}
 
   HttpResponse handle(HttpRequest& req);
 
@@ -33,6 +39,7 @@ class Routes {
   Storage& storage_;
   Uploads& uploads_;
   Authenticator* auth_;
+  Proxy* proxy_;
   bool delete_enabled_;
 };
 

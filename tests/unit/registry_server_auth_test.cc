@@ -163,7 +163,15 @@ TEST_F(RegistryServerConfig, RefusesWhatItDoesNotImplement) {
   EXPECT_EQ(t.token_issuer, "iss");
   EXPECT_EQ(t.token_rootcertbundle, "/b.pem");
   EXPECT_NE(warnings.str().find("auth.token.autoredirect is ignored"), std::string::npos);
-  refused("version: 0.1\nproxy:\n  remoteurl: https://registry-1.docker.io\n");
+  refused("version: 0.1\nproxy:\n  remoteurl: ftp://registry-1.docker.io\n");
+  write_new(dir_ / "p.yml",
+            "version: 0.1\nproxy:\n  remoteurl: https://registry-1.docker.io\n  username: u\n"
+            "  password: p\n  ttl: 168h\n");
+  ServerConfig p = load_config(dir_ / "p.yml", warnings);
+  EXPECT_EQ(p.proxy_remoteurl, "https://registry-1.docker.io");
+  EXPECT_EQ(p.proxy_username, "u");
+  EXPECT_EQ(p.proxy_password, "p");
+  EXPECT_NE(warnings.str().find("proxy.ttl is ignored"), std::string::npos);
   refused("version: 0.1\nstorage:\n  s3:\n    bucket: b\n");
   refused("version: 0.2\n");
   refused("version: 0.1\nauth:\n  htpasswd:\n    path: /x\n");  // no realm
