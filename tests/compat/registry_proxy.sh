@@ -3,7 +3,8 @@
 # berth-registry with htpasswd auth (proxy.username/password), both on 127.0.0.1 ports of
 # their own: skopeo and berthd pull through it, a push to it is refused as registry:2 refuses
 # it, a tag moved upstream is followed, and once the upstream is gone what was pulled is
-# still served from the cache's store. Then a cache of Debian's docker-registry.
+# still served from the cache's store. Then caches of Debian's docker-registry and of a
+# berth-registry with token auth (the cache gets its tokens with proxy.username/password).
 source "$(dirname "$0")/lib.sh"
 set -E
 trap '[[ $- == *e* && $BASH_SUBSHELL == 0 ]] && echo "FAIL: unexpected failure at line $LINENO: $BASH_COMMAND" >&2' ERR
@@ -139,5 +140,31 @@ run_capture skopeo copy --preserve-digests --src-tls-verify=false \
   "docker://127.0.0.1:$REG_PORT/dist/bb:1" "oci:$WORK/fromdist:1"
 check_eq "$RC" 0 "skopeo copies from the cache of docker-registry ($OUT)"
 check_eq "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["manifests"][0]["digest"])' "$WORK/fromdist/index.json")" "$v1" "the manifest docker-registry has"
+
+step "a cache of a registry with token auth"
+TOKENS="python3 $(dirname "$0")/registry_token_service.py"
+$TOKENS keys "$WORK/keys"
+$TOKENS serve "$WORK/keys" "$WORK/token.port" test-issuer "alice:s3cret:pull,push" \
+  2>"$WORK/tokens.log" &
+TOKEN_PID=$!
+defer "stop_pid $TOKEN_PID registry_token_service"
+wait_for 20 test -e "$WORK/token.port" || fail "the token service did not start"
+printf '%s\n' 'version: 0.1' 'storage:' '  filesystem:' "    rootdirectory: $WORK/tokenup" \
+  'http:' '  addr: 127.0.0.1:0' 'auth:' '  token:' \
+  "    realm: http://127.0.0.1:$(cat "$WORK/token.port")/token" '    service: up' \
+  '    issuer: test-issuer' "    rootcertbundle: $WORK/keys/bundle.pem" >"$WORK/tokenup.yml"
+start_registry tokenup "$WORK/tokenup.yml"
+tokenup=127.0.0.1:$REG_PORT
+run_capture skopeo copy --preserve-digests --dest-creds alice:s3cret --dest-tls-verify=false \
+  "oci:$WORK/v1:latest" "docker://$tokenup/tok/bb:1"
+check_eq "$RC" 0 "the image is pushed to the token-auth registry ($OUT)"
+printf '%s\n' 'version: 0.1' 'storage:' '  filesystem:' "    rootdirectory: $WORK/cache3" \
+  'http:' '  addr: 127.0.0.1:0' 'proxy:' "  remoteurl: http://$tokenup" '  username: alice' \
+  '  password: s3cret' >"$WORK/cache3.yml"
+start_registry cache3 "$WORK/cache3.yml"
+run_capture skopeo copy --preserve-digests --src-tls-verify=false \
+  "docker://127.0.0.1:$REG_PORT/tok/bb:1" "oci:$WORK/fromtoken:1"
+check_eq "$RC" 0 "skopeo copies from the cache of the token-auth registry ($OUT)"
+check_contains "$(cat "$WORK/tokens.log")" "scope=repository%3Atok%2Fbb%3Apull" "the cache asked the token service for pull"
 
 finish_checks registry_proxy
