@@ -4,7 +4,8 @@
 # their own: skopeo and berthd pull through it, a push to it is refused as registry:2 refuses
 # it, a tag moved upstream is followed, and once the upstream is gone what was pulled is
 # still served from the cache's store. Then caches of Debian's docker-registry and of a
-# berth-registry with token auth (the cache gets its tokens with proxy.username/password).
+# berth-registry with token auth (the cache gets its tokens with proxy.username/password),
+# and of one over TLS, whose certificate must be trusted.
 source "$(dirname "$0")/lib.sh"
 set -E
 trap '[[ $- == *e* && $BASH_SUBSHELL == 0 ]] && echo "FAIL: unexpected failure at line $LINENO: $BASH_COMMAND" >&2' ERR
@@ -166,5 +167,26 @@ run_capture skopeo copy --preserve-digests --src-tls-verify=false \
   "docker://127.0.0.1:$REG_PORT/tok/bb:1" "oci:$WORK/fromtoken:1"
 check_eq "$RC" 0 "skopeo copies from the cache of the token-auth registry ($OUT)"
 check_contains "$(cat "$WORK/tokens.log")" "scope=repository%3Atok%2Fbb%3Apull" "the cache asked the token service for pull"
+
+step "an upstream over TLS: its certificate is verified"
+openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 \
+  -addext subjectAltName=IP:127.0.0.1 -keyout "$WORK/tls.key" -out "$WORK/tls.crt" 2>/dev/null
+printf '%s\n' 'version: 0.1' 'storage:' '  filesystem:' "    rootdirectory: $WORK/tlsup" \
+  'http:' '  addr: 127.0.0.1:0' '  tls:' "    certificate: $WORK/tls.crt" "    key: $WORK/tls.key" \
+  >"$WORK/tlsup.yml"
+start_registry tlsup "$WORK/tlsup.yml"
+tlsup=127.0.0.1:$REG_PORT
+run_capture skopeo copy --preserve-digests --dest-tls-verify=false "oci:$WORK/v1:latest" "docker://$tlsup/tls/bb:1"
+check_eq "$RC" 0 "the image is pushed to the TLS registry ($OUT)"
+printf '%s\n' 'version: 0.1' 'storage:' '  filesystem:' "    rootdirectory: $WORK/cache4" \
+  'http:' '  addr: 127.0.0.1:0' 'proxy:' "  remoteurl: https://$tlsup" >"$WORK/cache4.yml"
+start_registry untrusting "$WORK/cache4.yml"
+check_eq "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$REG_PORT/v2/tls/bb/manifests/1")" 404 "a certificate the system does not trust is refused"
+check_contains "$(cat "$WORK/untrusting.log")" "certificate verify failed" "and the log says why"
+# OpenSSL's default verify paths honour SSL_CERT_FILE.
+SSL_CERT_FILE=$WORK/tls.crt start_registry trusting "$WORK/cache4.yml"
+run_capture skopeo copy --preserve-digests --src-tls-verify=false \
+  "docker://127.0.0.1:$REG_PORT/tls/bb:1" "oci:$WORK/fromtls:1"
+check_eq "$RC" 0 "with the certificate trusted, the cache pulls over TLS ($OUT)"
 
 finish_checks registry_proxy
