@@ -311,11 +311,15 @@ Proxy::~Proxy() = default;
 
 bool Proxy::blob(const std::string& repo, const std::string& digest) {
   if (impl_->storage.blob_linked(repo, digest)) return true;
-  if (impl_->storage.blobs().has(digest)) {
-    impl_->storage.link_blob(repo, digest);
-    return true;
-  }
   try {
+    // Stored for another repository: this one gets it only if the upstream says it has it,
+    // so a digest known from elsewhere opens nothing the upstream would not.
+    if (impl_->storage.blobs().has(digest)) {
+      Response head = impl_->get("HEAD", repo, "blobs/" + digest, {}, nullptr);
+      if (head.status != 200) return false;
+      impl_->storage.link_blob(repo, digest);
+      return true;
+    }
     auto writer = impl_->storage.blobs().writer();
     Sink sink = [&](std::string_view data) { writer->write(data); };
     Response r = impl_->get("GET", repo, "blobs/" + digest, {}, &sink);

@@ -87,6 +87,8 @@ check_eq "$RC" 0 "skopeo copy from the cache ($OUT)"
 check_eq "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["manifests"][0]["digest"])' "$WORK/pulled/index.json")" "$v1" "the cache serves the upstream's manifest"
 check_eq "$(ls "$WORK/cache/blobs/sha256" | wc -l)" 4 "the manifest, config and both layers are stored in the cache"
 check_eq "$(curl -s "http://$cache/v2/library/bb/tags/list")" '{"name":"library/bb","tags":["latest"]}' "tags come from the upstream"
+layer=sha256:$(sha256sum "$tarball" | cut -d' ' -f1)
+check_eq "$(curl -s -o /dev/null -w '%{http_code}' "http://$cache/v2/elsewhere/bb/blobs/$layer")" 404 "a stored blob is not served for a repository the upstream does not have it in"
 
 step "pushes are refused"
 h=$(curl -si -X POST "http://$cache/v2/library/bb/blobs/uploads/" | tr -d '\r')
