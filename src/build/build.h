@@ -14,6 +14,16 @@
 
 namespace berth::build {
 
+// A here-document of RUN, COPY or ADD (`<<EOF` ... `EOF`): its name (the delimiter, quotes
+// removed) and its lines. `<<-` strips the lines' leading tabs; a quoted delimiter turns off
+// the Dockerfile's variable expansion in COPY/ADD's files.
+struct Heredoc {
+  std::string name;
+  std::string content;  // each line with its '\n', the delimiter's line not included
+  bool chomp = false;
+  bool expand = true;
+};
+
 // One instruction as written: its keyword (lower case), the `--name=value` flags before its
 // arguments, and its arguments (a JSON form's strings, or the words or rest of the line).
 struct Instruction {
@@ -24,6 +34,7 @@ struct Instruction {
   bool legacy_form = false;  // ENV/LABEL's one-pair `key value` form
   std::string original;      // the instruction's text, continuation lines joined
   int line = 0;              // where it starts
+  std::vector<Heredoc> heredocs;  // in the order their markers appear
 };
 
 struct Stage {
@@ -48,6 +59,11 @@ Instruction parse_instruction(std::string_view line, int line_no, char escape = 
 // ${VAR:+word}. `lookup` returns nullopt for an unset variable.
 using Lookup = std::function<std::optional<std::string>(const std::string&)>;
 std::string expand_word(std::string_view word, const Lookup& lookup, char escape = '\\');
+// A COPY/ADD here-document's text: variables expanded, quotes and escapes kept as written.
+std::string expand_heredoc(std::string_view text, const Lookup& lookup, char escape = '\\');
+// `word` as a here-document marker (`<<EOF`, `<<-EOF`, `<<"EOF"`, `3<<EOF`): the name, chomp
+// and expand set; nullopt when it is not one.
+std::optional<Heredoc> heredoc_marker(std::string_view word);
 // The same, split into words on unquoted white space (EXPOSE, VOLUME, COPY's shell form).
 std::vector<std::string> expand_words(std::string_view text, const Lookup& lookup,
                                       char escape = '\\');
@@ -81,12 +97,24 @@ struct ImageRef {
 // resolved as if it were the root.
 using RootFn = std::function<void(int root_fd)>;
 
+// A mount of a RUN step's container (RUN --mount, and here-document scripts).
+struct RunMount {
+  enum class Type { kBind, kTmpfs };
+  Type type = Type::kBind;
+  std::string source;  // bind: a path on the host
+  std::string target;  // absolute, in the container
+  bool read_only = true;
+  int64_t size = 0;  // tmpfs: bytes, 0 for the kernel's default
+};
+
 struct RunStep {
   ImageRef parent;
   nlohmann::json config;        // the container's: Cmd, Env (with build args), User, ...
   std::string network;          // "default", "none", "host"
   std::string created_by;       // history
+  std::string author;           // the committed image's Author (MAINTAINER)
   nlohmann::json image_config;  // the committed image's config
+  std::vector<RunMount> mounts;
   std::function<void(std::string_view)> output;  // the command's output, as it comes
   std::function<void(const std::string& container_id)> started;
 };
@@ -101,12 +129,20 @@ class StepRunner {
   virtual std::string run(const RunStep& step) = 0;
   // A snapshot on top of `parent` that `write` fills through its root, committed with the
   // config and history entry given. `container_id` reports the intermediate container.
+  // `independent` (COPY --link): the snapshot starts empty instead of from the parent's
+  // files, so that the layer does not depend on them.
   virtual std::string copy(const ImageRef& parent, const nlohmann::json& config,
-                           const std::string& created_by, const RootFn& write,
+                           const std::string& created_by, const std::string& author,
+                           bool independent, const RootFn& write,
                            const std::function<void(const std::string&)>& started) = 0;
+  // COPY --link from the cache: a new image on `parent` whose layer is the top layer of
+  // `layer_of` (an image an earlier independent copy made).
+  virtual std::string reuse_layer(const ImageRef& parent, const std::string& layer_of,
+                                  const nlohmann::json& config, const std::string& created_by,
+                                  const std::string& author) = 0;
   // A new image with only a config change (an empty layer in its history).
   virtual std::string commit_config(const ImageRef& parent, const nlohmann::json& config,
-                                    const std::string& created_by) = 0;
+                                    const std::string& created_by, const std::string& author) = 0;
   // An image's files, read only, for COPY --from.
   virtual void with_image_root(const std::string& image_id, const RootFn& fn) = 0;
   virtual ImageRef get(const std::string& image_id) = 0;
@@ -123,6 +159,10 @@ struct BuildOptions {
   std::string target;
   std::string network = "default";
   bool no_cache = false;
+  // Files of this build alone (RUN's here-document scripts), removed with it.
+  std::string scratch_dir;
+  // RUN --mount=type=cache's directories, kept from build to build.
+  std::string cache_mount_dir;
 };
 
 // Runs the build; `out` gets Docker's step lines. Returns the final image's id.

@@ -65,9 +65,13 @@ std::string dir_name(const std::string& p) {
 struct Walker {
   int root;
   const CopyRequest& req;
+  std::string top;  // the source being walked, relative to the root
 
   bool ignored(const std::string& rel) const {
-    return req.from_context && req.ignore && req.ignore->excluded(rel);
+    if (req.from_context && req.ignore && req.ignore->excluded(rel)) return true;
+    if (req.exclude.empty() || rel == top) return false;
+    std::string below = top == "." ? rel : rel.substr(std::min(rel.size(), top.size() + 1));
+    return req.exclude.excluded(below);
   }
 };
 
@@ -131,6 +135,8 @@ uint32_t lookup_id(int root, const std::string& file, const std::string& name,
                         name + " in " + file + " (--chown=" + spec + ")");
 }
 
+}  // namespace
+
 Owner resolve_owner(int root, const std::string& spec) {
   if (spec.empty()) return std::nullopt;
   auto colon = spec.find(':');
@@ -140,6 +146,8 @@ Owner resolve_owner(int root, const std::string& spec) {
                      : lookup_id(root, "/etc/group", spec.substr(colon + 1), spec);
   return std::make_pair(uid, gid);
 }
+
+namespace {
 
 // Makes each missing directory of `path` below `root` (0755, owned as asked); returns the
 // last one opened.
@@ -179,6 +187,23 @@ struct Copier {
     if (::fchmodat(dirfd, name.c_str(), mode, 0) < 0) throw_errno("chmod " + name);
     timespec times[2] = {st.st_atim, st.st_mtim};
     ::utimensat(dirfd, name.c_str(), times, AT_SYMLINK_NOFOLLOW);
+  }
+
+  // A here-document's file: 0644, or --chmod's mode.
+  void write_file(int dst_dir, const std::string& name, const std::string& content) {
+    struct stat existing {};
+    if (::fstatat(dst_dir, name.c_str(), &existing, AT_SYMLINK_NOFOLLOW) == 0) {
+      if (S_ISDIR(existing.st_mode))
+        throw Conflict("cannot overwrite directory " + name + " with a non-directory");
+      ::unlinkat(dst_dir, name.c_str(), 0);
+    }
+    UniqueFd out(::openat(dst_dir, name.c_str(),
+                          O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (!out) throw_errno("create " + name);
+    write_all(out.get(), content);
+    uint32_t uid = owner ? owner->first : 0, gid = owner ? owner->second : 0;
+    if (::fchown(out.get(), uid, gid) < 0) throw_errno("chown " + name);
+    if (::fchmod(out.get(), req.chmod ? *req.chmod : 0644) < 0) throw_errno("chmod " + name);
   }
 
   // Copies the open source `src` (stat `st`) to `name` in the directory `dst_dir`.
@@ -253,9 +278,23 @@ struct Copier {
 }  // namespace
 
 ResolvedCopy resolve_copy(int src_root, const CopyRequest& req) {
-  Walker w{src_root, req};
+  Walker w{src_root, req, "."};
   ResolvedCopy rc;
+  // --parents: what of each match's path is kept, all of it or what follows a `/./`.
+  auto keep_from = [&](size_t first, const std::string& raw) {
+    auto pivot = raw.find("/./");
+    std::string prefix =
+        pivot == std::string::npos ? "" : clean_path("/" + raw.substr(0, pivot)).substr(1);
+    for (size_t i = first; i < rc.sources.size(); i++) {
+      const std::string& rel = rc.sources[i];
+      if (prefix.empty())
+        rc.kept.push_back(rel);
+      else
+        rc.kept.push_back(rel == prefix ? "." : rel.substr(prefix.size() + 1));
+    }
+  };
   for (auto& raw : req.sources) {
+    size_t first = rc.sources.size();
     if (req.from_context && (raw.rfind("http://", 0) == 0 || raw.rfind("https://", 0) == 0))
       throw InvalidArgument(
           req.keyword +
@@ -273,11 +312,13 @@ ResolvedCopy resolve_copy(int src_root, const CopyRequest& req) {
       if (d)
         for (auto& name : dir_names(d.get())) {
           std::string crel = parent == "." ? name : parent + "/" + name;
-          if (::fnmatch(pattern.c_str(), name.c_str(), FNM_PERIOD) == 0 && !w.ignored(crel))
+          if (::fnmatch(pattern.c_str(), name.c_str(), FNM_PERIOD) == 0 && !w.ignored(crel) &&
+              !req.exclude.excluded(name))
             rc.sources.push_back(crel);
         }
       if (rc.sources.size() == before)
         throw NotFound(req.keyword + " failed: no source files were specified");
+      keep_from(first, raw);
       continue;
     }
     UniqueFd fd(open_in_root(src_root, rel, O_PATH));
@@ -290,22 +331,32 @@ ResolvedCopy resolve_copy(int src_root, const CopyRequest& req) {
       throw NotFound(req.keyword + " failed: stat " + rel + ": file does not exist");
     }
     rc.sources.push_back(rel);
+    keep_from(first, raw);
   }
   image::Sha256 h;
-  for (auto& rel : rc.sources) {
+  for (auto& [name, content] : req.inline_files) {
+    h.update(name + std::string(1, '\0') + std::to_string(content.size()) + ":");
+    h.update(content);
+  }
+  size_t total = rc.sources.size() + req.inline_files.size();
+  if (total == 1 && rc.sources.empty()) rc.single_file = true;
+  for (size_t i = 0; i < rc.sources.size(); i++) {
+    const std::string& rel = rc.sources[i];
+    w.top = rel;
+    if (req.parents) h.update("parents:" + rc.kept[i] + std::string(1, '\0'));
     UniqueFd fd(open_in_root(src_root, rel, O_RDONLY));
     if (!fd) throw_errno(req.keyword + " failed: open " + rel);
     struct stat st {};
     ::fstat(fd.get(), &st);
-    if (rc.sources.size() == 1) {
+    if (total == 1) {
       rc.single_file = !S_ISDIR(st.st_mode);
       rc.single_dir = S_ISDIR(st.st_mode);
     }
     hash_tree(w, fd.get(), rel, base_name(rel), h);
   }
   std::string hex = h.digest().substr(7);
-  rc.checksum = (rc.sources.size() > 1 ? "multi:" : rc.single_dir ? "dir:" : "file:") + hex;
-  if (rc.sources.size() > 1 && req.dest.back() != '/')
+  rc.checksum = (total > 1 ? "multi:" : rc.single_dir ? "dir:" : "file:") + hex;
+  if (total > 1 && req.dest.back() != '/')
     throw InvalidArgument("When using " + req.keyword +
                           " with more than one source file, the "
                           "destination must be a directory and end with a /");
@@ -313,20 +364,40 @@ ResolvedCopy resolve_copy(int src_root, const CopyRequest& req) {
 }
 
 void perform_copy(int src_root, int dst_root, const CopyRequest& req, const ResolvedCopy& rc) {
-  Walker w{src_root, req};
-  Copier c{w, req, resolve_owner(dst_root, req.chown)};
-  bool dest_is_dir = req.dest.back() == '/' || rc.sources.size() > 1 || rc.single_dir;
+  Walker w{src_root, req, "."};
+  Copier c{w, req, req.owner ? req.owner : resolve_owner(dst_root, req.chown)};
+  bool dest_is_dir =
+      req.dest.back() == '/' || rc.sources.size() + req.inline_files.size() > 1 || rc.single_dir;
   std::string dest = clean_path(req.dest);
   if (!dest_is_dir) {
     // A file onto an existing directory goes inside it.
     UniqueFd d(open_in_root(dst_root, dest, O_PATH | O_DIRECTORY));
     dest_is_dir = static_cast<bool>(d);
   }
-  for (auto& rel : rc.sources) {
+  for (auto& [name, content] : req.inline_files) {
+    std::string target = dest_is_dir ? dest + "/" + name : dest;
+    UniqueFd parent = mkdir_in_root(dst_root, dir_name(target), c.owner);
+    c.write_file(parent.get(), base_name(target), content);
+  }
+  for (size_t i = 0; i < rc.sources.size(); i++) {
+    const std::string& rel = rc.sources[i];
+    w.top = rel;
     UniqueFd src(open_in_root(src_root, rel, O_RDONLY));
     if (!src) throw_errno(req.keyword + " failed: open " + rel);
     struct stat st {};
     if (::fstat(src.get(), &st) < 0) throw_errno("stat " + rel);
+    if (req.parents) {
+      // The source's path kept below the destination, its directories made as they go.
+      std::string target = clean_path(dest + "/" + rc.kept[i]);
+      if (S_ISDIR(st.st_mode)) {
+        UniqueFd d = mkdir_in_root(dst_root, target, c.owner);
+        c.copy_children(src.get(), rel, d.get());
+      } else {
+        UniqueFd parent = mkdir_in_root(dst_root, dir_name(target), c.owner);
+        c.copy(src.get(), st, rel, parent.get(), base_name(target));
+      }
+      continue;
+    }
     if (S_ISDIR(st.st_mode)) {
       UniqueFd d = mkdir_in_root(dst_root, dest, c.owner);
       c.copy_children(src.get(), rel, d.get());
@@ -344,6 +415,38 @@ void perform_copy(int src_root, int dst_root, const CopyRequest& req, const Reso
 
 void make_dirs(int dst_root, const std::string& path) {
   mkdir_in_root(dst_root, path, std::nullopt);
+}
+
+std::vector<DirMeta> existing_dirs(int root, const std::string& path) {
+  std::vector<DirMeta> out;
+  std::string cur;
+  for (auto& part : split(path, '/')) {
+    if (part.empty() || part == ".") continue;
+    cur += "/" + part;
+    UniqueFd d(open_in_root(root, cur, O_PATH | O_DIRECTORY));
+    if (!d) break;
+    struct stat st {};
+    if (::fstat(d.get(), &st) < 0) throw_errno("stat " + cur);
+    out.push_back(DirMeta{cur, st.st_mode & 07777, st.st_uid, st.st_gid, st.st_mtim.tv_sec,
+                          st.st_mtim.tv_nsec});
+  }
+  return out;
+}
+
+void make_dirs_like(int root, const std::vector<DirMeta>& dirs) {
+  for (auto& m : dirs) {
+    UniqueFd d = mkdir_in_root(root, m.path, std::make_pair(m.uid, m.gid));
+    std::string proc = "/proc/self/fd/" + std::to_string(d.get());
+    if (::chmod(proc.c_str(), m.mode) < 0) throw_errno("chmod " + m.path);
+  }
+  // Times last: making a child changes its parent's.
+  for (auto it = dirs.rbegin(); it != dirs.rend(); ++it) {
+    UniqueFd d(open_in_root(root, it->path, O_PATH | O_DIRECTORY));
+    if (!d) throw_errno("open " + it->path);
+    timespec times[2] = {{it->mtime_sec, it->mtime_nsec}, {it->mtime_sec, it->mtime_nsec}};
+    std::string proc = "/proc/self/fd/" + std::to_string(d.get());
+    if (::utimensat(AT_FDCWD, proc.c_str(), times, 0) < 0) throw_errno("utimes " + it->path);
+  }
 }
 
 }  // namespace berth::build

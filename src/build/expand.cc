@@ -13,6 +13,26 @@ class Lexer {
   Lexer(std::string_view s, const Lookup& lookup, char escape)
       : s_(s), lookup_(lookup), escape_(escape) {}
 
+  // A here-document's text: only `$` is special; quotes stay, and an escaped character stays
+  // escaped (BuildKit's raw quotes and escapes).
+  std::string raw() {
+    std::string out;
+    while (i_ < s_.size()) {
+      char c = s_[i_];
+      if (c == escape_ && i_ + 1 < s_.size()) {
+        out += c;
+        out += s_[i_ + 1];
+        i_ += 2;
+      } else if (c == '$') {
+        out += dollar();
+      } else {
+        out += c;
+        i_++;
+      }
+    }
+    return out;
+  }
+
   // Words split on unquoted white space; `split` false gives one word.
   std::vector<std::string> run(bool split) {
     std::vector<std::string> out;
@@ -145,6 +165,10 @@ class Lexer {
 
 std::string expand_word(std::string_view word, const Lookup& lookup, char escape) {
   return Lexer(word, lookup, escape).run(false).front();
+}
+
+std::string expand_heredoc(std::string_view text, const Lookup& lookup, char escape) {
+  return Lexer(text, lookup, escape).raw();
 }
 
 std::vector<std::string> expand_words(std::string_view text, const Lookup& lookup, char escape) {

@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "base/error.h"
+#include "base/fs.h"
 #include "base/path.h"
 
 namespace berth::build {
@@ -113,6 +114,21 @@ std::string flag_value(const Instruction& ins, const std::string& name) {
   return "";
 }
 
+// A boolean flag: absent, `--name`, or `--name=true|false`.
+bool bool_flag(const Instruction& ins, const std::string& name) {
+  bool out = false;
+  for (auto& [k, v] : ins.flags) {
+    if (k != name) continue;
+    if (v.empty() || v == "true")
+      out = true;
+    else if (v == "false")
+      out = false;
+    else
+      fail(ins, "invalid value for --" + name + ": " + v);
+  }
+  return out;
+}
+
 void only_flags(const Instruction& ins, const std::set<std::string>& allowed) {
   for (auto& [k, v] : ins.flags) {
     if (allowed.count(k)) continue;
@@ -121,6 +137,24 @@ void only_flags(const Instruction& ins, const std::set<std::string>& allowed) {
       fail(ins, "the --" + k + " option requires BuildKit; berth's builder does not have it yet");
     fail(ins, "unknown flag: --" + k);
   }
+}
+
+// RUN's command line with its here-documents, as BuildKit runs them: a line that is only
+// `<<EOF` runs the document with the shell (or, when it starts with `#!`, as a script file
+// mounted at /dev/pipes/); anything else goes to the shell with its documents appended, so
+// that the shell reads them as its own here-documents.
+std::string heredoc_command(StepPlan& p, const Instruction& ins) {
+  std::string line = ins.args.empty() ? "" : ins.args[0];
+  if (ins.heredocs.empty()) return line;
+  const Heredoc& first = ins.heredocs.front();
+  auto only = heredoc_marker(trim(line));
+  if (ins.heredocs.size() == 1 && only && trim(line).find_first_of(" \t") == std::string::npos) {
+    if (first.content.rfind("#!", 0) != 0) return first.content;
+    p.script = first;
+    return std::string(kScriptDir) + "/" + first.name;
+  }
+  for (auto& h : ins.heredocs) line += "\n" + h.content + h.name;
+  return line;
 }
 
 void expose(Context& c, json& cfg, const std::vector<std::string>& ports) {
@@ -283,7 +317,8 @@ StepPlan plan_step(Context& c) {
     return p;
   }
   if (k == "maintainer") {
-    // Recorded in the history; the image's Author field is not set by berth's builder yet.
+    // The Author of this step's image and the later ones, as Docker's classic builder does.
+    st.author = ins.args[0];
     p.created_by = nop("MAINTAINER " + ins.args[0]);
     return p;
   }
@@ -353,7 +388,9 @@ StepPlan plan_step(Context& c) {
     return p;
   }
   if (k == "run") {
-    only_flags(ins, {"network"});
+    only_flags(ins, {"network", "mount"});
+    for (auto& [name, v] : ins.flags)
+      if (name == "mount") p.mounts.push_back(parse_mount(ins, v, cfg.value("WorkingDir", "/")));
     std::string network = flag_value(ins, "network");
     p.network = network.empty() ? c.opts.network : network;
     if (p.network != "default" && p.network != "none" && p.network != "host" &&
@@ -362,7 +399,7 @@ StepPlan plan_step(Context& c) {
     std::vector<std::string> cmd = ins.args;
     if (!ins.json_form) {
       cmd = shell_of(cfg);
-      cmd.push_back(ins.args.empty() ? "" : ins.args[0]);
+      cmd.push_back(heredoc_command(p, ins));
     }
     std::vector<std::string> args = run_args(st);
     json env = env_of(cfg);
@@ -384,13 +421,24 @@ StepPlan plan_step(Context& c) {
     return p;
   }
   if (k == "copy" || k == "add") {
-    only_flags(ins, k == "copy" ? std::set<std::string>{"from", "chown", "chmod"}
-                                : std::set<std::string>{"chown", "chmod"});
+    only_flags(ins, k == "copy" ? std::set<std::string>{"from", "chown", "chmod", "exclude",
+                                                        "parents", "link"}
+                                : std::set<std::string>{"chown", "chmod", "exclude", "link"});
     p.kind = StepPlan::Kind::kCopy;
     CopyRequest& r = p.copy.req;
     r.keyword = upper(k);
     std::vector<std::string> words;
-    for (auto& a : ins.args) words.push_back(word(a));
+    size_t doc = 0;
+    for (size_t i = 0; i < ins.args.size(); i++) {
+      if (i + 1 < ins.args.size() && !ins.json_form && heredoc_marker(ins.args[i])) {
+        // A here-document is a file of its own name with its text (expanded unless quoted).
+        const Heredoc& h = ins.heredocs.at(doc++);
+        r.inline_files.emplace_back(
+            h.name, h.expand ? expand_heredoc(h.content, lookup, c.escape) : h.content);
+        continue;
+      }
+      words.push_back(word(ins.args[i]));
+    }
     r.dest = words.back();
     words.pop_back();
     r.sources = words;
@@ -408,6 +456,15 @@ StepPlan plan_step(Context& c) {
         fail(ins, "invalid chmod parameter " + mode + ": only octal modes are supported");
       r.chmod = static_cast<uint32_t>(std::stoul(mode, nullptr, 8));
     }
+    std::string patterns;
+    for (auto& [name, v] : ins.flags)
+      if (name == "exclude") {
+        if (v.empty()) fail(ins, "--exclude needs a pattern");
+        patterns += word(v) + "\n";
+      }
+    r.exclude = DockerIgnore(patterns);
+    r.parents = bool_flag(ins, "parents");
+    p.copy.link = bool_flag(ins, "link");
     p.copy.from_stage = word(flag_value(ins, "from"));
     r.from_context = p.copy.from_stage.empty();
     r.ignore = &c.ignore;

@@ -87,7 +87,41 @@ std::vector<std::string> raw_words(std::string_view s, char escape) {
   return out;
 }
 
+// RUN, COPY and ADD's heredoc markers, in order (none in a JSON form).
+std::vector<Heredoc> markers_of(const Instruction& ins, char escape) {
+  std::vector<Heredoc> out;
+  if (ins.json_form || (ins.keyword != "run" && ins.keyword != "copy" && ins.keyword != "add"))
+    return out;
+  std::vector<std::string> words = ins.args;
+  if (ins.keyword == "run" && !words.empty()) words = raw_words(words[0], escape);
+  for (auto& w : words)
+    if (auto h = heredoc_marker(w)) out.push_back(*h);
+  return out;
+}
+
 }  // namespace
+
+std::optional<Heredoc> heredoc_marker(std::string_view word) {
+  while (!word.empty() && std::isdigit(static_cast<unsigned char>(word.front())))
+    word.remove_prefix(1);
+  if (word.substr(0, 2) != "<<") return std::nullopt;
+  word.remove_prefix(2);
+  Heredoc h;
+  if (!word.empty() && word.front() == '-') {
+    h.chomp = true;
+    word.remove_prefix(1);
+  }
+  if (word.empty() || word.find('<') != std::string_view::npos) return std::nullopt;
+  for (char c : word) {
+    if (c == '"' || c == '\'') {
+      h.expand = false;  // a quoted delimiter, as in the shell
+      continue;
+    }
+    h.name += c;
+  }
+  if (h.name.empty()) return std::nullopt;
+  return h;
+}
 
 Instruction parse_instruction(std::string_view text, int line_no, char escape) {
   Instruction ins;
@@ -232,6 +266,17 @@ Dockerfile parse_dockerfile(std::string_view text) {
       break;
     }
     Instruction ins = parse_instruction(joined, start, df.escape);
+    // Here-documents: their bodies follow the instruction, one after the other.
+    for (Heredoc& h : markers_of(ins, df.escape)) {
+      for (;;) {
+        if (i >= lines.size()) fail(start, "unterminated heredoc " + h.name);
+        std::string_view l = lines[i++];
+        if (h.chomp) l.remove_prefix(std::min(l.find_first_not_of('\t'), l.size()));
+        if (l == h.name) break;
+        h.content += std::string(l) + "\n";
+      }
+      ins.heredocs.push_back(std::move(h));
+    }
     if (ins.keyword == "from") {
       Stage s;
       s.from = ins;

@@ -1,7 +1,11 @@
 #include "engine/build_service.h"
 
 #include <fcntl.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 
+#include <map>
 #include <set>
 
 #include "base/error.h"
@@ -70,6 +74,43 @@ struct TempDir {
   }
 };
 
+MountSpec mount_of(const build::RunMount& m) {
+  MountSpec out;
+  out.type =
+      m.type == build::RunMount::Type::kBind ? MountSpec::Type::kBind : MountSpec::Type::kTmpfs;
+  out.origin = MountSpec::Origin::kMounts;
+  out.source = m.source;
+  out.destination = m.target;
+  out.read_only = m.read_only;
+  out.tmpfs_size = m.size;
+  return out;
+}
+
+// The runtime makes a missing mount point (and its parents) in the container's layer; RUN
+// --mount's are no part of the step's result, as with BuildKit. Each one goes from the change
+// list when it was added and holds nothing but the next stub.
+void drop_mount_stub(const std::string& upper, const std::string& target,
+                     std::map<std::string, int>& kinds) {
+  std::string path = target, child;
+  while (path.size() > 1) {
+    auto it = kinds.find(path);
+    if (it == kinds.end() || it->second != 1) return;
+    struct stat st {};
+    std::string host = upper + path;
+    if (::lstat(host.c_str(), &st) < 0) return;
+    if (S_ISDIR(st.st_mode)) {
+      auto names = list_dir(host);
+      if (!(names.empty() || (names.size() == 1 && names[0] == child))) return;
+    } else if (!(S_ISREG(st.st_mode) && st.st_size == 0 && child.empty())) {
+      return;
+    }
+    kinds.erase(it);
+    auto slash = path.rfind('/');
+    child = path.substr(slash + 1);
+    path = slash == 0 ? "/" : path.substr(0, slash);
+  }
+}
+
 class Runner : public build::StepRunner {
  public:
   Runner(ContainerManager& containers, image::ImageStore& store, image::ContentStore& content,
@@ -93,6 +134,7 @@ class Runner : public build::StepRunner {
     CreateRequest create;
     create.config = cfg;
     create.host_config = {{"NetworkMode", step.network == "default" ? "bridge" : step.network}};
+    for (auto& m : step.mounts) create.spec.mounts.push_back(mount_of(m));
     auto created = containers_.create(std::move(create));
     std::string id = created.container.id;
     bool ok = false;
@@ -110,16 +152,16 @@ class Runner : public build::StepRunner {
       }
     } remover{*this, id, ok};
     if (step.started) step.started(id);
+    // Attached before it starts, as `docker run` is: the output reaches the client as the
+    // command writes it.
+    int pair[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0)
+      throw_errno("socketpair for a RUN step's output");
+    UniqueFd mine(pair[0]), theirs(pair[1]);
+    containers_.attach(id, std::move(theirs), AttachOptions{}, [] {});
     containers_.start(id);
+    stream_output(mine.get(), id, step.output);
     int code = containers_.wait(id, WaitCondition::kNotRunning);
-    logfile::Query q;
-    containers_.read_logs(
-        id, q,
-        [&](const logfile::Entry& e) {
-          step.output(e.text);
-          return true;
-        },
-        [] { return false; });
     if (code != 0) {
       std::string cmd;
       for (auto& a : step.config["Cmd"]) cmd += (cmd.empty() ? "" : " ") + a.get<std::string>();
@@ -128,11 +170,14 @@ class Runner : public build::StepRunner {
     }
     image::Image parent = store_.get(step.parent.id);
     std::string upper = ContainerRootfs(containers_.options().snapshot_root(), id).diff();
+    std::map<std::string, int> kinds;
+    for (auto& ch : container_changes(upper, store_.layer_dirs(parent))) kinds[ch.path] = ch.kind;
+    for (auto& m : step.mounts) drop_mount_stub(upper, m.target, kinds);
     std::set<std::string> changed;
-    for (auto& ch : container_changes(upper, store_.layer_dirs(parent))) changed.insert(ch.path);
+    for (auto& [path, kind] : kinds) changed.insert(path);
     std::string out = commit(
         parent, upper, [&](const std::string& p) { return changed.count(p) > 0; },
-        step.image_config, step.created_by, id);
+        step.image_config, step.created_by, step.author, id);
     ok = true;
     std::string short_id = id.substr(0, 12);
     if (req_.remove) step.output("Removing intermediate container " + short_id + "\n");
@@ -140,19 +185,30 @@ class Runner : public build::StepRunner {
   }
 
   std::string copy(const build::ImageRef& parent, const json& config, const std::string& created_by,
-                   const build::RootFn& write,
+                   const std::string& author, bool independent, const build::RootFn& write,
                    const std::function<void(const std::string&)>&) override {
     image::Image p = parent_of(parent);
-    Snapshot snap(containers_.options().snapshot_root(),
-                  parent.id.empty() ? std::vector<std::string>{} : store_.layer_dirs(p));
+    Snapshot snap(containers_.options().snapshot_root(), parent.id.empty() || independent
+                                                             ? std::vector<std::string>{}
+                                                             : store_.layer_dirs(p));
     snap.with_root(write);
     return commit(
-        p, snap.upper(), [](const std::string&) { return true; }, config, created_by, "");
+        p, snap.upper(), [](const std::string&) { return true; }, config, created_by, author, "");
+  }
+
+  std::string reuse_layer(const build::ImageRef& parent, const std::string& layer_of,
+                          const json& config, const std::string& created_by,
+                          const std::string& author) override {
+    auto dirs = store_.layer_dirs(store_.get(layer_of));
+    if (dirs.empty()) throw NotFound("image " + layer_of + " has no layer");
+    return commit(
+        parent_of(parent), dirs.front(), [](const std::string&) { return true; }, config,
+        created_by, author, "");
   }
 
   std::string commit_config(const build::ImageRef& parent, const json& config,
-                            const std::string& created_by) override {
-    return commit(parent_of(parent), "", {}, config, created_by, "");
+                            const std::string& created_by, const std::string& author) override {
+    return commit(parent_of(parent), "", {}, config, created_by, author, "");
   }
 
   void with_image_root(const std::string& image_id, const build::RootFn& fn) override {
@@ -184,6 +240,40 @@ class Runner : public build::StepRunner {
     return r;
   }
 
+  // Docker's 8-byte frames from the attach connection, their payloads to `out`, until the
+  // shim closes it, or the container has stopped and nothing more is there to read.
+  void stream_output(int fd, const std::string& id,
+                     const std::function<void(std::string_view)>& out) {
+    std::string buf;
+    auto frames = [&] {
+      while (buf.size() >= 8) {
+        size_t len = (static_cast<uint8_t>(buf[4]) << 24) | (static_cast<uint8_t>(buf[5]) << 16) |
+                     (static_cast<uint8_t>(buf[6]) << 8) | static_cast<uint8_t>(buf[7]);
+        if (buf.size() < 8 + len) return;
+        if (len > 0) out(std::string_view(buf).substr(8, len));
+        buf.erase(0, 8 + len);
+      }
+    };
+    bool stopped = false;
+    for (;;) {
+      pollfd p{fd, POLLIN, 0};
+      int n = ::poll(&p, 1, stopped ? 0 : 200);
+      if (n < 0 && errno == EINTR) continue;
+      if (n == 0) {
+        if (stopped) return;
+        auto c = containers_.get(id);
+        stopped = !c.running();
+        continue;
+      }
+      char chunk[16384];
+      ssize_t got = ::read(fd, chunk, sizeof chunk);
+      if (got < 0 && errno == EINTR) continue;
+      if (got <= 0) return;
+      buf.append(chunk, static_cast<size_t>(got));
+      frames();
+    }
+  }
+
   image::Image parent_of(const build::ImageRef& parent) {
     if (!parent.id.empty()) return store_.get(parent.id);
     image::Image scratch;
@@ -194,10 +284,11 @@ class Runner : public build::StepRunner {
   // A new image: the parent, the layer from `upper` ("" for none), and Docker's history.
   std::string commit(const image::Image& parent, const std::string& upper,
                      const std::function<bool(const std::string&)>& keep, const json& config,
-                     const std::string& created_by, const std::string& container_id) {
+                     const std::string& created_by, const std::string& author,
+                     const std::string& container_id) {
     json container_config = config;
     container_config["Cmd"] = json::array({created_by});
-    image::ChildImage child{"", "", container_id, config, container_config};
+    image::ChildImage child{author, "", container_id, config, container_config};
     image::Image img = image::commit_image(
         store_, content_, parent,
         [&](const image::WriteFn& out) -> uint64_t {
@@ -269,6 +360,8 @@ BuildResult BuildService::build(const BuildRequest& req, const image::ReadFn& co
   mkdir_p(tmp, 0700);
   TempDir dir{path_join(tmp, "build-" + random_id().substr(0, 24))};
   extract_context(context, dir.path);
+  TempDir scratch{dir.path + "-scratch"};
+  mkdir_p(scratch.path, 0700);
 
   build::BuildOptions opts;
   opts.context_dir = dir.path;
@@ -283,6 +376,8 @@ BuildResult BuildService::build(const BuildRequest& req, const image::ReadFn& co
   opts.target = req.target;
   opts.network = req.network;
   opts.no_cache = req.no_cache;
+  opts.scratch_dir = scratch.path;
+  opts.cache_mount_dir = path_join(data_root_, "build-cache-mounts");
   Runner runner(containers_, store_, content_, db_, req);
   BuildResult result;
   result.image_id = build::run_build(opts, runner, out);

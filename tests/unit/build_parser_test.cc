@@ -83,5 +83,44 @@ TEST(BuildParser, ErrorsNameTheLine) {
   EXPECT_EQ(parse_error("\n# only a comment\n"), "the Dockerfile cannot be empty");
 }
 
+TEST(BuildParser, Heredocs) {
+  auto df = parse_dockerfile(
+      "FROM busybox\n"
+      "RUN <<EOF\n"
+      "  echo a\n"
+      "\n"
+      "EOF\n"
+      "COPY <<-\"X\" 3<<'Y' /d/\n"
+      "\t\tx $A\n"
+      "\tX\n"
+      "y\n"
+      "Y\n"
+      "RUN [\"echo\", \"<<EOF\"]\n"
+      "RUN echo '<<EOF'\n");
+  auto& ins = df.stages[0].instructions;
+  ASSERT_EQ(ins.size(), 4u);
+  ASSERT_EQ(ins[0].heredocs.size(), 1u);
+  EXPECT_EQ(ins[0].heredocs[0].name, "EOF");
+  EXPECT_EQ(ins[0].heredocs[0].content, "  echo a\n\n");
+  EXPECT_TRUE(ins[0].heredocs[0].expand);
+  ASSERT_EQ(ins[1].heredocs.size(), 2u);
+  EXPECT_EQ(ins[1].heredocs[0].name, "X");
+  EXPECT_TRUE(ins[1].heredocs[0].chomp);
+  EXPECT_FALSE(ins[1].heredocs[0].expand);
+  EXPECT_EQ(ins[1].heredocs[0].content, "x $A\n");
+  EXPECT_EQ(ins[1].heredocs[1].name, "Y");
+  EXPECT_EQ(ins[1].heredocs[1].content, "y\n");
+  EXPECT_EQ(ins[1].line, 6);
+  EXPECT_TRUE(ins[2].heredocs.empty()) << "no heredoc in a JSON form";
+  EXPECT_TRUE(ins[3].heredocs.empty()) << "nor in quotes";
+  EXPECT_EQ(ins[3].line, 12);
+  try {
+    parse_dockerfile("FROM busybox\nRUN <<EOF\necho\n");
+    FAIL();
+  } catch (const InvalidArgument& e) {
+    EXPECT_STREQ(e.what(), "Dockerfile parse error on line 2: unterminated heredoc EOF");
+  }
+}
+
 }  // namespace
 }  // namespace berth::build
