@@ -25,7 +25,12 @@ std::string str(const json& hc, const char* key) {
 
 int64_t num(const json& hc, const char* key) {
   auto it = hc.find(key);
-  return it != hc.end() && it->is_number() ? it->get<int64_t>() : 0;
+  if (it == hc.end() || !it->is_number()) return 0;
+  auto n = as_int64(*it);
+  if (!n)
+    throw InvalidArgument("json: cannot unmarshal number " + it->dump() + " into Go struct field " +
+                          key + " of type int64");
+  return *n;
 }
 
 std::vector<std::string> strings(const json& hc, const char* key) {

@@ -2,6 +2,9 @@
 
 #include <strings.h>
 
+#include <cmath>
+#include <limits>
+
 #include "base/error.h"
 
 namespace berth::api {
@@ -193,14 +196,31 @@ const char* json_type_name(const json& v) {
   return "null";
 }
 
+}  // namespace
+
+std::optional<int64_t> as_int64(const json& v) {
+  if (v.is_number_unsigned()) {
+    uint64_t u = v.get<uint64_t>();
+    if (u > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) return std::nullopt;
+    return static_cast<int64_t>(u);
+  }
+  if (v.is_number_integer()) return v.get<int64_t>();
+  if (!v.is_number_float()) return std::nullopt;
+  // Checked before converting: 2^63 and beyond, and fractions, are no int64.
+  double d = v.get<double>();
+  if (!(d >= -0x1p63 && d < 0x1p63) || d != std::trunc(d)) return std::nullopt;
+  return static_cast<int64_t>(d);
+}
+
+namespace {
+
 bool fits(FieldType t, const json& v) {
   if (v.is_null()) return true;  // Go leaves the field at its zero value
   switch (t) {
     case T::kString:
       return v.is_string();
     case T::kInt:
-      return v.is_number_integer() ||
-             (v.is_number_float() && v.get<double>() == static_cast<double>(v.get<int64_t>()));
+      return as_int64(v).has_value();
     case T::kBool:
       return v.is_boolean();
     case T::kStrSlice:

@@ -3,7 +3,9 @@
 // field is never silently dropped; a unit test holds this table against the Engine API spec.
 #pragma once
 
+#include <cstdint>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -40,6 +42,10 @@ const std::vector<FieldRule>& container_field_rules();
 // Whether a field holds more than Go's zero value (null, false, 0, "", [], {}): a field left
 // at its zero value was not asked for.
 bool is_set(const nlohmann::json& value);
+
+// A JSON number as Go decodes it into an int64: nullopt for a fraction and for a number out of
+// int64's range (Go's 400), which must not be converted (that is undefined behaviour).
+std::optional<int64_t> as_int64(const nlohmann::json& value);
 
 // Checks one section of a create (or update) body against the table: renames keys matched
 // case-insensitively to Docker's spelling (as Go's decoder matches them), refuses wrong types

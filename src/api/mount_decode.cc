@@ -4,7 +4,10 @@
 #include "api/mount_decode.h"
 
 #include <set>
+#include <string_view>
+#include <utility>
 
+#include "api/container_fields.h"
 #include "base/error.h"
 #include "base/fs.h"
 #include "base/path.h"
@@ -208,12 +211,23 @@ MountSpec parse_mount(const json& j) {
     case MountSpec::Type::kTmpfs: {
       if (!source.empty()) bad_config(m.type, "field Source must not be specified");
       if (tmpfs) {
+        // Go's int64 and uint32: fractions and numbers out of range are refused in Go's
+        // words, never converted.
+        auto go_number = [&](const json& v, const char* field, const char* type) {
+          auto n = as_int64(v);
+          if (!n || (std::string_view(type) == "uint32" && !std::in_range<uint32_t>(*n)))
+            throw InvalidArgument("json: cannot unmarshal number " + v.dump() +
+                                  " into Go struct field TmpfsOptions.HostConfig.Mounts."
+                                  "TmpfsOptions." +
+                                  field + " of type " + type);
+          return *n;
+        };
         if (auto it = tmpfs->find("SizeBytes"); it != tmpfs->end() && it->is_number()) {
-          m.tmpfs_size = it->get<int64_t>();
+          m.tmpfs_size = go_number(*it, "SizeBytes", "int64");
           if (m.tmpfs_size < 0) bad_config(m.type, "invalid tmpfs size");
         }
         if (auto it = tmpfs->find("Mode"); it != tmpfs->end() && it->is_number())
-          m.tmpfs_mode = it->get<uint32_t>() & 07777;
+          m.tmpfs_mode = static_cast<uint32_t>(go_number(*it, "Mode", "uint32")) & 07777;
         if (auto it = tmpfs->find("Options"); it != tmpfs->end() && it->is_array())
           for (auto& pair : *it)
             if (pair.is_array() && !pair.empty() && pair[0].is_string()) {

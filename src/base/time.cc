@@ -63,7 +63,13 @@ std::optional<int64_t> parse_rfc3339(const std::string& s) {
       t.tm_hour != parsed.tm_hour || t.tm_min != parsed.tm_min || parsed.tm_sec > 60)
     return std::nullopt;
   int64_t sec = static_cast<int64_t>(when) - offset;
-  return sec * 1000000000 + nanos;
+  // Nanoseconds since 1970 in an int64 reach from 1677 to 2262; a time outside is not one
+  // (multiplying would overflow).
+  int64_t ns = 0;
+  if (__builtin_mul_overflow(sec, int64_t{1000000000}, &ns) ||
+      __builtin_add_overflow(ns, nanos, &ns))
+    return std::nullopt;
+  return ns;
 }
 
 std::optional<int64_t> parse_go_duration(const std::string& s) {

@@ -31,6 +31,13 @@
 namespace berth::engine {
 namespace {
 
+// libarchive's message for the last error, which it leaves unset for some failures (a gzip
+// header it cannot read): never a null pointer to build a string from.
+std::string archive_message(archive* a) {
+  const char* msg = archive_error_string(a);
+  return msg ? msg : "unknown archive error";
+}
+
 // Go's os.FileMode type bits, which the PathStat header carries.
 constexpr uint32_t kGoModeDir = 1u << 31;
 constexpr uint32_t kGoModeSymlink = 1u << 27;
@@ -543,7 +550,7 @@ class Extractor {
       end = std::max(end, offset + static_cast<la_int64_t>(size));
     }
     if (rc != ARCHIVE_EOF)
-      throw InvalidArgument("read archive entry \"" + shown + "\": " + archive_error_string(a_));
+      throw InvalidArgument("read archive entry \"" + shown + "\": " + archive_message(a_));
     // A sparse file ends in a hole: its size comes from the header.
     if (end != archive_entry_size(e) && ::ftruncate(f.get(), archive_entry_size(e)) < 0)
       throw_errno("truncate " + shown);
@@ -810,7 +817,7 @@ void extract_to_container_dir(ContainerManager& m, const std::string& ref, const
     archive_read_support_filter_none(a.get());
     auto read_failed = [&](const std::string& what) {
       if (src.failure) std::rethrow_exception(src.failure);
-      throw InvalidArgument(what + ": " + archive_error_string(a.get()));
+      throw InvalidArgument(what + ": " + archive_message(a.get()));
     };
     if (archive_read_open(a.get(), &src, nullptr, &Source::cb, nullptr) != ARCHIVE_OK)
       read_failed("invalid archive");

@@ -1,4 +1,6 @@
 // Decoding of an exec's ExecConfig, apart from the manager so that it needs no daemon.
+#include <limits>
+
 #include "base/error.h"
 #include "engine/exec.h"
 
@@ -16,6 +18,19 @@ std::vector<std::string> exec_strings(const json& j) {
   }
   return out;
 }
+
+namespace {
+
+// Go's uint, as dockerd decodes ConsoleSize: a fraction, a negative or an oversized number is
+// refused, never converted.
+unsigned console_dimension(const json& v) {
+  if (!v.is_number_unsigned() || v.get<uint64_t>() > std::numeric_limits<unsigned>::max())
+    throw InvalidArgument("json: cannot unmarshal " + v.dump() +
+                          " into Go struct field ExecConfig.ConsoleSize of type uint");
+  return v.get<unsigned>();
+}
+
+}  // namespace
 
 ExecRecord decode_exec_config(const json& cfg) {
   if (!cfg.is_object()) throw InvalidArgument("exec config must be a JSON object");
@@ -37,8 +52,8 @@ ExecRecord decode_exec_config(const json& cfg) {
   r.attach_stderr = flag("AttachStderr");
   r.privileged = flag("Privileged");
   if (auto cs = cfg.value("ConsoleSize", json(nullptr)); cs.is_array() && cs.size() == 2) {
-    r.height = cs[0].get<unsigned>();
-    r.width = cs[1].get<unsigned>();
+    r.height = console_dimension(cs[0]);
+    r.width = console_dimension(cs[1]);
   }
   return r;
 }

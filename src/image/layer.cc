@@ -24,6 +24,13 @@
 namespace berth::image {
 namespace {
 
+// libarchive's message for the last error, which it leaves unset for some failures (a gzip
+// header it cannot read): never a null pointer to build a string from.
+std::string archive_message(archive* a) {
+  const char* msg = archive_error_string(a);
+  return msg ? msg : "unknown archive error";
+}
+
 constexpr std::string_view kWhiteoutPrefix = ".wh.";
 constexpr std::string_view kOpaque = ".wh..wh..opq";
 
@@ -288,7 +295,7 @@ class Unpacker {
       stats.bytes += size;
       end = std::max(end, offset + static_cast<la_int64_t>(size));
     }
-    if (rc != ARCHIVE_EOF) bad(path, std::string("read: ") + archive_error_string(a_));
+    if (rc != ARCHIVE_EOF) bad(path, "read: " + archive_message(a_));
     // Sparse files end in a hole: the size comes from the header.
     if (end != archive_entry_size(e) && ::ftruncate(f.get(), archive_entry_size(e)) < 0)
       throw_errno("layer: truncate " + path);
@@ -324,7 +331,7 @@ LayerStats unpack(const std::string& name, const std::string& dest,
     archive_read_support_filter_zstd(a.get());
     archive_read_support_filter_none(a.get());
     if (open(a.get()) != ARCHIVE_OK)
-      throw Error("layer: open " + name + ": " + archive_error_string(a.get()));
+      throw Error("layer: open " + name + ": " + archive_message(a.get()));
     UniqueFd rootfd(::open(dest.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
     if (!rootfd) throw_errno("layer: open " + dest);
     Unpacker u(rootfd.get(), a.get());
@@ -332,7 +339,7 @@ LayerStats unpack(const std::string& name, const std::string& dest,
     int rc;
     while ((rc = archive_read_next_header(a.get(), &e)) == ARCHIVE_OK || rc == ARCHIVE_WARN)
       u.entry(e, stats);
-    if (rc != ARCHIVE_EOF) throw Error("layer: " + name + ": " + archive_error_string(a.get()));
+    if (rc != ARCHIVE_EOF) throw Error("layer: " + name + ": " + archive_message(a.get()));
   } catch (...) {
     // Half a layer is worse than none.
     try {

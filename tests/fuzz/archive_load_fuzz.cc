@@ -1,5 +1,5 @@
 // `docker load` archives (docker-save tars and OCI layouts, plain or compressed) loaded into
-// stores of their own in a private temporary directory, made afresh for each input and
+// stores of their own in a private directory in /dev/shm, made afresh for each input and
 // removed after it: nothing is written outside that directory's data root.
 #include <stdlib.h>
 
@@ -16,14 +16,20 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string work_dir() {
-  static std::string dir = [] {
-    char tmpl[] = "/tmp/berth-fuzz-load-XXXXXX";
+// Made at the first input and removed at exit; on tmpfs, as the stores fsync what they write.
+struct WorkDir {
+  std::string path;
+  WorkDir() {
+    char tmpl[] = "/dev/shm/berth-fuzz-load-XXXXXX";
     if (!::mkdtemp(tmpl)) std::abort();
-    std::atexit([] { fs::remove_all(work_dir()); });
-    return std::string(tmpl);
-  }();
-  return dir;
+    path = tmpl;
+  }
+  ~WorkDir() { fs::remove_all(path); }
+};
+
+const std::string& work_dir() {
+  static WorkDir dir;
+  return dir.path;
 }
 
 }  // namespace

@@ -13,14 +13,21 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string work_dir() {
-  static std::string dir = [] {
-    char tmpl[] = "/tmp/berth-fuzz-layer-XXXXXX";
+// Made at the first input and removed at exit; on tmpfs, so that the disk is not what limits
+// the executions per second.
+struct WorkDir {
+  std::string path;
+  WorkDir() {
+    char tmpl[] = "/dev/shm/berth-fuzz-layer-XXXXXX";
     if (!::mkdtemp(tmpl)) std::abort();
-    std::atexit([] { fs::remove_all(work_dir()); });
-    return std::string(tmpl);
-  }();
-  return dir;
+    path = tmpl;
+  }
+  ~WorkDir() { fs::remove_all(path); }
+};
+
+const std::string& work_dir() {
+  static WorkDir dir;
+  return dir.path;
 }
 
 }  // namespace

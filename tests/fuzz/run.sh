@@ -37,6 +37,8 @@ for t in "${targets[@]}"; do
   artifacts=$build/fuzz-work/$t-artifacts
   mkdir -p "$work" "$artifacts"
   log=$build/fuzz-work/$t.log
+  stamp=$build/fuzz-work/$t.start  # tells this run's crashes from earlier ones
+  touch "$stamp"
   start=$(date +%s)
   "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
     -artifact_prefix="$artifacts/" "$work" "$here/corpus/$t" >"$log" 2>&1
@@ -44,7 +46,7 @@ for t in "${targets[@]}"; do
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
   corpus="$(find "$work" -type f | wc -l)/$(find "$work" -type f -printf "%s\n" | awk "{s+=\$1} END {printf \"%d\", s/1024}")KiB"
-  crashes=$(find "$artifacts" -type f | wc -l)
+  crashes=$(find "$artifacts" -type f -newer "$stamp" | wc -l)
   [ "$crashes" -gt 0 ] && failed=1
   printf '%-22s %8s %10s %8s %12s %8s\n' "$t" "$elapsed" "${execs:-?}" "${rate:-?}" "$corpus" \
     "$crashes"
