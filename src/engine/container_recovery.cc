@@ -27,12 +27,12 @@ bool stop_unrecorded_shim(const std::string& bundle_dir, int patience_s,
       timeval patience{patience_s, 0};
       ::setsockopt(conn.fd(), SOL_SOCKET, SO_RCVTIMEO, &patience, sizeof patience);
       try {
-        conn.call({{"op", "kill"}, {"signal", SIGKILL}, {"all", true}});
+        conn.kill(SIGKILL, true);
       } catch (const std::exception&) {
         // It has exited meanwhile: the wait answers at once.
       }
       // Answered once the runtime has deleted the container, and the lock is let go.
-      conn.call({{"op", "wait"}});
+      conn.wait();
       return true;
     } catch (const std::exception& e) {
       if (std::chrono::steady_clock::now() > deadline) {

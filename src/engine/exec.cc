@@ -196,7 +196,7 @@ ExecRecord ExecManager::begin_start(const std::string& id, const json& start) {
   return rec;
 }
 
-json ExecManager::process_json(const ExecRecord& r, const Container& c) const {
+oci::Process ExecManager::exec_process(const ExecRecord& r, const Container& c) const {
   // The container's own process is the base: its rlimits, no_new_privs and capabilities hold
   // for the exec as well.
   std::string rootfs = containers_.rootfs_path(c.id);
@@ -230,13 +230,14 @@ json ExecManager::process_json(const ExecRecord& r, const Container& c) const {
     auto caps = grantable_capabilities();
     proc.capabilities = oci::Capabilities{caps, caps, {}, caps, {}};
   }
-  return oci::write_process(proc);
+  return proc;
 }
 
-json ExecManager::probe_process(const Container& c, const std::vector<std::string>& cmd) const {
+oci::Process ExecManager::probe_process(const Container& c,
+                                        const std::vector<std::string>& cmd) const {
   ExecRecord r;
   r.cmd = cmd;
-  return process_json(r, c);
+  return exec_process(r, c);
 }
 
 void ExecManager::finish(const std::string& id, int code) {
@@ -256,8 +257,7 @@ void ExecManager::finish(const std::string& id, int code) {
 void ExecManager::wait_exit(const std::string& id, ShimConnection& shim) {
   int code = 255;  // the shim went away without an answer: the container died with it
   try {
-    auto reply = shim.call({{"op", "exec_wait"}, {"exec_id", id}});
-    code = reply.at("exit").at("code").get<int>();
+    code = shim.exec_wait(id);
   } catch (const std::exception& e) {
     log::warn("exec " + id + ": " + e.what());
   }
@@ -271,18 +271,17 @@ void ExecManager::run(const std::string& id, UniqueFd conn) {
   try {
     Container c = containers_.get(r.container_id);
     check_running(c);
-    json proc = process_json(r, c);
+    shim::ExecRequest req;
+    req.exec_id = id;
+    req.process = exec_process(r, c);
+    req.stdin = r.attach_stdin && conn;
+    req.stdout = r.attach_stdout;
+    req.stderr = r.attach_stderr;
+    req.detach_keys = r.detach_keys;
+    req.raw = r.raw_stream;
     shim.emplace(ShimConnection::connect(shim_socket(c.id)));
-    json req = {{"op", "exec"},
-                {"exec_id", id},
-                {"process", proc},
-                {"stdin", r.attach_stdin && conn},
-                {"stdout", r.attach_stdout},
-                {"stderr", r.attach_stderr},
-                {"detach_keys", r.detach_keys},
-                {"raw", r.raw_stream}};
     try {
-      pid = shim->call(req, conn ? conn.get() : -1).value("pid", 0);
+      pid = shim->exec(req, conn ? conn.get() : -1);
     } catch (const Error& e) {
       // The runtime's words, wrapped as the docker CLI shows an OCI runtime's.
       throw Error(std::string("OCI runtime exec failed: exec failed: unable to start container "
@@ -331,7 +330,7 @@ void ExecManager::resize(const std::string& id, int height, int width) {
   }
   try {
     auto shim = ShimConnection::connect(shim_socket(container_id));
-    shim.call({{"op", "exec_resize"}, {"exec_id", id}, {"height", height}, {"width", width}});
+    shim.exec_resize(id, static_cast<unsigned>(height), static_cast<unsigned>(width));
   } catch (const std::exception& e) {
     // An exec that ended meanwhile has no terminal left to size.
     if (get(id).running) throw;

@@ -70,7 +70,7 @@ class ExecManager : public std::enable_shared_from_this<ExecManager> {
   void resize(const std::string& id, int height, int width);
   // The OCI process of a health probe: `cmd` as the container's user, in its working
   // directory, with its environment, no terminal (as dockerd runs HEALTHCHECK commands).
-  nlohmann::json probe_process(const Container& c, const std::vector<std::string>& cmd) const;
+  oci::Process probe_process(const Container& c, const std::vector<std::string>& cmd) const;
   // A health probe the health monitor runs: listed in the container's ExecIDs and inspectable
   // while it runs, as dockerd's, and forgotten when it ends.
   void add_probe(const std::string& id, const std::string& container_id,
@@ -78,7 +78,7 @@ class ExecManager : public std::enable_shared_from_this<ExecManager> {
   void remove_probe(const std::string& id);
 
  private:
-  nlohmann::json process_json(const ExecRecord& r, const Container& c) const;
+  oci::Process exec_process(const ExecRecord& r, const Container& c) const;
   void wait_exit(const std::string& id, ShimConnection& shim);
   void finish(const std::string& id, int code);
   void event(const std::string& container_id, const std::string& action,

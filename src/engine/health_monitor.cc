@@ -204,10 +204,12 @@ void HealthMonitor::launch(const std::string& id, Entry& e) {
     UniqueFd theirs(pair[1]);
     // Raw without a terminal: stdout and stderr together, unframed, as dockerd's probe
     // output holds them.
-    json req = {{"op", "exec"},   {"exec_id", p->exec_id}, {"process", *e.process},
-                {"stdin", false}, {"stdout", true},        {"stderr", true},
-                {"raw", true}};
-    std::string line = req.dump() + "\n";
+    shim::ExecRequest req;
+    req.exec_id = p->exec_id;
+    req.process = *e.process;
+    req.stdout = req.stderr = true;
+    req.raw = true;
+    std::string line = shim::encode(req) + "\n";
     size_t n = send_fd(p->shim.get(), line, theirs.get(), MSG_NOSIGNAL, "send to shim");
     if (n < line.size()) write_all(p->shim.get(), std::string_view(line).substr(n));
     set_nonblocking(p->shim.get());
@@ -258,10 +260,10 @@ void HealthMonitor::on_ready(int fd) {
     }
     if (!p.running) {
       p.running = true;
-      if (int pid = reply.value("pid", 0); pid > 0)
+      if (pid_t pid = shim::started_of(reply).pid; pid > 0)
         p.pidfd.reset(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
       containers_.event(*p.container, "exec_start: " + p.command, {{"execID", p.exec_id}});
-      std::string wait = json{{"op", "exec_wait"}, {"exec_id", p.exec_id}}.dump() + "\n";
+      std::string wait = shim::encode(shim::ExecWaitRequest{p.exec_id}) + "\n";
       try {
         write_all(fd, wait);
       } catch (const std::exception& ex) {
@@ -270,8 +272,7 @@ void HealthMonitor::on_ready(int fd) {
       }
       continue;
     }
-    int code = -1;
-    if (reply.contains("exit")) code = reply["exit"].value("code", -1);
+    int code = reply.contains("exit") ? reply["exit"].value("code", -1) : -1;
     // The shim answers once the output is closed: what is left is in the socket now.
     if (p.output) read_available(p.output.get(), p.out, kHealthOutputLimit);
     finish(id, e, code, std::move(p.out));

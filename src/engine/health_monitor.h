@@ -39,7 +39,7 @@ class HealthMonitor {
     ContainerHealth health;
     int64_t started_at_ns = 0;  // the container's StartedAt: the start period counts from it
     Clock::time_point due;
-    std::optional<nlohmann::json> process;  // built at the first probe of this run
+    std::optional<oci::Process> process;  // built at the first probe of this run
     std::unique_ptr<Probe> probe;
   };
 

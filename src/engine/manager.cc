@@ -543,19 +543,13 @@ void ContainerManager::start_locked(Container& c, Live& l) {
     auto conn = ShimConnection::connect(launch.socket);
     for (auto& [fd, o] : l.pending_attach) {
       try {
-        conn.call({{"op", "attach"},
-                   {"stdin", o.stdin},
-                   {"stdout", o.stdout},
-                   {"stderr", o.stderr},
-                   {"detach_keys", o.detach_keys}},
-                  fd.get());
+        conn.attach({o.stdin, o.stdout, o.stderr, o.detach_keys}, fd.get());
       } catch (const std::exception& e) {
         log::warn("attach to " + c.id + ": " + e.what());
       }
     }
     l.pending_attach.clear();
-    auto reply = conn.call({{"op", "start"}});
-    c.state.pid = reply.value("pid", 0);
+    c.state.pid = conn.start();
     auto ms = [](auto a, auto b) {
       return std::to_string(std::chrono::duration<double, std::milli>(b - a).count());
     };
@@ -624,30 +618,22 @@ bool ContainerManager::start(const std::string& ref) {
 
 void ContainerManager::monitor(std::string id) {
   std::string bundle = bundle_dir(id);
-  int code = 255;
-  uint64_t oom_kills = 0;
-  std::string finished, error;
+  shim::ExitStatus exit;
+  exit.code = 255;
+  std::string error;
   if (auto c = store_.find(id)) oom_->watch(id, cgroups_path(*c, SpecPaths().cgroup_parent));
   try {
-    auto conn = ShimConnection::connect(path_join(bundle, "shim.sock"));
-    auto reply = conn.call({{"op", "wait"}});
-    auto& e = reply.at("exit");
-    code = e.at("code");
-    finished = e.value("finished_at", "");
-    oom_kills = e.value("oom_kills", e.value("oom_killed", false) ? 1 : 0);
+    exit = ShimConnection::connect(path_join(bundle, "shim.sock")).wait();
   } catch (const std::exception& ex) {
     // The shim went away: it wrote the status before it left, unless it was killed.
     if (auto text = read_file_if_exists(path_join(bundle, shim::kExitFile))) {
-      auto e = json::parse(*text);
-      code = e.value("code", 255);
-      finished = e.value("finished_at", "");
-      oom_kills = e.value("oom_kills", e.value("oom_killed", false) ? 1 : 0);
+      exit = shim::ExitStatus::from_json(json::parse(*text));
     } else {
       error = std::string("the container's shim died: ") + ex.what();
     }
   }
-  if (finished.empty()) finished = now_rfc3339();
-  on_exit(id, code, finished, oom_kills, error);
+  if (exit.finished_at.empty()) exit.finished_at = now_rfc3339();
+  on_exit(id, exit.code, exit.finished_at, exit.oom_kills, error);
 }
 
 void ContainerManager::on_exit(const std::string& id, int code, const std::string& finished_at,
@@ -725,7 +711,7 @@ void ContainerManager::on_exit(const std::string& id, int code, const std::strin
 
 void ContainerManager::send_kill(const Container& c, int signal) {
   auto conn = ShimConnection::connect(path_join(bundle_dir(c.id), "shim.sock"));
-  conn.call({{"op", "kill"}, {"signal", signal}, {"all", false}});
+  conn.kill(signal, false);
 }
 
 bool ContainerManager::wait_exit(Live& l, uint64_t seq, int timeout_s) {
@@ -914,12 +900,7 @@ void ContainerManager::attach(const std::string& ref, UniqueFd conn, const Attac
     // The answer goes out before the shim writes to the connection.
     ready();
     auto shim = ShimConnection::connect(path_join(bundle_dir(c.id), "shim.sock"));
-    shim.call({{"op", "attach"},
-               {"stdin", o.stdin},
-               {"stdout", o.stdout},
-               {"stderr", o.stderr},
-               {"detach_keys", o.detach_keys}},
-              conn.get());
+    shim.attach({o.stdin, o.stdout, o.stderr, o.detach_keys}, conn.get());
     event(c, "attach");
     return;
   }
@@ -934,7 +915,7 @@ void ContainerManager::resize(const std::string& ref, int height, int width) {
   Container c = store_.get(ref);
   if (!c.running()) throw Conflict("Container " + c.id + " is not running");
   auto shim = ShimConnection::connect(path_join(bundle_dir(c.id), "shim.sock"));
-  shim.call({{"op", "resize"}, {"height", height}, {"width", width}});
+  shim.resize(static_cast<unsigned>(height), static_cast<unsigned>(width));
 }
 
 namespace {

@@ -83,12 +83,44 @@ ShimConnection ShimConnection::connect(const std::string& socket) {
   return ShimConnection(std::move(fd));
 }
 
-nlohmann::json ShimConnection::call(const nlohmann::json& request, int pass_fd) {
-  std::string line = request.dump() + "\n";
+nlohmann::json ShimConnection::call(const shim::Request& request, int pass_fd) {
+  std::string line = shim::encode(request) + "\n";
   size_t n = send_fd(fd_.get(), line, pass_fd, MSG_NOSIGNAL, "send to shim");
   // The rest of a long line, without the descriptor.
   if (n < line.size()) write_all(fd_.get(), std::string_view(line).substr(n));
   return read_reply();
+}
+
+pid_t ShimConnection::start() {
+  return shim::started_of(call(shim::StartRequest{})).pid;
+}
+
+void ShimConnection::attach(const shim::AttachRequest& r, int fd) {
+  call(r, fd);
+}
+
+void ShimConnection::resize(unsigned height, unsigned width) {
+  call(shim::ResizeRequest{height, width});
+}
+
+void ShimConnection::kill(int signal, bool all) {
+  call(shim::KillRequest{signal, all});
+}
+
+shim::ExitStatus ShimConnection::wait() {
+  return shim::exit_of(call(shim::WaitRequest{}));
+}
+
+pid_t ShimConnection::exec(const shim::ExecRequest& r, int fd) {
+  return shim::started_of(call(r, fd)).pid;
+}
+
+int ShimConnection::exec_wait(const std::string& exec_id) {
+  return shim::exec_exit_of(call(shim::ExecWaitRequest{exec_id}));
+}
+
+void ShimConnection::exec_resize(const std::string& exec_id, unsigned height, unsigned width) {
+  call(shim::ExecResizeRequest{exec_id, height, width});
 }
 
 nlohmann::json ShimConnection::read_reply() {

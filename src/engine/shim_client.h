@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "base/fd.h"
+#include "shim/protocol.h"
 
 namespace berth::engine {
 
@@ -30,15 +31,24 @@ class ShimConnection {
  public:
   // Throws when nothing listens on the socket (the shim has exited).
   static ShimConnection connect(const std::string& socket);
-  // Sends one request (with an fd passed along when `fd` >= 0) and reads the reply;
-  // throws Error with the shim's message when it answers {"error": ...}.
-  nlohmann::json call(const nlohmann::json& request, int fd = -1);
-  // Reads the next reply line; used for the long wait.
-  nlohmann::json read_reply();
+  // One request of src/shim/protocol.h (with an fd passed along when `fd` >= 0) and its
+  // answer; throws Error with the shim's message when it answers with an error.
+  pid_t start();
+  void attach(const shim::AttachRequest& r, int fd);
+  void resize(unsigned height, unsigned width);
+  void kill(int signal, bool all);
+  // Answered when the container has exited.
+  shim::ExitStatus wait();
+  pid_t exec(const shim::ExecRequest& r, int fd);
+  // Answered when the exec has exited: its code.
+  int exec_wait(const std::string& exec_id);
+  void exec_resize(const std::string& exec_id, unsigned height, unsigned width);
   int fd() const { return fd_.get(); }
 
  private:
   explicit ShimConnection(UniqueFd fd) : fd_(std::move(fd)) {}
+  nlohmann::json call(const shim::Request& request, int fd = -1);
+  nlohmann::json read_reply();
   UniqueFd fd_;
   std::string buf_;
 };

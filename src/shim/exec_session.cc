@@ -26,17 +26,19 @@ constexpr std::chrono::seconds kExecGrace{2};
 std::unique_ptr<ExecSession> ExecSession::start(runtime::OciRuntime& rt,
                                                 const std::string& container_id,
                                                 const std::string& state_dir, ExecRequest req,
-                                                ExecLoop& loop) {
+                                                UniqueFd client, ExecLoop& loop) {
   bool tty = req.process.terminal;
-  std::unique_ptr<ExecSession> s(new ExecSession(loop, req.id, tty));
+  std::unique_ptr<ExecSession> s(new ExecSession(loop, req.exec_id, tty));
   AttachOptions ao;
   ao.stdin = req.stdin;
   ao.stdout = req.stdout;
   ao.stderr = req.stderr;
-  ao.tty = req.raw_stream;
+  ao.tty = req.raw.value_or(tty);
   // Bad keys fail the start, before any process exists.
   ao.detach_keys = parse_detach_keys(req.detach_keys);
 
+  // A runtime binary takes the process as JSON.
+  nlohmann::json process_json = oci::write_process(req.process);
   runtime::ExecOptions eo;
   eo.process = req.process;
   eo.tty = tty;
@@ -48,7 +50,7 @@ std::unique_ptr<ExecSession> ExecSession::start(runtime::OciRuntime& rt,
   if (tty) {
     ConsoleSocket console(path_join(state_dir, "execpty.sock"));
     eo.console_socket = console.path();
-    rt.exec(container_id, eo, req.process_json);
+    rt.exec(container_id, eo, process_json);
     s->pid_ = static_cast<pid_t>(std::stol(trim(read_file(eo.pid_file))));
     try {
       s->pty_ = console.receive_master();
@@ -60,7 +62,7 @@ std::unique_ptr<ExecSession> ExecSession::start(runtime::OciRuntime& rt,
     Pipes pipes = make_pipes(req.stdin);
     {
       StdioSwap swap(pipes.stdin_r.get(), pipes.stdout_w.get(), pipes.stderr_w.get());
-      rt.exec(container_id, eo, req.process_json);
+      rt.exec(container_id, eo, process_json);
     }
     s->pid_ = static_cast<pid_t>(std::stol(trim(read_file(eo.pid_file))));
     s->out_ = std::move(pipes.stdout_r);
@@ -69,7 +71,7 @@ std::unique_ptr<ExecSession> ExecSession::start(runtime::OciRuntime& rt,
   }
   ::unlink(eo.pid_file.c_str());
   s->in_open_ = req.stdin;
-  if (req.client) s->client_ = std::make_unique<AttachClient>(std::move(req.client), std::move(ao));
+  if (client) s->client_ = std::make_unique<AttachClient>(std::move(client), std::move(ao));
   s->rewatch();
   return s;
 }

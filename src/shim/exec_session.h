@@ -15,6 +15,7 @@
 #include "oci/spec.h"
 #include "runtime/oci_runtime.h"
 #include "shim/attach.h"
+#include "shim/protocol.h"
 
 namespace berth::shim {
 
@@ -34,16 +35,6 @@ class ExecLoop {
   ~ExecLoop() = default;
 };
 
-struct ExecRequest {
-  std::string id;
-  oci::Process process;         // complete: berthd merged the container's defaults into it
-  nlohmann::json process_json;  // what `process` was parsed from, for a runtime binary
-  bool stdin = false, stdout = false, stderr = false;
-  std::string detach_keys;  // Docker's syntax
-  bool raw_stream = false;  // raw bytes to the client, else Docker's frames
-  UniqueFd client;          // the hijacked connection; empty when detached
-};
-
 class ExecSession {
  public:
   // Starts the process in the running container `container_id`; throws the runtime's
@@ -52,7 +43,7 @@ class ExecSession {
   static std::unique_ptr<ExecSession> start(runtime::OciRuntime& rt,
                                             const std::string& container_id,
                                             const std::string& state_dir, ExecRequest req,
-                                            ExecLoop& loop);
+                                            UniqueFd client, ExecLoop& loop);
   ~ExecSession();
 
   const std::string& id() const { return id_; }

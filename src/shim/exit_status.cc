@@ -26,13 +26,6 @@ std::optional<uint64_t> read_oom_kills(const std::string& file) {
 
 }  // namespace
 
-nlohmann::json ExitStatus::to_json() const {
-  return {{"code", code},
-          {"finished_at", finished_at},
-          {"oom_killed", oom_killed},
-          {"oom_kills", oom_kills}};
-}
-
 int exit_code(int wait_status) {
   if (WIFEXITED(wait_status)) return WEXITSTATUS(wait_status);
   if (WIFSIGNALED(wait_status)) return 128 + WTERMSIG(wait_status);

@@ -1,23 +1,15 @@
-// How the container ended: its exit code, when, and whether the kernel's OOM killer was
-// involved; recorded in <state-dir>/exit.json for a berthd that was not there to ask.
+// How the container ended, seen from the shim: the exit code of a wait status, the OOM
+// killer's count, and exit.json (ExitStatus is in protocol.h).
 #pragma once
 
 #include <sys/types.h>
 
 #include <cstdint>
-#include <nlohmann/json.hpp>
 #include <string>
 
+#include "shim/protocol.h"
+
 namespace berth::shim {
-
-struct ExitStatus {
-  int code = 0;
-  std::string finished_at;  // RFC 3339
-  bool oom_killed = false;
-  uint64_t oom_kills = 0;  // how many processes the OOM killer took in this run
-
-  nlohmann::json to_json() const;
-};
 
 // The shell's view of a wait status: the exit code, or 128+signal.
 int exit_code(int wait_status);

@@ -10,7 +10,8 @@
 // listens on --socket, then writes one line to --ready-fd and closes it:
 //   "ok <pid>\n"  or  "error <message>\n"  (the message Docker users will see).
 //
-// Requests on the socket: one JSON object per line; each gets one JSON line back:
+// Requests on the socket: one JSON object per line; each gets one JSON line back. Both sides
+// (and the tests) speak it through the typed structs below, never through hand-made JSON:
 //   {"op":"start"}                           -> {"ok":true,"pid":N}
 //   {"op":"attach","stdin":b,"stdout":b,"stderr":b,"detach_keys":"ctrl-p,ctrl-q"}
 //       with one file descriptor passed (SCM_RIGHTS): the client's hijacked HTTP
@@ -48,9 +49,90 @@
 // a shim (and maybe the workload) lives, and stops it: nothing runs unseen.
 #pragma once
 
+#include <sys/types.h>
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <variant>
+
+#include "oci/spec.h"
+
 namespace berth::shim {
 
 inline constexpr const char* kExitFile = "exit.json";
 inline constexpr const char* kLockFile = "shim.lock";
+
+// How the container ended: its exit code, when, and whether the kernel's OOM killer was
+// involved. The wait's answer, and <state-dir>/exit.json for a berthd that was not there.
+struct ExitStatus {
+  int code = 0;
+  std::string finished_at;  // RFC 3339
+  bool oom_killed = false;
+  uint64_t oom_kills = 0;  // how many processes the OOM killer took in this run
+
+  nlohmann::json to_json() const;
+  // An exit.json of an older shim has no oom_kills: oom_killed then counts as one.
+  static ExitStatus from_json(const nlohmann::json& j);
+};
+
+struct StartRequest {};
+struct AttachRequest {
+  bool stdin = false, stdout = false, stderr = false;
+  std::string detach_keys;
+};
+struct ResizeRequest {
+  unsigned height = 0, width = 0;
+};
+struct KillRequest {
+  int signal = 0;
+  bool all = false;
+};
+struct WaitRequest {};
+struct StateRequest {};
+struct ExecRequest {
+  std::string exec_id;
+  oci::Process process;
+  bool stdin = false, stdout = false, stderr = false;
+  std::string detach_keys;
+  std::optional<bool> raw;  // unset: raw exactly when the process has a terminal
+};
+struct ExecWaitRequest {
+  std::string exec_id;
+};
+struct ExecResizeRequest {
+  std::string exec_id;
+  unsigned height = 0, width = 0;
+};
+
+using Request = std::variant<StartRequest, AttachRequest, ResizeRequest, KillRequest, WaitRequest,
+                             StateRequest, ExecRequest, ExecWaitRequest, ExecResizeRequest>;
+
+// One line of the protocol, without the newline.
+std::string encode(const Request& r);
+// Throws InvalidArgument naming the op or field that is wrong.
+Request decode_request(const nlohmann::json& j);
+
+// The answers.
+struct Started {
+  pid_t pid = 0;
+};
+struct ShimState {
+  pid_t pid = 0;
+  bool running = false;
+};
+
+nlohmann::json ok_reply();
+nlohmann::json started_reply(const Started& s);
+nlohmann::json state_reply(const ShimState& s);
+nlohmann::json exit_reply(const ExitStatus& e);
+nlohmann::json exec_exit_reply(int code);
+nlohmann::json error_reply(const std::string& message);
+
+Started started_of(const nlohmann::json& reply);
+ShimState state_of(const nlohmann::json& reply);
+ExitStatus exit_of(const nlohmann::json& reply);
+int exec_exit_of(const nlohmann::json& reply);
 
 }  // namespace berth::shim

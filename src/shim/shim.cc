@@ -85,14 +85,14 @@ class Shim final : private ExecLoop {
   void accept_connections();
   void on_control(ControlConn& c, uint32_t events);
   void process_requests(ControlConn& c);
-  std::optional<json> handle(ControlConn& c, const json& req);
+  std::optional<json> handle(ControlConn& c, const Request& req);
   void on_client(AttachClient& c, uint32_t events);
   void drop_client(int fd);
   void drop_conn(int fd);
   bool done() const;
 
   // Exec sessions (exec_session.h): the loop routes their fds to them and reaps them.
-  std::optional<json> start_exec(ControlConn& c, const json& req);
+  json start_exec(ControlConn& c, ExecRequest req);
   ExecSession* find_exec(const std::string& id);
   void answer_exec_waits(const std::string& id, int code);
   void watch(int fd, uint32_t events, ExecSession& owner) override;
@@ -374,7 +374,7 @@ void Shim::on_exit(int wait_status) {
     if (it == conns_.end() || !it->second->waiting || !it->second->wait_exec.empty()) continue;
     ControlConn& c = *it->second;
     c.waiting = false;
-    c.reply({{"exit", st.to_json()}});
+    c.reply(exit_reply(st));
     process_requests(c);
     if (!c.flush()) {
       drop_conn(fd);
@@ -508,96 +508,84 @@ void Shim::process_requests(ControlConn& c) {
   while (auto line = c.next_request()) {
     std::optional<json> answer;
     try {
-      answer = handle(c, json::parse(*line));
+      answer = handle(c, decode_request(json::parse(*line)));
     } catch (const json::exception& e) {
-      answer = json{{"error", std::string("invalid request: ") + e.what()}};
+      answer = error_reply(std::string("invalid request: ") + e.what());
     } catch (const std::exception& e) {
-      answer = json{{"error", e.what()}};
+      answer = error_reply(e.what());
     }
     if (answer) c.reply(*answer);
   }
 }
 
-std::optional<json> Shim::handle(ControlConn& c, const json& req) {
-  std::string op = req.at("op");
-  if (op == "start") {
+std::optional<json> Shim::handle(ControlConn& c, const Request& req) {
+  if (std::holds_alternative<StartRequest>(req)) {
     if (exit_) throw Error("cannot start a container that has stopped");
     rt_->start(o_.id);
     started_ = true;
     release_startup_memory(false);
-    return json{{"ok", true}, {"pid", pid_}};
+    return started_reply({pid_});
   }
-  if (op == "attach") {
+  if (auto* a = std::get_if<AttachRequest>(&req)) {
     UniqueFd fd = c.take_fd();
     if (!fd) throw Error("attach: no connection passed with the request");
     if (exit_) throw Error("cannot attach to a stopped container");
     AttachOptions ao;
     // Without --stdin what the client sends is dropped, but it may still half-close.
-    ao.stdin = req.value("stdin", false);
-    ao.stdout = req.value("stdout", false);
-    ao.stderr = req.value("stderr", false);
+    ao.stdin = a->stdin;
+    ao.stdout = a->stdout;
+    ao.stderr = a->stderr;
     ao.tty = o_.tty;
-    ao.detach_keys = parse_detach_keys(req.value("detach_keys", std::string()));
+    ao.detach_keys = parse_detach_keys(a->detach_keys);
     int n = fd.get();
     auto client = std::make_unique<AttachClient>(std::move(fd), std::move(ao));
     watch_client(*client);
     clients_.emplace(n, std::move(client));
-    return json{{"ok", true}};
+    return ok_reply();
   }
-  if (op == "resize") {
+  if (auto* r = std::get_if<ResizeRequest>(&req)) {
     if (!o_.tty) throw Error("cannot resize: the container has no terminal");
     if (!pty_) throw Error("cannot resize: the container is not running");
-    set_window_size(pty_.get(), req.at("height").get<unsigned>(), req.at("width").get<unsigned>());
-    return json{{"ok", true}};
+    set_window_size(pty_.get(), r->height, r->width);
+    return ok_reply();
   }
-  if (op == "kill") {
+  if (auto* k = std::get_if<KillRequest>(&req)) {
     if (exit_) throw Error("container " + o_.id + " is not running");
-    rt_->kill(o_.id, req.at("signal").get<int>(), req.value("all", false));
-    return json{{"ok", true}};
+    rt_->kill(o_.id, k->signal, k->all);
+    return ok_reply();
   }
-  if (op == "wait") {
-    if (exit_) return json{{"exit", exit_->to_json()}};
+  if (std::holds_alternative<WaitRequest>(req)) {
+    if (exit_) return exit_reply(*exit_);
     c.waiting = true;
     return std::nullopt;
   }
-  if (op == "state") return json{{"pid", pid_}, {"running", started_ && !exit_}};
-  if (op == "exec") return start_exec(c, req);
-  if (op == "exec_wait") {
-    std::string id = req.at("exec_id");
-    if (auto done = exec_exits_.find(id); done != exec_exits_.end())
-      return json{{"exit", {{"code", done->second}}}};
-    auto* x = find_exec(id);
-    if (x->exit_code()) return json{{"exit", {{"code", *x->exit_code()}}}};
+  if (std::holds_alternative<StateRequest>(req)) return state_reply({pid_, started_ && !exit_});
+  if (auto* x = std::get_if<ExecRequest>(&req)) return start_exec(c, *x);
+  if (auto* w = std::get_if<ExecWaitRequest>(&req)) {
+    if (auto done = exec_exits_.find(w->exec_id); done != exec_exits_.end())
+      return exec_exit_reply(done->second);
+    auto* x = find_exec(w->exec_id);
+    if (x->exit_code()) return exec_exit_reply(*x->exit_code());
     c.waiting = true;
-    c.wait_exec = id;
+    c.wait_exec = w->exec_id;
     return std::nullopt;
   }
-  if (op == "exec_resize") {
-    find_exec(req.at("exec_id"))
-        ->resize(req.at("height").get<unsigned>(), req.at("width").get<unsigned>());
-    return json{{"ok", true}};
-  }
-  throw Error("unknown op: " + op);
+  auto& r = std::get<ExecResizeRequest>(req);
+  find_exec(r.exec_id)->resize(r.height, r.width);
+  return ok_reply();
 }
 
-std::optional<json> Shim::start_exec(ControlConn& c, const json& req) {
-  ExecRequest x;
-  x.client = c.take_fd();
-  x.id = req.at("exec_id").get<std::string>();
-  if (x.id.empty() || execs_.count(x.id) || exec_exits_.count(x.id))
-    throw Error("exec " + x.id + " exists already");
+json Shim::start_exec(ControlConn& c, ExecRequest req) {
+  UniqueFd client = c.take_fd();
+  std::string id = req.exec_id;
+  if (id.empty() || execs_.count(id) || exec_exits_.count(id))
+    throw Error("exec " + id + " exists already");
   if (exit_ || !started_) throw Error("container " + o_.id + " is not running");
-  x.process_json = req.at("process");
-  x.process = oci::parse_process(x.process_json);
-  x.stdin = req.value("stdin", false);
-  x.stdout = req.value("stdout", false);
-  x.stderr = req.value("stderr", false);
-  x.detach_keys = req.value("detach_keys", std::string());
-  x.raw_stream = req.value("raw", x.process.terminal);
-  auto session = ExecSession::start(*rt_, o_.id, o_.state_dir, std::move(x), *this);
+  auto session =
+      ExecSession::start(*rt_, o_.id, o_.state_dir, std::move(req), std::move(client), *this);
   pid_t pid = session->pid();
   execs_.emplace(session->id(), std::move(session));
-  return json{{"ok", true}, {"pid", pid}};
+  return started_reply({pid});
 }
 
 ExecSession* Shim::find_exec(const std::string& id) {
@@ -614,7 +602,7 @@ void Shim::answer_exec_waits(const std::string& id, int code) {
     ControlConn& c = *conns_.at(fd);
     c.waiting = false;
     c.wait_exec.clear();
-    c.reply({{"exit", {{"code", code}}}});
+    c.reply(exec_exit_reply(code));
     process_requests(c);
     if (!c.flush()) {
       drop_conn(fd);

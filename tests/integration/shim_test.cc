@@ -16,6 +16,7 @@
 
 #include "base/fd_passing.h"
 #include "harness.h"
+#include "shim/protocol.h"
 
 namespace berth::test {
 namespace {
@@ -98,8 +99,8 @@ class Shim {
   }
 
   // One request on a connection, its answer; with `fd`, the fd goes along (SCM_RIGHTS).
-  static json request(int conn, const json& req, int fd = -1) {
-    std::string line = req.dump() + "\n";
+  static json request(int conn, const shim::Request& req, int fd = -1) {
+    std::string line = shim::encode(req) + "\n";
     EXPECT_EQ(send_fd(conn, line, fd, 0, "request to the shim"), line.size());
     auto answer = read_line(conn);
     return answer.empty() ? json() : json::parse(answer);
@@ -110,7 +111,7 @@ class Shim {
   // exit.json), so a wait asked after that can find it gone. The answer: reply_to(waiter).
   int ask_wait() {
     int waiter = connect();
-    std::string line = json({{"op", "wait"}}).dump() + "\n";
+    std::string line = shim::encode(shim::WaitRequest{}) + "\n";
     EXPECT_EQ(write(waiter, line.data(), line.size()), static_cast<ssize_t>(line.size()));
     return waiter;
   }
@@ -120,11 +121,10 @@ class Shim {
   }
 
   // Attaches a socketpair; returns our end.
-  int attach(int conn, json req) {
+  int attach(int conn, const shim::AttachRequest& req) {
     int sp[2];
     EXPECT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp), 0);
-    req["op"] = "attach";
-    EXPECT_EQ(request(conn, req, sp[1]), json({{"ok", true}}));
+    EXPECT_EQ(request(conn, req, sp[1]), shim::ok_reply());
     close(sp[1]);
     return sp[0];
   }
@@ -179,14 +179,14 @@ TEST(Shim, PipesFramesWaitExitFileAndLog) {
   Shim shim(b);
   ASSERT_EQ(shim.ready().rfind("ok ", 0), 0u) << shim.ready();
   int conn = shim.connect();
-  int client = shim.attach(conn, {{"stdin", false}, {"stdout", true}, {"stderr", true}});
+  int client = shim.attach(conn, {false, true, true, ""});
   int waiter = shim.ask_wait();
-  auto start = Shim::request(conn, {{"op", "start"}});
+  auto start = Shim::request(conn, shim::StartRequest{});
   EXPECT_EQ(start["ok"], true);
-  EXPECT_EQ(std::to_string(start["pid"].get<int>()), shim.ready().substr(3));
-  auto wait = Shim::reply_to(waiter);
-  EXPECT_EQ(wait["exit"]["code"], 3) << wait;
-  EXPECT_EQ(wait["exit"]["oom_killed"], false);
+  EXPECT_EQ(std::to_string(shim::started_of(start).pid), shim.ready().substr(3));
+  auto wait = shim::exit_of(Shim::reply_to(waiter));
+  EXPECT_EQ(wait.code, 3);
+  EXPECT_FALSE(wait.oom_killed);
   // The attached connection is closed after the last output.
   auto frames = parse_frames(read_until(client, [](auto&) { return false; }));
   std::string out, err;
@@ -194,9 +194,9 @@ TEST(Shim, PipesFramesWaitExitFileAndLog) {
   EXPECT_EQ(out, "out\n");
   EXPECT_EQ(err, "err\n");
   EXPECT_EQ(shim.wait_exit(), 0);
-  auto exit = json::parse(slurp(shim.exit_file()));
-  EXPECT_EQ(exit["code"], 3);
-  EXPECT_EQ(exit["finished_at"], wait["exit"]["finished_at"]);
+  auto exit = shim::ExitStatus::from_json(json::parse(slurp(shim.exit_file())));
+  EXPECT_EQ(exit.code, 3);
+  EXPECT_EQ(exit.finished_at, wait.finished_at);
   auto lines = log_lines(shim.log());
   ASSERT_EQ(lines.size(), 2u);
   for (auto& l : lines) {
@@ -220,10 +220,9 @@ TEST(Shim, TtyStdinResizeAndExitCode) {
   Shim shim(b, {"--tty", "--stdin"});
   ASSERT_EQ(shim.ready().rfind("ok ", 0), 0u) << shim.ready();
   int conn = shim.connect();
-  int client = shim.attach(conn, {{"stdin", true}, {"stdout", true}, {"stderr", true}});
-  EXPECT_EQ(Shim::request(conn, {{"op", "start"}})["ok"], true);
-  EXPECT_EQ(Shim::request(conn, {{"op", "resize"}, {"height", 33}, {"width", 101}}),
-            json({{"ok", true}}));
+  int client = shim.attach(conn, {true, true, true, ""});
+  EXPECT_EQ(Shim::request(conn, shim::StartRequest{})["ok"], true);
+  EXPECT_EQ(Shim::request(conn, shim::ResizeRequest{33, 101}), shim::ok_reply());
   // Asked before the exit: once the container has exited the shim goes away.
   std::string wait = "{\"op\":\"wait\"}\n";
   ASSERT_EQ(write(conn, wait.data(), wait.size()), static_cast<ssize_t>(wait.size()));
@@ -234,7 +233,7 @@ TEST(Shim, TtyStdinResizeAndExitCode) {
   EXPECT_NE(out.find("33 101\r\n"), std::string::npos) << out;
   EXPECT_NE(out.find("hi\r\n"), std::string::npos) << out;
   EXPECT_EQ(out.find('\x01'), std::string::npos);
-  EXPECT_EQ(json::parse(read_line(conn))["exit"]["code"], 5);
+  EXPECT_EQ(shim::exit_of(json::parse(read_line(conn))).code, 5);
   EXPECT_EQ(shim.wait_exit(), 0);
   EXPECT_EQ(json::parse(slurp(shim.exit_file()))["code"], 5);
   close(client);
@@ -249,10 +248,9 @@ TEST(Shim, DetachKeysEndOnlyThatAttachment) {
   Shim shim(b, {"--tty", "--stdin"});
   ASSERT_EQ(shim.ready().rfind("ok ", 0), 0u) << shim.ready();
   int conn = shim.connect();
-  int watcher = shim.attach(conn, {{"stdin", false}, {"stdout", true}});
-  int client = shim.attach(
-      conn, {{"stdin", true}, {"stdout", true}, {"stderr", true}, {"detach_keys", "q,x"}});
-  EXPECT_EQ(Shim::request(conn, {{"op", "start"}})["ok"], true);
+  int watcher = shim.attach(conn, {false, true, false, ""});
+  int client = shim.attach(conn, {true, true, true, "q,x"});
+  EXPECT_EQ(Shim::request(conn, shim::StartRequest{})["ok"], true);
   // q is held back, and passed on once x does not follow.
   std::string line = "echo o''qy\n";
   ASSERT_EQ(write(client, line.data(), line.size()), static_cast<ssize_t>(line.size()));
@@ -262,14 +260,14 @@ TEST(Shim, DetachKeysEndOnlyThatAttachment) {
   ASSERT_EQ(write(client, "qx", 2), 2);
   read_until(client, [](auto&) { return false; });
   EXPECT_EQ(send(client, "q", 1, MSG_NOSIGNAL), -1);
-  EXPECT_EQ(Shim::request(conn, {{"op", "state"}})["running"], true);
+  EXPECT_EQ(shim::state_of(Shim::request(conn, shim::StateRequest{})).running, true);
   // The other attachment still sees the container.
   std::string more = "echo still''here\n";
-  int again = shim.attach(conn, {{"stdin", true}, {"stdout", true}});
+  int again = shim.attach(conn, {true, true, false, ""});
   ASSERT_EQ(write(again, more.data(), more.size()), static_cast<ssize_t>(more.size()));
   auto seen = read_until(watcher, [](auto& s) { return s.find("stillhere") != std::string::npos; });
   EXPECT_NE(seen.find("stillhere"), std::string::npos) << seen;
-  EXPECT_EQ(Shim::request(conn, {{"op", "kill"}, {"signal", 9}}), json({{"ok", true}}));
+  EXPECT_EQ(Shim::request(conn, shim::KillRequest{9, false}), shim::ok_reply());
   EXPECT_EQ(shim.wait_exit(), 0);
   for (int fd : {watcher, client, again, conn}) close(fd);
 }
@@ -280,8 +278,8 @@ TEST(Shim, StdinOnceClosesStdinAtTheEndOfTheFirstAttachedStdin) {
   Shim shim(b, {"--stdin", "--stdin-once"});
   ASSERT_EQ(shim.ready().rfind("ok ", 0), 0u) << shim.ready();
   int conn = shim.connect();
-  int client = shim.attach(conn, {{"stdin", true}, {"stdout", true}, {"stderr", true}});
-  EXPECT_EQ(Shim::request(conn, {{"op", "start"}})["ok"], true);
+  int client = shim.attach(conn, {true, true, true, ""});
+  EXPECT_EQ(Shim::request(conn, shim::StartRequest{})["ok"], true);
   std::string wait = "{\"op\":\"wait\"}\n";
   ASSERT_EQ(write(conn, wait.data(), wait.size()), static_cast<ssize_t>(wait.size()));
   ASSERT_EQ(write(client, "hello\n", 6), 6);
@@ -289,7 +287,7 @@ TEST(Shim, StdinOnceClosesStdinAtTheEndOfTheFirstAttachedStdin) {
   auto frames = parse_frames(read_until(client, [](auto&) { return false; }));
   ASSERT_EQ(frames.size(), 1u);
   EXPECT_EQ(frames[0], std::make_pair(1, std::string("hello\n")));
-  EXPECT_EQ(json::parse(read_line(conn))["exit"]["code"], 0);
+  EXPECT_EQ(shim::exit_of(json::parse(read_line(conn))).code, 0);
   EXPECT_EQ(shim.wait_exit(), 0);
   close(client);
   close(conn);
@@ -302,10 +300,10 @@ TEST(Shim, KillGives128PlusSignal) {
   ASSERT_EQ(shim.ready().rfind("ok ", 0), 0u) << shim.ready();
   int conn = shim.connect();
   int waiter = shim.ask_wait();
-  EXPECT_EQ(Shim::request(conn, {{"op", "start"}})["ok"], true);
-  EXPECT_EQ(Shim::request(conn, {{"op", "state"}})["running"], true);
-  EXPECT_EQ(Shim::request(conn, {{"op", "kill"}, {"signal", 9}}), json({{"ok", true}}));
-  EXPECT_EQ(Shim::reply_to(waiter)["exit"]["code"], 137);
+  EXPECT_EQ(Shim::request(conn, shim::StartRequest{})["ok"], true);
+  EXPECT_EQ(shim::state_of(Shim::request(conn, shim::StateRequest{})).running, true);
+  EXPECT_EQ(Shim::request(conn, shim::KillRequest{9, false}), shim::ok_reply());
+  EXPECT_EQ(shim::exit_of(Shim::reply_to(waiter)).code, 137);
   close(waiter);
   EXPECT_EQ(shim.wait_exit(), 0);
   EXPECT_FALSE(shim.runtime_state_exists());
@@ -318,7 +316,7 @@ TEST(Shim, OutlivesBerthd) {
   Shim shim(b);
   ASSERT_EQ(shim.ready().rfind("ok ", 0), 0u) << shim.ready();
   int conn = shim.connect();
-  EXPECT_EQ(Shim::request(conn, {{"op", "start"}})["ok"], true);
+  EXPECT_EQ(Shim::request(conn, shim::StartRequest{})["ok"], true);
   close(conn);  // berthd is gone
   EXPECT_EQ(shim.wait_exit(), 0);
   EXPECT_EQ(json::parse(slurp(shim.exit_file()))["code"], 7);
@@ -352,8 +350,8 @@ TEST(Shim, JsonLogRotatesAsDocker) {
   ASSERT_EQ(shim.ready().rfind("ok ", 0), 0u) << shim.ready();
   int conn = shim.connect();
   int waiter = shim.ask_wait();
-  EXPECT_EQ(Shim::request(conn, {{"op", "start"}})["ok"], true);
-  EXPECT_EQ(Shim::reply_to(waiter)["exit"]["code"], 0);
+  EXPECT_EQ(Shim::request(conn, shim::StartRequest{})["ok"], true);
+  EXPECT_EQ(shim::exit_of(Shim::reply_to(waiter)).code, 0);
   close(waiter);
   EXPECT_EQ(shim.wait_exit(), 0);
   for (auto suffix : {"", ".1", ".2"}) {
@@ -379,11 +377,12 @@ TEST(Shim, ReportsAnOomKill) {
   ASSERT_EQ(shim.ready().rfind("ok ", 0), 0u) << shim.ready();
   int conn = shim.connect();
   int waiter = shim.ask_wait();
-  EXPECT_EQ(Shim::request(conn, {{"op", "start"}})["ok"], true);
-  auto exit = Shim::reply_to(waiter)["exit"];
+  EXPECT_EQ(Shim::request(conn, shim::StartRequest{})["ok"], true);
+  auto exit = shim::exit_of(Shim::reply_to(waiter));
   close(waiter);
-  EXPECT_EQ(exit["code"], 137) << exit;
-  EXPECT_EQ(exit["oom_killed"], true) << exit;
+  EXPECT_EQ(exit.code, 137);
+  EXPECT_TRUE(exit.oom_killed);
+  EXPECT_GE(exit.oom_kills, 1u);
   EXPECT_EQ(shim.wait_exit(), 0);
   EXPECT_FALSE(std::filesystem::exists(shim.log()));
   close(conn);
