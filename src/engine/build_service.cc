@@ -199,11 +199,27 @@ class Runner : public build::StepRunner {
   std::string reuse_layer(const build::ImageRef& parent, const std::string& layer_of,
                           const json& config, const std::string& created_by,
                           const std::string& author) override {
-    auto dirs = store_.layer_dirs(store_.get(layer_of));
-    if (dirs.empty()) throw NotFound("image " + layer_of + " has no layer");
-    return commit(
-        parent_of(parent), dirs.front(), [](const std::string&) { return true; }, config,
-        created_by, author, "");
+    image::Image img = store_.get(layer_of);
+    if (img.config.diff_ids.empty()) throw NotFound("image " + layer_of + " has no layer");
+    // The layer's own tar, byte for byte: the new image shares the layer.
+    UniqueFd blob(::open(content_.path(img.config.diff_ids.back()).c_str(), O_RDONLY | O_CLOEXEC));
+    if (!blob) throw NotFound("the layer of image " + layer_of + " is gone");
+    return commit_with(
+        parent_of(parent),
+        [&](const image::WriteFn& out) -> uint64_t {
+          char buf[1 << 16];
+          uint64_t total = 0;
+          for (;;) {
+            ssize_t n = ::read(blob.get(), buf, sizeof buf);
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0) throw_errno("read the layer of " + layer_of);
+            if (n == 0) break;
+            out(std::string_view(buf, static_cast<size_t>(n)));
+            total += static_cast<uint64_t>(n);
+          }
+          return total > 0 ? 1 : 0;
+        },
+        config, created_by, author, "");
   }
 
   std::string commit_config(const build::ImageRef& parent, const json& config,
@@ -286,17 +302,22 @@ class Runner : public build::StepRunner {
                      const std::function<bool(const std::string&)>& keep, const json& config,
                      const std::string& created_by, const std::string& author,
                      const std::string& container_id) {
-    json container_config = config;
-    container_config["Cmd"] = json::array({created_by});
-    image::ChildImage child{author, "", container_id, config, container_config};
-    image::Image img = image::commit_image(
-        store_, content_, parent,
+    return commit_with(
+        parent,
         [&](const image::WriteFn& out) -> uint64_t {
           if (upper.empty()) return 0;
           return image::write_layer_tar(upper, keep, out);
         },
-        child);
-    return img.id;
+        config, created_by, author, container_id);
+  }
+
+  std::string commit_with(const image::Image& parent, const image::LayerWriter& layer,
+                          const json& config, const std::string& created_by,
+                          const std::string& author, const std::string& container_id) {
+    json container_config = config;
+    container_config["Cmd"] = json::array({created_by});
+    image::ChildImage child{author, "", container_id, config, container_config};
+    return image::commit_image(store_, content_, parent, layer, child).id;
   }
 
   ContainerManager& containers_;
