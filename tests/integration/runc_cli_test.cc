@@ -163,9 +163,15 @@ TEST(RuncCli, EventsIntervalKeyOrderAndOom) {
   EXPECT_EQ(once.out.rfind("{\"type\":\"stats\",\"id\":\"" + id + "\",\"data\":{", 0), 0u)
       << once.out.substr(0, 80);
   std::string rt = std::string(BERTH_RUNTIME_BIN) + " --root " + b.state_root();
-  auto stream = run_shell("timeout 3 " + rt + " events --interval 200ms " + id + " & sleep 0.5; " +
-                          rt + " exec " + id + " touch /tmp/go; wait $!");
-  // Several stats lines in 3 s: the interval was taken as 200 ms.
+  // Read until the oom line and five stats lines have come (at most 20 s: a slow machine or a
+  // sanitizer build needs more than a fixed window).
+  auto stream =
+      run_shell("timeout 20 " + rt + " events --interval 200ms " + id +
+                " | { n=0; oom=0; while read -r l; do echo \"$l\"; case \"$l\" in "
+                "*'\"type\":\"oom\"'*) oom=1;; *'\"type\":\"stats\"'*) n=$((n+1));; esac; "
+                "[ $oom = 1 ] && [ $n -ge 5 ] && break; done; } & sleep 0.5; " +
+                rt + " exec " + id + " touch /tmp/go; wait $!");
+  // Several stats lines before the end: the interval was taken as 200 ms.
   size_t lines = 0;
   for (size_t p = 0; (p = stream.out.find("\"type\":\"stats\"", p)) != std::string::npos; p++)
     lines++;
