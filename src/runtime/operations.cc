@@ -68,11 +68,14 @@ void Runtime::start(const std::string& id) {
   Status st = derive_status(opts_, rec);
   if (st == Status::kStopped) throw Error("cannot start a container that has stopped");
   if (st != Status::kCreated) throw Error("cannot start an already running container");
+  // The pidfd first: once the fifo is open the process may run, exit and be reaped by its
+  // parent (containerd's shim) before this process is scheduled again.
+  UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, rec.pid, 0)));
+  if (!pidfd && errno == ESRCH) throw Error("container " + id + " exited before start");
+  if (!pidfd) throw_errno("pidfd_open " + std::to_string(rec.pid));
   auto fifo_path = path_join(container_dir(opts_, id), "exec.fifo");
   UniqueFd fifo(::open(fifo_path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
   if (!fifo) throw_errno("open " + fifo_path);
-  UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, rec.pid, 0)));
-  if (!pidfd) throw_errno("pidfd_open " + std::to_string(rec.pid));
   // Either the container's process writes to the fifo, or it died waiting.
   pollfd fds[2] = {{fifo.get(), POLLIN, 0}, {pidfd.get(), POLLIN, 0}};
   for (;;) {

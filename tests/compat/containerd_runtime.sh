@@ -71,7 +71,7 @@ step "ctr run --rm: the process's output and exit status"
 out=$(ctr run --rm "${run_opts[@]}" "$ROOTFS" hi echo hi 2>&1)
 check_eq "$out" "hi" "ctr run --rm output"
 run_capture ctr run --rm "${run_opts[@]}" "$ROOTFS" st sh -c 'exit 3'
-check_eq "$RC" 3 "exit status through the shim"
+check_eq "$RC" 3 "exit status through the shim ($OUT)"
 check_eq "$(ctr containers list -q)" "" "containers left after --rm"
 
 step "a detached container is berth-runtime's: its state, exec, kill"
