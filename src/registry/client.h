@@ -15,6 +15,7 @@
 
 #include "base/error.h"
 #include "image/manifest.h"
+#include "registry/http_text.h"
 
 namespace berth::registry {
 
@@ -33,14 +34,6 @@ class Unauthorized : public Forbidden {
  public:
   using Forbidden::Forbidden;
 };
-
-// One challenge of a WWW-Authenticate header: scheme lower-cased, parameters by lower-cased
-// name ("realm", "service", "scope", "error").
-struct Challenge {
-  std::string scheme;
-  std::map<std::string, std::string> params;
-};
-std::vector<Challenge> parse_www_authenticate(std::string_view header);
 
 // Which registries are spoken to over plain HTTP: the daemon's insecure-registries
 // ("host:port", "host" or a CIDR such as "10.0.0.0/8") and, as in Docker, 127.0.0.0/8 and ::1.

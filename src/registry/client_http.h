@@ -43,8 +43,4 @@ CurlHandle new_curl();
 // dropped); any HTTP status is returned.
 HttpResult perform(CURL* curl, const HttpCall& call);
 
-std::string base64_encode(std::string_view in);
-// "%XX"-escapes what a query value may not hold.
-std::string query_escape(const std::string& s);
-
 }  // namespace berth::registry::wire

@@ -11,6 +11,7 @@
 #include "base/fs.h"
 #include "base/log.h"
 #include "image/digest.h"
+#include "registry/http_text.h"
 
 namespace berth::registry {
 
@@ -18,18 +19,6 @@ namespace {
 
 bool is_bcrypt(const std::string& hash) {
   return hash.rfind("$2y$", 0) == 0 || hash.rfind("$2a$", 0) == 0 || hash.rfind("$2b$", 0) == 0;
-}
-
-std::optional<std::string> base64_decode(std::string_view in) {
-  if (in.empty() || in.size() % 4 != 0) return std::nullopt;
-  std::string out(in.size() / 4 * 3, '\0');
-  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(in.data()),
-                          static_cast<int>(in.size()));
-  if (n < 0) return std::nullopt;
-  size_t pad = in.size() - in.find_last_not_of('=') - 1;
-  out.resize(static_cast<size_t>(n) - std::min<size_t>(pad, 2));
-  return out;
 }
 
 }  // namespace

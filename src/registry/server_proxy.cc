@@ -21,6 +21,7 @@
 #include "base/fs.h"
 #include "base/log.h"
 #include "image/digest.h"
+#include "registry/http_text.h"
 #include "registry/server_manifest.h"
 
 namespace berth::registry {
@@ -68,58 +69,6 @@ Url parse_url(const std::string& url) {
   if (!u.host.empty() && u.host.front() == '[') u.host = u.host.substr(1, u.host.size() - 2);
   if (u.host.empty()) throw InvalidArgument("proxy: " + url + " names no host");
   return u;
-}
-
-std::string base64(std::string_view in) {
-  std::string out(4 * ((in.size() + 2) / 3) + 1, '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(in.data()),
-                          static_cast<int>(in.size()));
-  out.resize(static_cast<size_t>(n));
-  return out;
-}
-
-std::string query_escape(const std::string& s) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
-
-// The auth-params of a challenge: name="value" pairs, values possibly holding commas.
-std::map<std::string, std::string> challenge_params(const std::string& header) {
-  std::map<std::string, std::string> out;
-  size_t i = header.find(' ');
-  while (i != std::string::npos && i < header.size()) {
-    while (i < header.size() && (header[i] == ' ' || header[i] == ',')) ++i;
-    auto eq = header.find('=', i);
-    if (eq == std::string::npos) break;
-    std::string name = header.substr(i, eq - i);
-    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    std::string value;
-    i = eq + 1;
-    if (i < header.size() && header[i] == '"') {
-      for (++i; i < header.size() && header[i] != '"'; ++i) {
-        if (header[i] == '\\' && i + 1 < header.size()) ++i;
-        value += header[i];
-      }
-      ++i;
-    } else {
-      auto end = header.find(',', i);
-      value = header.substr(i, end == std::string::npos ? std::string::npos : end - i);
-      i = end;
-    }
-    out[name] = value;
-  }
-  return out;
 }
 
 struct Response {
@@ -220,7 +169,7 @@ struct Proxy::Impl {
   }
 
   std::string basic() const {
-    return "Authorization: Basic " + base64(config.username + ":" + config.password);
+    return "Authorization: Basic " + base64_encode(config.username + ":" + config.password);
   }
 
   // Answers a 401's challenge for `repo`; false when it cannot.
@@ -233,7 +182,9 @@ struct Proxy::Impl {
       return true;
     }
     if (strncasecmp(challenge.c_str(), "bearer", 6) != 0) return false;
-    auto params = challenge_params(challenge);
+    std::map<std::string, std::string> params;
+    for (auto& c : parse_www_authenticate(challenge))
+      if (c.scheme == "bearer") params = c.params;
     if (params["realm"].empty()) return false;
     std::string url = params["realm"] +
                       (params["realm"].find('?') == std::string::npos ? "?" : "&") +

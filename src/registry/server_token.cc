@@ -19,6 +19,7 @@
 #include "base/fs.h"
 #include "base/log.h"
 #include "image/digest.h"
+#include "registry/http_text.h"
 
 namespace berth::registry {
 
@@ -37,24 +38,6 @@ struct PkeyFree {
 };
 using X509Ptr = std::unique_ptr<X509, X509Free>;
 using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyFree>;
-
-std::optional<std::string> base64_decode(std::string in, bool url) {
-  if (url) {
-    for (auto& c : in) c = c == '-' ? '+' : c == '_' ? '/' : c;
-    if (in.find_first_of("=") != std::string::npos) return std::nullopt;
-    while (in.size() % 4) in += '=';
-  }
-  if (in.size() % 4 != 0) return std::nullopt;
-  if (in.empty()) return std::string();
-  std::string out(in.size() / 4 * 3, '\0');
-  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(in.data()),
-                          static_cast<int>(in.size()));
-  if (n < 0) return std::nullopt;
-  size_t pad = in.size() - in.find_last_not_of('=') - 1;
-  out.resize(static_cast<size_t>(n) - std::min<size_t>(pad, 2));
-  return out;
-}
 
 std::string spki_der(EVP_PKEY* key) {
   unsigned char* der = nullptr;

@@ -1,10 +1,58 @@
-// WWW-Authenticate as RFC 7235 has it: challenges of a scheme and its auth-params, where a
-// quoted value may hold commas and escaped quotes (a token service's scope often does).
+#include "registry/http_text.h"
+
+#include <openssl/evp.h>
+
+#include <algorithm>
 #include <cctype>
 
-#include "registry/client.h"
-
 namespace berth::registry {
+
+std::string base64_encode(std::string_view in) {
+  std::string out(4 * ((in.size() + 2) / 3) + 1, '\0');
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(in.data()),
+                          static_cast<int>(in.size()));
+  out.resize(static_cast<size_t>(n));
+  return out;
+}
+
+std::optional<std::string> base64_decode(std::string_view text, bool url) {
+  std::string in(text);
+  if (url) {
+    for (auto& c : in) c = c == '-' ? '+' : c == '_' ? '/' : c;
+    if (in.find('=') != std::string::npos) return std::nullopt;
+    while (in.size() % 4) in += '=';
+  }
+  if (in.size() % 4 != 0) return std::nullopt;
+  if (in.empty()) return std::string();
+  std::string out(in.size() / 4 * 3, '\0');
+  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(in.data()),
+                          static_cast<int>(in.size()));
+  if (n < 0) return std::nullopt;
+  // EVP_DecodeBlock counts the padding's zero bytes in.
+  size_t pad = in.size() - in.find_last_not_of('=') - 1;
+  out.resize(static_cast<size_t>(n) - std::min<size_t>(pad, 2));
+  return out;
+}
+
+std::string query_escape(const std::string& s) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : s) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+// WWW-Authenticate as RFC 7235 has it: challenges of a scheme and its auth-params, where a
+// quoted value may hold commas and escaped quotes (a token service's scope often does).
 namespace {
 
 std::string lower(std::string s) {
