@@ -18,6 +18,8 @@ packages=(
   runc crun docker.io docker-compose podman hyperfine wrk iptables
   # registry peers: Debian's registry:2, skopeo, the Docker SDK for Python; htpasswd files
   docker-registry skopeo python3-docker apache2-utils
+  # registry token auth tests: a token service on loopback signs with python3-cryptography
+  python3-cryptography
   # metrics: Debian's prometheus server scrapes berthd's metrics-addr (promtool checks the format)
   prometheus
   # used by tests
