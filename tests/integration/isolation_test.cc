@@ -123,8 +123,9 @@ TEST(Isolation, ReadonlyDevIsFilledThenMadeReadonly) {
   EXPECT_NE(r.err.find("touch: /dev/x: Read-only file system"), std::string::npos) << r.err;
 }
 
-TEST(Isolation, UserNamespaceMapsIds) {
-  Bundle b;
+// A user namespace mapping root to host uid/gid 100000 (65536 ids), without the cgroup mount
+// that the mapped root may not make.
+void map_root_to_100000(Bundle& b) {
   auto& linux = b.config()["linux"];
   linux["namespaces"].push_back({{"type", "user"}});
   linux["uidMappings"] = {{{"containerID", 0}, {"hostID", 100000}, {"size", 65536}}};
@@ -135,6 +136,11 @@ TEST(Isolation, UserNamespaceMapsIds) {
       mounts.erase(it);
       break;
     }
+}
+
+TEST(Isolation, UserNamespaceMapsIds) {
+  Bundle b;
+  map_root_to_100000(b);
   auto r = b.run(unique_name("t"), {"sh", "-c", "cat /proc/self/uid_map; id -u; ls -l /dev/null"});
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_NE(r.out.find("100000"), std::string::npos) << r.out;
@@ -153,16 +159,8 @@ TEST(Isolation, BindSourceUnreachableFromTheUserNamespace) {
   // The rootfs is the host root's: the mapped root could not make the mount points.
   std::filesystem::create_directory(b.rootfs() + "/data");
   std::ofstream(b.rootfs() + "/single");
-  auto& linux = b.config()["linux"];
-  linux["namespaces"].push_back({{"type", "user"}});
-  linux["uidMappings"] = {{{"containerID", 0}, {"hostID", 100000}, {"size", 65536}}};
-  linux["gidMappings"] = {{{"containerID", 0}, {"hostID", 100000}, {"size", 65536}}};
+  map_root_to_100000(b);
   auto& mounts = b.config()["mounts"];
-  for (auto it = mounts.begin(); it != mounts.end(); ++it)
-    if ((*it)["destination"] == "/sys/fs/cgroup") {
-      mounts.erase(it);
-      break;
-    }
   mounts.push_back({{"destination", "/data"},
                     {"type", "bind"},
                     {"source", hidden / "dir"},
